@@ -1,0 +1,35 @@
+/**
+ * Admission: the rules KubeVirt's validating webhook enforces beyond the
+ * schema's shape, with the same meaning. Each check returns problems whose
+ * paths start at `at` (the VMI spec's own path in the document).
+ */
+import { isDns1123Label } from "../names.ts";
+import { joinPath, type Problem } from "../problem.ts";
+import type { VmiSpec } from "../v1/vmi.ts";
+import type { VirtualMachine } from "../v1/vm.ts";
+import { checkBootOrder } from "./boot-order.ts";
+import { checkCloudInit } from "./cloud-init.ts";
+import { checkDisks } from "./disks.ts";
+import { checkFirmware } from "./firmware.ts";
+import { checkNetworks } from "./networks.ts";
+import { checkResources } from "./resources.ts";
+import { checkVolumes } from "./volumes.ts";
+
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkNetworks];
+
+export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
+  const out = checks.flatMap((check) => check(spec, at));
+  if (spec.hostname !== undefined && !isDns1123Label(spec.hostname)) {
+    out.push({ path: joinPath(at, "hostname"), rule: `"${spec.hostname}" must be a DNS-1123 label` });
+  }
+  return out;
+}
+
+export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[] {
+  const out: Problem[] = [];
+  if (spec.runStrategy !== undefined && spec.running !== undefined) {
+    out.push({ path: joinPath(at, "running"), rule: "running and runStrategy are mutually exclusive; set only runStrategy (running is deprecated)" });
+  }
+  out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
+  return out;
+}

@@ -1,0 +1,34 @@
+import { isSafeImagePath } from "../names.ts";
+import { joinPath, type Problem } from "../problem.ts";
+import type { VmiSpec } from "../v1/vmi.ts";
+import { volumeSourceNames } from "../v1/volume.ts";
+
+/** Volume names are unique, each volume has exactly one source and is used by a disk. */
+export function checkVolumes(spec: VmiSpec, at: string): Problem[] {
+  const out: Problem[] = [];
+  const volumes = spec.volumes ?? [];
+  const diskNames = new Set((spec.domain.devices.disks ?? []).map((d) => d.name));
+  const seen = new Set<string>();
+  volumes.forEach((vol, i) => {
+    const here = joinPath(joinPath(at, "volumes"), i);
+    if (seen.has(vol.name)) out.push({ path: joinPath(here, "name"), rule: `volume name "${vol.name}" is used more than once; volume names must be unique` });
+    seen.add(vol.name);
+    const sources = volumeSourceNames.filter((k) => vol[k] !== undefined);
+    if (sources.length !== 1) {
+      out.push({
+        path: here,
+        rule: sources.length === 0
+          ? `volume "${vol.name}" has no source; set exactly one of ${volumeSourceNames.join(", ")}`
+          : `volume "${vol.name}" has ${sources.length} sources (${sources.join(", ")}); set exactly one`,
+      });
+    }
+    if (!diskNames.has(vol.name)) {
+      out.push({ path: joinPath(here, "name"), rule: `volume "${vol.name}" is not used by any disk; every volume needs a disk of the same name` });
+    }
+    const path = vol.containerDisk?.path;
+    if (path !== undefined && !isSafeImagePath(path)) {
+      out.push({ path: joinPath(joinPath(here, "containerDisk"), "path"), rule: `"${path}" must be an absolute path, not "/", without ".." segments` });
+    }
+  });
+  return out;
+}

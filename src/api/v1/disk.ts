@@ -1,0 +1,29 @@
+/** kubevirt.io/v1 Disk: how a volume appears to the guest. */
+import * as v from "valibot";
+import { int } from "./primitives.ts";
+
+export const diskBuses = ["virtio", "sata", "scsi", "usb"] as const;
+export const cdromBuses = ["sata", "scsi"] as const;
+export const lunBuses = ["scsi", "virtio"] as const;
+
+const bus = v.picklist(diskBuses);
+
+export const diskTarget = v.strictObject({ bus: v.optional(bus), readonly: v.optional(v.boolean()) });
+export const cdromTarget = v.strictObject({
+  bus: v.optional(bus),
+  readonly: v.optional(v.boolean()),
+  tray: v.optional(v.picklist(["open", "closed"])),
+});
+export const lunTarget = v.strictObject({ bus: v.optional(bus), readonly: v.optional(v.boolean()) });
+
+export const diskEntries = {
+  name: v.string(),
+  disk: v.optional(diskTarget),
+  cdrom: v.optional(cdromTarget),
+  lun: v.optional(lunTarget),
+  bootOrder: v.optional(int(1)),
+  serial: v.optional(v.string()),
+  cache: v.optional(v.picklist(["none", "writethrough", "writeback"])),
+};
+
+export const disk = v.strictObject(diskEntries);

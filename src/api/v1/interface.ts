@@ -1,0 +1,28 @@
+/** kubevirt.io/v1 Interface: a NIC and how it binds to its network. */
+import * as v from "valibot";
+import { int, marker } from "./primitives.ts";
+
+export const interfaceModels = ["virtio", "e1000", "e1000e", "rtl8139", "pcnet", "ne2k_pci"] as const;
+
+export const port = v.strictObject({
+  name: v.optional(v.string()),
+  protocol: v.optional(v.picklist(["TCP", "UDP"])),
+  port: int(1, 65535),
+});
+
+export const iface = v.strictObject({
+  name: v.string(),
+  masquerade: v.optional(marker()),
+  bridge: v.optional(marker()),
+  model: v.optional(v.picklist(interfaceModels)),
+  macAddress: v.optional(v.string()),
+  ports: v.optional(v.array(port)),
+  bootOrder: v.optional(int(1)),
+});
+
+export const network = v.strictObject({
+  name: v.string(),
+  pod: v.optional(
+    v.strictObject({ vmNetworkCIDR: v.optional(v.string()), vmIPv6NetworkCIDR: v.optional(v.string()) }),
+  ),
+});

@@ -1,0 +1,118 @@
+import { describe, expect, test } from "bun:test";
+import { validate } from "./validate.ts";
+
+type Obj = Record<string, any>;
+
+/** A valid VirtualMachine touching most fields; each bad case breaks one rule. */
+function goodVm(): Obj {
+  return {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachine",
+    metadata: { name: "vm1" },
+    spec: {
+      runStrategy: "Always",
+      template: {
+        spec: {
+          hostname: "vm1",
+          domain: {
+            cpu: { cores: 1 },
+            resources: { requests: { memory: "64M", cpu: "500m" }, limits: { memory: "128M", cpu: "1" } },
+            devices: {
+              disks: [
+                { name: "root", disk: { bus: "virtio" }, bootOrder: 1 },
+                { name: "cloudinit", disk: { bus: "virtio" } },
+              ],
+              interfaces: [{ name: "default", masquerade: {}, macAddress: "02:00:00:00:00:01", ports: [{ port: 22 }] }],
+            },
+          },
+          networks: [{ name: "default", pod: {} }],
+          volumes: [
+            { name: "root", containerDisk: { image: "example/disk:1", path: "/disk/disk.img" } },
+            { name: "cloudinit", cloudInitNoCloud: { userData: "#cloud-config\n" } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const T = "spec.template.spec";
+const tspec = (vm: Obj): Obj => vm.spec.template.spec;
+
+const cases: [string, (vm: Obj) => void, string, RegExp][] = [
+  ["unknown field", (vm) => (tspec(vm).domain.devices.disks[0].disk.fancy = true), `${T}.domain.devices.disks[0].disk.fancy`, /not supported by bunvirt/],
+  ["unknown top-level spec field", (vm) => (vm.spec.dataVolumeTemplates = []), "spec.dataVolumeTemplates", /not supported/],
+  ["wrong type", (vm) => (tspec(vm).terminationGracePeriodSeconds = "5"), `${T}.terminationGracePeriodSeconds`, /must be a number/],
+  ["unknown bus", (vm) => (tspec(vm).domain.devices.disks[1].disk.bus = "ide"), `${T}.domain.devices.disks[1].disk.bus`, /must be one of "virtio", "sata", "scsi", "usb"/],
+  ["unknown runStrategy", (vm) => (vm.spec.runStrategy = "Sometimes"), "spec.runStrategy", /must be one of "Always"/],
+  ["missing disk name", (vm) => delete tspec(vm).domain.devices.disks[0].name, `${T}.domain.devices.disks[0].name`, /is required/],
+  ["duplicate volume name", (vm) => tspec(vm).volumes.push({ name: "root", emptyDisk: { capacity: "1Gi" } }), `${T}.volumes[2].name`, /must be unique/],
+  ["duplicate disk name", (vm) => tspec(vm).domain.devices.disks.push({ name: "root" }), `${T}.domain.devices.disks[2].name`, /disk names must be unique/],
+  ["disk without volume", (vm) => tspec(vm).domain.devices.disks.push({ name: "data" }), `${T}.domain.devices.disks[2].name`, /has no volume/],
+  ["volume without disk", (vm) => tspec(vm).volumes.push({ name: "spare", emptyDisk: { capacity: "1Gi" } }), `${T}.volumes[2].name`, /not used by any disk/],
+  ["volume with two sources", (vm) => (tspec(vm).volumes[0].emptyDisk = { capacity: "1Gi" }), `${T}.volumes[0]`, /has 2 sources \(containerDisk, emptyDisk\)/],
+  ["volume without source", (vm) => delete tspec(vm).volumes[0].containerDisk, `${T}.volumes[0]`, /has no source/],
+  ["disk name not DNS-1123", (vm) => { tspec(vm).domain.devices.disks[0].name = "Root_Disk"; tspec(vm).volumes[0].name = "Root_Disk"; }, `${T}.domain.devices.disks[0].name`, /DNS-1123 label/],
+  ["virtio cdrom", (vm) => (tspec(vm).domain.devices.disks[1] = { name: "cloudinit", cdrom: { bus: "virtio" } }), `${T}.domain.devices.disks[1].cdrom.bus`, /not allowed for a cdrom/],
+  ["read-only sata disk", (vm) => (tspec(vm).domain.devices.disks[1].disk = { bus: "sata", readonly: true }), `${T}.domain.devices.disks[1].disk.readonly`, /sata disk cannot be read-only/],
+  ["disk and cdrom both", (vm) => (tspec(vm).domain.devices.disks[1].cdrom = {}), `${T}.domain.devices.disks[1]`, /at most one of disk, cdrom, lun/],
+  ["containerDisk path relative", (vm) => (tspec(vm).volumes[0].containerDisk.path = "disk/disk.img"), `${T}.volumes[0].containerDisk.path`, /absolute path/],
+  ["containerDisk path with ..", (vm) => (tspec(vm).volumes[0].containerDisk.path = "/disk/../etc/shadow"), `${T}.volumes[0].containerDisk.path`, /without "\.\."/],
+  ["containerDisk path /", (vm) => (tspec(vm).volumes[0].containerDisk.path = "/"), `${T}.volumes[0].containerDisk.path`, /not "\/"/],
+  ["kernelPath relative", (vm) => (tspec(vm).domain.firmware = { kernelBoot: { container: { image: "k", kernelPath: "vmlinuz" } } }), `${T}.domain.firmware.kernelBoot.container.kernelPath`, /absolute path/],
+  ["initrdPath with ..", (vm) => (tspec(vm).domain.firmware = { kernelBoot: { container: { image: "k", kernelPath: "/vmlinuz", initrdPath: "/boot/../../x" } } }), `${T}.domain.firmware.kernelBoot.container.initrdPath`, /without "\.\."/],
+  ["user data too long", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud.userData = "x".repeat(2049)), `${T}.volumes[1].cloudInitNoCloud.userData`, /2049 bytes; at most 2048/],
+  ["user data base64 too long", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud = { userDataBase64: Buffer.alloc(2049).toString("base64") }), `${T}.volumes[1].cloudInitNoCloud.userDataBase64`, /2049 bytes after base64 decoding/],
+  ["network data too long", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud.networkData = "é".repeat(1025)), `${T}.volumes[1].cloudInitNoCloud.networkData`, /2050 bytes; at most 2048/],
+  ["two user data sources", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud.secretRef = { name: "s" }), `${T}.volumes[1].cloudInitNoCloud`, /userData and secretRef .*set only one/],
+  ["two network data sources", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud = { networkData: "a", networkDataBase64: "YQ==" }), `${T}.volumes[1].cloudInitNoCloud`, /networkData and networkDataBase64/],
+  ["bad base64", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud = { userDataBase64: "not base64!" }), `${T}.volumes[1].cloudInitNoCloud.userDataBase64`, /not valid base64/],
+  ["cloud-init without data", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud = {}), `${T}.volumes[1].cloudInitNoCloud`, /needs user data or network data/],
+  ["no memory at all", (vm) => (tspec(vm).domain.resources = {}), `${T}.domain.resources.requests.memory`, /memory must be given/],
+  ["memory request below 1M", (vm) => (tspec(vm).domain.resources = { requests: { memory: "999k" } }), `${T}.domain.resources.requests.memory`, /at least 1M/],
+  ["memory request above limit", (vm) => (tspec(vm).domain.resources.requests.memory = "256M"), `${T}.domain.resources.requests.memory`, /requests must not exceed limits/],
+  ["guest memory above limit", (vm) => (tspec(vm).domain.memory = { guest: "1Gi" }), `${T}.domain.memory.guest`, /must not exceed/],
+  ["memory not a quantity", (vm) => (tspec(vm).domain.resources.requests.memory = "lots"), `${T}.domain.resources.requests.memory`, /must be a quantity/],
+  ["cpu request above limit", (vm) => (tspec(vm).domain.resources.requests.cpu = "2"), `${T}.domain.resources.requests.cpu`, /requests must not exceed limits/],
+  ["bootOrder zero", (vm) => (tspec(vm).domain.devices.disks[1].bootOrder = 0), `${T}.domain.devices.disks[1].bootOrder`, /at least 1/],
+  ["bootOrder duplicate", (vm) => (tspec(vm).domain.devices.interfaces[0].bootOrder = 1), `${T}.domain.devices.interfaces[0].bootOrder`, /already used by "root"/],
+  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /not a valid MAC/],
+  ["port 0", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 0), `${T}.domain.devices.interfaces[0].ports[0].port`, /at least 1/],
+  ["port 65536", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 65536), `${T}.domain.devices.interfaces[0].ports[0].port`, /at most 65535/],
+  ["port protocol SCTP", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].protocol = "SCTP"), `${T}.domain.devices.interfaces[0].ports[0].protocol`, /must be one of "TCP", "UDP"/],
+  ["runStrategy and running", (vm) => (vm.spec.running = true), "spec.running", /mutually exclusive/],
+  ["hostname not DNS-1123", (vm) => (tspec(vm).hostname = "My_Host"), `${T}.hostname`, /DNS-1123 label/],
+  ["interface without network", (vm) => (tspec(vm).networks = [{ name: "other", pod: {} }]), `${T}.domain.devices.interfaces[0].name`, /no network of the same name/],
+  ["interface with two bindings", (vm) => (tspec(vm).domain.devices.interfaces[0].bridge = {}), `${T}.domain.devices.interfaces[0]`, /exactly one binding/],
+  ["two pod networks", (vm) => { tspec(vm).networks.push({ name: "b", pod: {} }); tspec(vm).domain.devices.interfaces.push({ name: "b", masquerade: {} }); }, `${T}.networks`, /at most one network may be the pod network/],
+  ["bios and efi", (vm) => (tspec(vm).domain.firmware = { bootloader: { bios: {}, efi: {} } }), `${T}.domain.firmware.bootloader`, /bios or efi, not both/],
+  ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
+];
+
+describe("validate", () => {
+  test("the base manifest is valid", () => {
+    const r = validate(goodVm());
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  for (const [name, mutate, path, rule] of cases) {
+    test(`rejects: ${name}`, () => {
+      const vm = goodVm();
+      mutate(vm);
+      const r = validate(vm);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      const hit = r.problems.find((p) => p.path === path);
+      expect(hit, `no problem at ${path}; got ${JSON.stringify(r.problems)}`).toBeDefined();
+      expect(hit!.rule).toMatch(rule);
+    });
+  }
+
+  test("a VMI is checked at spec.*", () => {
+    const vm = goodVm();
+    const vmi = { apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", metadata: { name: "x" }, spec: tspec(vm) };
+    vmi.spec.domain.devices.disks[0].disk.bus = "ide";
+    const r = validate(vmi);
+    expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain("spec.domain.devices.disks[0].disk.bus");
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Validation exactly as the admission webhook does it: the schema (shape,
+ * types, unknown fields), then KubeVirt's semantic rules.
+ */
+import * as v from "valibot";
+import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
+import { alphaToV1 } from "./convert/v1alpha1.ts";
+import { kindKey, schemas, type KindKey } from "./kinds.ts";
+import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
+import type { VirtualMachineV1alpha1 } from "./v1alpha1/vm.ts";
+import type { VirtualMachine } from "./v1/vm.ts";
+import type { VirtualMachineInstance } from "./v1/vmi.ts";
+
+export type Valid =
+  | { key: "v1/VirtualMachine"; object: VirtualMachine }
+  | { key: "v1/VirtualMachineInstance"; object: VirtualMachineInstance }
+  | { key: "v1alpha1/VirtualMachine"; object: VirtualMachineV1alpha1 };
+
+export type Result = { ok: true; valid: Valid } | { ok: false; problems: Problem[] };
+
+const supported = Object.keys(schemas).map((k) => `kubevirt.io/${k.replace("/", " ")}`).join(", ");
+
+export function validate(obj: unknown): Result {
+  const key = kindKey(obj);
+  if (key === null) {
+    const o = obj as { apiVersion?: unknown; kind?: unknown } | null;
+    return {
+      ok: false,
+      problems: [{ path: "apiVersion", rule: `apiVersion "${String(o?.apiVersion)}" kind "${String(o?.kind)}" is not served by bunvirt; supported: ${supported}` }],
+    };
+  }
+  const parsed = v.safeParse(schemas[key], obj);
+  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
+  const valid = { key, object: parsed.output } as Valid;
+  const problems = admit(valid);
+  return problems.length === 0 ? { ok: true, valid } : { ok: false, problems };
+}
+
+function admit(valid: Valid): Problem[] {
+  switch (valid.key) {
+    case "v1/VirtualMachine":
+      return admitVmSpec(valid.object.spec, "spec");
+    case "v1/VirtualMachineInstance":
+      return admitVmiSpec(valid.object.spec, "spec");
+    case "v1alpha1/VirtualMachine":
+      return admitAlpha(valid.object);
+  }
+}
+
+/**
+ * v1alpha1 disks name their volume; check those references on the v1alpha1
+ * form, then run the v1 rules on the converted spec and report them at the
+ * v1alpha1 paths (the lists keep their order in conversion).
+ */
+function admitAlpha(alpha: VirtualMachineV1alpha1): Problem[] {
+  const out: Problem[] = [];
+  const volumeNames = new Set((alpha.spec.volumes ?? []).map((x) => x.name));
+  const users = new Map<string, string>();
+  (alpha.spec.domain.devices.disks ?? []).forEach((d, i) => {
+    const here = joinPath(joinPath("spec.domain.devices.disks", i), "volumeName");
+    if (!volumeNames.has(d.volumeName)) out.push({ path: here, rule: `volume "${d.volumeName}" does not exist in spec.volumes` });
+    const other = users.get(d.volumeName);
+    if (other !== undefined) out.push({ path: here, rule: `volume "${d.volumeName}" is already used by disk "${other}"; each volume backs one disk` });
+    else users.set(d.volumeName, d.name);
+  });
+  (alpha.spec.volumes ?? []).forEach((vol, i) => {
+    if (!users.has(vol.name)) out.push({ path: joinPath(joinPath("spec.volumes", i), "name"), rule: `volume "${vol.name}" is not used by any disk` });
+  });
+  if (out.length > 0) return out;
+  const v1 = alphaToV1(alpha) as VirtualMachine;
+  return admitVmSpec(v1.spec, "spec").map((p) => ({
+    ...p,
+    path: p.path.replace(/^spec\.template\.spec\b/, "spec"),
+  }));
+}

@@ -1,0 +1,13 @@
+export const usage = `bunvirt — virtual machines next to containers on Kubernetes
+
+Usage:
+  bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
+  bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
+  bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
+  bunvirt --version
+
+Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.
+`;
+
+/** A usage error: printed with the usage text, exit code 2. */
+export class UsageError extends Error {}

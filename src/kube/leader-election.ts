@@ -1,0 +1,102 @@
+/**
+ * Lease-based leader election (coordination.k8s.io/v1), as Kubernetes
+ * controllers do it. The decision is a pure function of the lease, the
+ * clock and our identity; the loop around it does the I/O.
+ */
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+
+export interface LeaseView {
+  holder?: string;
+  renewedAt?: Date;
+  durationSeconds?: number;
+}
+
+export type Decision = "renew" | "acquire" | "follow";
+
+/** What to do with a lease: renew ours, take an expired or empty one, or follow its holder. */
+export function decide(lease: LeaseView | null, now: Date, identity: string): Decision {
+  if (lease === null || lease.holder === undefined || lease.holder === "") return "acquire";
+  if (lease.holder === identity) return "renew";
+  const renewed = lease.renewedAt?.getTime() ?? 0;
+  const ttl = (lease.durationSeconds ?? 15) * 1000;
+  return now.getTime() > renewed + ttl ? "acquire" : "follow";
+}
+
+export interface ElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  /** Seconds a lease stays valid without renewal. Default 15. */
+  leaseSeconds?: number;
+  /** Seconds between attempts. Default 2. */
+  retrySeconds?: number;
+  onChange: (leading: boolean, holder: string | undefined) => void;
+}
+
+function view(lease: V1Lease): LeaseView {
+  const renew = lease.spec?.renewTime;
+  return {
+    holder: lease.spec?.holderIdentity,
+    renewedAt: renew === undefined ? undefined : new Date(renew as unknown as string),
+    durationSeconds: lease.spec?.leaseDurationSeconds,
+  };
+}
+
+export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop(): void } {
+  const api = kc.makeApiClient(CoordinationV1Api);
+  const leaseSeconds = opts.leaseSeconds ?? 15;
+  let leading = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const report = (now: boolean, holder: string | undefined): void => {
+    if (now !== leading) {
+      leading = now;
+      opts.onChange(now, holder);
+    }
+  };
+  const tick = async (): Promise<void> => {
+    if (stopped) return;
+    const now = new Date();
+    try {
+      let lease: V1Lease | null = null;
+      try {
+        lease = await api.readNamespacedLease({ name: opts.name, namespace: opts.namespace });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 404) throw e;
+      }
+      const d = decide(lease === null ? null : view(lease), now, opts.identity);
+      if (d === "follow") {
+        report(false, lease?.spec?.holderIdentity);
+      } else {
+        const spec = {
+          holderIdentity: opts.identity,
+          leaseDurationSeconds: leaseSeconds,
+          renewTime: now as unknown as never,
+          ...(d === "acquire" ? { acquireTime: now as unknown as never } : {}),
+        };
+        if (lease === null) {
+          await api.createNamespacedLease({ namespace: opts.namespace, body: { metadata: { name: opts.name }, spec } });
+        } else {
+          // resourceVersion makes this a compare-and-swap: a racing replica gets a 409.
+          await api.replaceNamespacedLease({
+            name: opts.name,
+            namespace: opts.namespace,
+            body: { metadata: lease.metadata ?? { name: opts.name }, spec: { ...lease.spec, ...spec } },
+          });
+        }
+        report(true, opts.identity);
+      }
+    } catch {
+      // Lost the race or the API server: not leading until the next successful renewal.
+      report(false, undefined);
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), (opts.retrySeconds ?? 2) * 1000);
+  };
+  void tick();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The one bunvirt executable. Flags choose a role or a subcommand; this file
+ * only parses and dispatches.
+ */
+import { parseArgs } from "node:util";
+import { convertCommand } from "./cli/convert.ts";
+import { UsageError, usage } from "./cli/usage.ts";
+import { validateCommand } from "./cli/validate.ts";
+import { controllerMain } from "./roles/controller/index.ts";
+import { handlerMain } from "./roles/handler/index.ts";
+import { launcherMain } from "./roles/launcher/index.ts";
+import { runRole, type RoleMain } from "./roles/role.ts";
+import { version } from "./version.ts";
+
+const roles: Record<string, RoleMain> = { controller: controllerMain, handler: handlerMain, launcher: launcherMain };
+
+const defaultHealthAddr: Record<string, string> = { controller: "0.0.0.0:8443", handler: "0.0.0.0:8186", launcher: "127.0.0.1:8187" };
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      role: { type: "string" },
+      "health-addr": { type: "string" },
+      kubeconfig: { type: "string" },
+      version: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      to: { type: "string" },
+      output: { type: "string", short: "o" },
+    },
+  });
+  if (values.version) {
+    console.log(`bunvirt ${version}`);
+    return 0;
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (values.role !== undefined) {
+    const role = roles[values.role];
+    if (role === undefined) throw new UsageError(`--role must be one of ${Object.keys(roles).join(", ")}, not "${values.role}"`);
+    if (positionals.length > 0) throw new UsageError(`--role takes no arguments, got "${positionals.join(" ")}"`);
+    return runRole(values.role, {
+      healthAddr: values["health-addr"] ?? defaultHealthAddr[values.role]!,
+      ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    }, role);
+  }
+  const [command, ...rest] = positionals;
+  const out = (line: string): void => console.log(line);
+  switch (command) {
+    case "validate":
+      return validateCommand(rest, out);
+    case "convert":
+      return convertCommand(values.to, values.output, rest, (t) => process.stdout.write(t), (l) => console.error(l));
+    case undefined:
+      throw new UsageError("give a subcommand or --role");
+    default:
+      throw new UsageError(`unknown subcommand "${command}"`);
+  }
+}
+
+try {
+  process.exitCode = await main(Bun.argv.slice(2));
+} catch (e) {
+  const usageProblem = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  console.error(`bunvirt: ${(e as Error).message}`);
+  if (usageProblem) process.stderr.write(`\n${usage}`);
+  process.exitCode = usageProblem ? 2 : 1;
+}

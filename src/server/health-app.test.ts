@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { createHealthApp } from "./health-app.ts";
+import { listenTcp } from "./listen.ts";
+import { Metrics } from "./metrics.ts";
+import { Readiness } from "./readiness.ts";
+
+describe("health app over a real socket", () => {
+  const readiness = new Readiness({ cluster: "cannot reach the cluster: connection refused" });
+  const listener = listenTcp(createHealthApp({ role: "test", version: "0.0.0", readiness, metrics: new Metrics() }), "127.0.0.1:0");
+  const url = (p: string): string => `http://${listener.address}${p}`;
+  afterAll(() => listener.stop());
+
+  test("/healthz answers 200 whatever readiness says", async () => {
+    const res = await fetch(url("/healthz"));
+    expect(res.status).toBe(200);
+  });
+
+  test("/readyz is 503 with the reason, then 200 once the condition holds", async () => {
+    let res = await fetch(url("/readyz"));
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("cluster: cannot reach the cluster: connection refused");
+    readiness.pass("cluster");
+    res = await fetch(url("/readyz"));
+    expect(res.status).toBe(200);
+  });
+
+  test("/metrics is Prometheus text with readiness and request counts", async () => {
+    const res = await fetch(url("/metrics"));
+    expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+    const body = await res.text();
+    expect(body).toContain('bunvirt_ready{role="test"} 1');
+    expect(body).toMatch(/bunvirt_http_requests_total\{code="503",path="\/readyz"\} 1/);
+    expect(body).toContain("# TYPE bunvirt_http_requests_total counter");
+  });
+
+  test("unknown paths are 404", async () => {
+    expect((await fetch(url("/nope"))).status).toBe(404);
+  });
+});
