@@ -1,0 +1,80 @@
+/** The CustomResourceDefinitions bunvirt serves, generated from the API schemas. */
+import { virtualMachineV1alpha1 } from "../v1alpha1/vm.ts";
+import { virtualMachine } from "../v1/vm.ts";
+import { virtualMachineInstance } from "../v1/vmi.ts";
+import { group } from "../kinds.ts";
+import { toOpenApi, type OpenApi } from "./openapi.ts";
+import type * as v from "valibot";
+
+/** apiVersion, kind and metadata at the top belong to the API server: the schema only names their types. */
+function rootSchema(schema: v.GenericSchema, description: string): OpenApi {
+  const s = toOpenApi(schema);
+  const str = { type: "string" };
+  const required = (s.required ?? []).filter((k) => !["apiVersion", "kind", "metadata"].includes(k));
+  return { ...s, description, required, properties: { ...s.properties, apiVersion: str, kind: str, metadata: { type: "object" } } };
+}
+
+const ready = { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type=='Ready')].status" };
+const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+function crd(plural: string, kind: string, short: string, versions: object[], conversion?: object): object {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}`, labels: { "app.kubernetes.io/part-of": "bunvirt" } },
+    spec: {
+      group,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames: [short], categories: ["all"] },
+      scope: "Namespaced",
+      ...(conversion !== undefined ? { conversion } : {}),
+      versions,
+    },
+  };
+}
+
+export function virtualMachineCrd(): object {
+  const columns = [age, { name: "Status", type: "string", jsonPath: ".status.printableStatus" }, ready];
+  const version = (name: string, storage: boolean, schema: v.GenericSchema, what: string) => ({
+    name,
+    served: true,
+    storage,
+    subresources: { status: {} },
+    additionalPrinterColumns: columns,
+    schema: { openAPIV3Schema: rootSchema(schema, what) },
+  });
+  return crd(
+    "virtualmachines",
+    "VirtualMachine",
+    "vm",
+    [
+      version("v1", true, virtualMachine, "A virtual machine that can be started and stopped; it runs as a VirtualMachineInstance."),
+      version("v1alpha1", false, virtualMachineV1alpha1, "A virtual machine in the original v1alpha1 form (spec.domain and spec.volumes)."),
+    ],
+    {
+      strategy: "Webhook",
+      webhook: {
+        conversionReviewVersions: ["v1"],
+        clientConfig: { service: { namespace: "bunvirt", name: "bunvirt-controller", path: "/convert", port: 443 } },
+      },
+    },
+  );
+}
+
+export function virtualMachineInstanceCrd(): object {
+  return crd("virtualmachineinstances", "VirtualMachineInstance", "vmi", [
+    {
+      name: "v1",
+      served: true,
+      storage: true,
+      subresources: { status: {} },
+      additionalPrinterColumns: [
+        age,
+        { name: "Phase", type: "string", jsonPath: ".status.phase" },
+        { name: "IP", type: "string", jsonPath: ".status.interfaces[0].ipAddress" },
+        { name: "NodeName", type: "string", jsonPath: ".status.nodeName" },
+        ready,
+      ],
+      schema: { openAPIV3Schema: rootSchema(virtualMachineInstance, "One running virtual machine.") },
+    },
+  ]);
+}
