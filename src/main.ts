@@ -3,16 +3,16 @@
  * only parses and dispatches.
  */
 import { parseArgs } from "node:util";
-import { convertCommand } from "./cli/convert.ts";
 import { UsageError, usage } from "./cli/usage.ts";
-import { validateCommand } from "./cli/validate.ts";
-import { controllerMain } from "./roles/controller/index.ts";
-import { handlerMain } from "./roles/handler/index.ts";
-import { launcherMain } from "./roles/launcher/index.ts";
-import { runRole, type RoleMain } from "./roles/role.ts";
+import type { RoleMain } from "./roles/role.ts";
 import { version } from "./version.ts";
 
-const roles: Record<string, RoleMain> = { controller: controllerMain, handler: handlerMain, launcher: launcherMain };
+// Loaded on demand: a CLI call does not pay for the Kubernetes client.
+const roles: Record<string, () => Promise<RoleMain>> = {
+  controller: async () => (await import("./roles/controller/index.ts")).controllerMain,
+  handler: async () => (await import("./roles/handler/index.ts")).handlerMain,
+  launcher: async () => (await import("./roles/launcher/index.ts")).launcherMain,
+};
 
 const defaultHealthAddr: Record<string, string> = { controller: "0.0.0.0:8443", handler: "0.0.0.0:8186", launcher: "127.0.0.1:8187" };
 
@@ -43,18 +43,19 @@ async function main(argv: string[]): Promise<number> {
     const role = roles[values.role];
     if (role === undefined) throw new UsageError(`--role must be one of ${Object.keys(roles).join(", ")}, not "${values.role}"`);
     if (positionals.length > 0) throw new UsageError(`--role takes no arguments, got "${positionals.join(" ")}"`);
+    const { runRole } = await import("./roles/role.ts");
     return runRole(values.role, {
       healthAddr: values["health-addr"] ?? defaultHealthAddr[values.role]!,
       ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
-    }, role);
+    }, await role());
   }
   const [command, ...rest] = positionals;
   const out = (line: string): void => console.log(line);
   switch (command) {
     case "validate":
-      return validateCommand(rest, out);
+      return (await import("./cli/validate.ts")).validateCommand(rest, out);
     case "convert":
-      return convertCommand(values.to, values.output, rest, (t) => process.stdout.write(t), (l) => console.error(l));
+      return (await import("./cli/convert.ts")).convertCommand(values.to, values.output, rest, (t) => process.stdout.write(t), (l) => console.error(l));
     case undefined:
       throw new UsageError("give a subcommand or --role");
     default:

@@ -10,7 +10,10 @@ export function connectRole(ctx: RoleContext, onConnected: (kc: KubeConfig) => v
     ctx.flags.kubeconfig === undefined ? {} : { kubeconfig: ctx.flags.kubeconfig },
     (reason) => {
       if (reason === null) ctx.readiness.pass("cluster");
-      else ctx.readiness.fail("cluster", reason);
+      else {
+        ctx.readiness.fail("cluster", reason);
+        ctx.metrics.inc("bunvirt_cluster_connect_failures_total", "Failed attempts to reach the cluster.");
+      }
       if (reason !== last) ctx.log(reason === null ? "connected to the cluster" : `${reason}; retrying with backoff`);
       last = reason;
     },

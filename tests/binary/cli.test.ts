@@ -1,0 +1,64 @@
+/** The CLI as users run it: exit codes and messages of validate and convert. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot, runBunvirt } from "../lib/bunvirt.ts";
+
+const seed = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const dir = mkdtempSync(join(tmpdir(), "bunvirt-cli-"));
+
+describe("bunvirt CLI", () => {
+  test("--version", async () => {
+    const r = await runBunvirt(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^bunvirt \d+\.\d+\.\d+\n$/);
+  });
+
+  test("validate accepts the seed manifest", async () => {
+    const r = await runBunvirt(["validate", seed]);
+    expect(r.stdout).toContain('document 1 (VirtualMachine "myvm"): valid');
+    expect(r.code).toBe(0);
+  });
+
+  test("validate reports each problem with document, path and rule, exit 1", async () => {
+    const bad = join(dir, "bad.yaml");
+    const text = await Bun.file(seed).text();
+    writeFileSync(bad, `${text}---\n${text.replace("bus: virtio", "bus: floppy").replace("name: myvm", "name: second")}`);
+    const r = await runBunvirt(["validate", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('document 1 (VirtualMachine "myvm"): valid');
+    expect(r.stdout).toContain(`${bad}: document 2 (VirtualMachine "second"): spec.domain.devices.disks[0].disk.bus: must be one of "virtio", "sata", "scsi", "usb"`);
+  });
+
+  test("validate reads JSON from stdin", async () => {
+    const r = await runBunvirt(["validate", "-"], { stdin: JSON.stringify({ apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", metadata: { name: "x" }, spec: { domain: { devices: {} } } }) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("spec.domain.resources.requests.memory: memory must be given");
+  });
+
+  test("convert round-trips the seed through v1", async () => {
+    const v1 = await runBunvirt(["convert", "--to", "v1", seed]);
+    expect(v1.code).toBe(0);
+    expect(v1.stdout).toContain("apiVersion: kubevirt.io/v1\n");
+    expect(v1.stdout).toContain("runStrategy: Always");
+    const v1File = join(dir, "v1.yaml");
+    writeFileSync(v1File, v1.stdout);
+    const back = await runBunvirt(["convert", "--to", "v1alpha1", "-o", "json", v1File]);
+    expect(back.code).toBe(0);
+    const original = (await runBunvirt(["convert", "--to", "v1alpha1", "-o", "json", seed])).stdout;
+    expect(JSON.parse(back.stdout)).toEqual(JSON.parse(original));
+  });
+
+  test("usage errors exit 2", async () => {
+    expect((await runBunvirt(["convert", "--to", "v2", seed])).code).toBe(2);
+    expect((await runBunvirt(["frobnicate"])).code).toBe(2);
+    expect((await runBunvirt(["--role", "janitor"])).code).toBe(2);
+  });
+
+  test("a missing file is a clear error", async () => {
+    const r = await runBunvirt(["validate", join(dir, "nope.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("nope.yaml");
+  });
+});
