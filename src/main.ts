@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
       to: { type: "string" },
       output: { type: "string", short: "o" },
+      emulation: { type: "boolean" },
     },
   });
   if (values.version) {
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./cli/validate.ts")).validateCommand(rest, out);
     case "convert":
       return (await import("./cli/convert.ts")).convertCommand(values.to, values.output, rest, (t) => process.stdout.write(t), (l) => console.error(l));
+    case "domain-xml":
+      return (await import("./cli/domain-xml.ts")).domainXmlCommand(rest, values.emulation === true, (t) => process.stdout.write(t), (l) => console.error(l));
     case undefined:
       throw new UsageError("give a subcommand or --role");
     default:

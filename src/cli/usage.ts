@@ -4,6 +4,7 @@ Usage:
   bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
+  bunvirt domain-xml FILE [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
   bunvirt --version
 
 Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.

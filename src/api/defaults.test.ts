@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { applyVmiDefaults } from "./defaults.ts";
+import type { VmiSpec } from "./v1/vmi.ts";
+
+const base = (): VmiSpec => ({ domain: { devices: { disks: [{ name: "a" }, { name: "b", cdrom: {} }, { name: "c", lun: {} }, { name: "d", disk: { bus: "sata" } }] } } });
+
+test("disk targets get KubeVirt's default buses", () => {
+  const s = applyVmiDefaults(base());
+  expect(s.domain.devices.disks).toEqual([
+    { name: "a", disk: { bus: "virtio" } },
+    { name: "b", cdrom: { bus: "sata", readonly: true } },
+    { name: "c", lun: { bus: "scsi" } },
+    { name: "d", disk: { bus: "sata" } },
+  ]);
+  expect(s.domain.machine?.type).toBe("q35");
+});
+
+test("no interfaces and no networks: the pod network with masquerade", () => {
+  const s = applyVmiDefaults(base());
+  expect(s.domain.devices.interfaces).toEqual([{ name: "default", masquerade: {}, model: "virtio" }]);
+  expect(s.networks).toEqual([{ name: "default", pod: {} }]);
+});
+
+test("autoattachPodInterface: false leaves the VM without a NIC", () => {
+  const b = base();
+  b.domain.devices.autoattachPodInterface = false;
+  const s = applyVmiDefaults(b);
+  expect(s.domain.devices.interfaces).toEqual([]);
+  expect(s.networks).toBeUndefined();
+});
+
+test("the input is not modified", () => {
+  const b = base();
+  applyVmiDefaults(b);
+  expect(b).toEqual(base());
+});

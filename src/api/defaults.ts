@@ -1,0 +1,29 @@
+/**
+ * KubeVirt's defaults, applied the way its mutating webhook does: a disk with
+ * no target is a virtio disk, a cdrom sits on sata and is read-only, a lun on
+ * scsi, a NIC model is virtio, the machine is q35, and a VMI without
+ * interfaces or networks gets the pod network with masquerade
+ * (autoattachPodInterface). Pure: returns a new spec.
+ */
+import type { VmiSpec } from "./v1/vmi.ts";
+
+export const defaultMachineType = "q35";
+export const defaultInterfaceName = "default";
+
+export function applyVmiDefaults(input: VmiSpec): VmiSpec {
+  const spec = structuredClone(input);
+  const devices = spec.domain.devices;
+  devices.disks = (devices.disks ?? []).map((d) => {
+    if (d.cdrom !== undefined) return { ...d, cdrom: { ...d.cdrom, bus: d.cdrom.bus ?? "sata", readonly: d.cdrom.readonly ?? true } };
+    if (d.lun !== undefined) return { ...d, lun: { ...d.lun, bus: d.lun.bus ?? "scsi" } };
+    return { ...d, disk: { ...d.disk, bus: d.disk?.bus ?? "virtio" } };
+  });
+  const noNetworking = (devices.interfaces ?? []).length === 0 && (spec.networks ?? []).length === 0;
+  if (noNetworking && devices.autoattachPodInterface !== false) {
+    devices.interfaces = [{ name: defaultInterfaceName, masquerade: {} }];
+    spec.networks = [{ name: defaultInterfaceName, pod: {} }];
+  }
+  devices.interfaces = (devices.interfaces ?? []).map((i) => ({ ...i, model: i.model ?? "virtio" }));
+  spec.domain.machine = { ...spec.domain.machine, type: spec.domain.machine?.type ?? defaultMachineType };
+  return spec;
+}

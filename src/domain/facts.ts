@@ -1,0 +1,43 @@
+/**
+ * Launcher facts: what the launcher found out at run time and hands to the
+ * pure converter. Nothing in src/domain looks these up itself.
+ */
+
+/** A volume as the storage provider prepared it. */
+export type PreparedVolume =
+  | { kind: "file"; path: string; format: "raw" | "qcow2"; readOnly?: boolean }
+  | { kind: "block"; path: string; readOnly?: boolean };
+
+/** A NIC as the network binding prepared it. */
+export interface PreparedInterface {
+  /** The tap device QEMU opens (created by the binding, not by libvirt). */
+  tap: string;
+  /** The MAC the guest gets. */
+  mac: string;
+  /** MTU of the pod network, passed to the guest. */
+  mtu?: number;
+}
+
+export interface LauncherFacts {
+  /** TCG instead of KVM (KubeVirt's useEmulation); a setting, never a guess. */
+  emulation: boolean;
+  /** By volume name. */
+  volumes: Record<string, PreparedVolume>;
+  /** By interface name. */
+  interfaces: Record<string, PreparedInterface>;
+  /** Unix socket for the serial console; absent means no serial console socket. */
+  serialSocket?: string;
+  /** File the serial output is also logged to. */
+  serialLog?: string;
+  /** OVMF images, required when the VMI boots with EFI. */
+  efi?: { code: string; vars: string; secureBoot: boolean };
+  /** Kernel and initrd extracted for kernelBoot. */
+  kernelBoot?: { kernel: string; initrd?: string };
+}
+
+/** The VMI identity carried into the domain. */
+export interface VmiIdentity {
+  namespace: string;
+  name: string;
+  uid?: string;
+}
