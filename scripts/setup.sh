@@ -9,7 +9,7 @@ BUN_VERSION=1.4.4
 PACKAGES=(
   # virtualization: QEMU, qemu-img, libvirt and its D-Bus binding, schemas
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  libvirt-dbus dbus libxml2-utils
+  libvirt-dbus dbus libxml2-utils ovmf
   # cloud-init ISO checks, registry, images
   xorriso genisoimage docker-registry skopeo umoci zstd
   # networking
