@@ -1,0 +1,73 @@
+/** The command API over a real unix socket, with a recording DomainManager. */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LauncherClient } from "./client.ts";
+import { assertSocketPathSafe } from "./safe-socket.ts";
+import type { StatusReply } from "./schema.ts";
+import { commandApp, serveCommands, type DomainManager } from "./server.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "bunvirt-cmd-"));
+const calls: string[] = [];
+const reply = (state: StatusReply["state"], reason: string): StatusReply => ({ state, reason, interfaces: [], ready: true });
+const manager: DomainManager = {
+  sync: async (vmi) => (calls.push(`sync ${vmi.metadata.name}`), reply("running", "booted")),
+  shutdown: async (g) => (calls.push(`shutdown ${g}`), reply("shutoff", "shutdown by guest")),
+  kill: async () => (calls.push("kill"), reply("shutoff", "destroyed")),
+  status: async () => reply("running", "booted"),
+};
+const server = serveCommands(commandApp(manager), join(dir, "launcher.sock"));
+const client = new LauncherClient(server.path);
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const vmi = {
+  apiVersion: "kubevirt.io/v1" as const,
+  kind: "VirtualMachineInstance" as const,
+  metadata: { name: "vm1" },
+  spec: { domain: { resources: { requests: { memory: "64M" } }, devices: {} } },
+};
+
+describe("launcher command API", () => {
+  test("sync, shutdown, kill and status round-trip through the socket", async () => {
+    expect((await client.sync(vmi)).state).toBe("running");
+    expect((await client.shutdown(5)).reason).toBe("shutdown by guest");
+    expect((await client.kill()).reason).toBe("destroyed");
+    expect((await client.status()).state).toBe("running");
+    expect(calls).toEqual(["sync vm1", "shutdown 5", "kill"]);
+  });
+
+  test("an invalid request is a 400 naming the field", async () => {
+    const res = await fetch("http://launcher/v1/shutdown", { method: "POST", unix: server.path, body: JSON.stringify({ graceSeconds: -1 }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "graceSeconds: must be at least 0", field: "graceSeconds" });
+  });
+
+  test("a VMI that admission refuses is a 422 naming the field", async () => {
+    const bad = structuredClone(vmi);
+    bad.spec.domain.resources = {} as never;
+    const res = await fetch("http://launcher/v1/sync", { method: "POST", unix: server.path, body: JSON.stringify({ vmi: bad }) });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { field: string }).field).toBe("vmi.spec.domain.resources.requests.memory");
+  });
+
+  test("the client refuses to send an invalid request", async () => {
+    await expect(client.shutdown(1.5)).rejects.toThrow(/must be an integer/);
+  });
+
+  test("socket paths through symlinks are refused", () => {
+    const real = join(dir, "real");
+    mkdirSync(real);
+    symlinkSync(real, join(dir, "link"));
+    expect(() => assertSocketPathSafe(join(dir, "link", "x.sock"))).toThrow(/through a symlink/);
+    symlinkSync("/etc/passwd", join(dir, "evil.sock"));
+    expect(() => assertSocketPathSafe(join(dir, "evil.sock"))).toThrow(/is a symlink/);
+  });
+
+  test("the client refuses a symlinked socket", async () => {
+    await expect(new LauncherClient(join(dir, "evil.sock")).status()).rejects.toThrow(/is a symlink/);
+  });
+});
