@@ -1,0 +1,101 @@
+/**
+ * The runner's sequencing with injected faults (a network setup that fails,
+ * a guest that ignores ACPI) that the host tier cannot provoke on demand.
+ * These ports are stand-ins and say so; the host tier runs the real ones.
+ */
+import { describe, expect, test } from "bun:test";
+import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
+import type { LibvirtPort, LifecycleEvent, RunnerPorts } from "./ports.ts";
+import { VmRunner } from "./runner.ts";
+
+function fakeLibvirt(opts: { obeysAcpi: boolean }): LibvirtPort & { calls: string[] } {
+  const listeners = new Set<(e: LifecycleEvent) => void>();
+  const calls: string[] = [];
+  let state: "running" | "shutoff" = "shutoff";
+  const stop = (domain: string, detail: string): void => {
+    state = "shutoff";
+    queueMicrotask(() => listeners.forEach((l) => l({ domain, event: "stopped", detail })));
+  };
+  return {
+    calls,
+    defineAndStart: async (xml) => {
+      calls.push("defineAndStart");
+      state = "running";
+      return /<name>([^<]+)<\/name>/.exec(xml)![1]!;
+    },
+    state: async () => ({ state, reason: state === "running" ? "booted" : "shut off" }),
+    shutdown: async (d) => {
+      calls.push("shutdown");
+      if (opts.obeysAcpi) stop(d, "shutdown");
+    },
+    destroy: async (d) => {
+      calls.push("destroy");
+      if (state === "running") stop(d, "destroyed");
+    },
+    undefine: async () => void calls.push("undefine"),
+    onLifecycle: (l) => (listeners.add(l), () => listeners.delete(l)),
+    healthy: () => true,
+  };
+}
+
+const vmi: VirtualMachineInstance = {
+  apiVersion: "kubevirt.io/v1",
+  kind: "VirtualMachineInstance",
+  metadata: { name: "vm1", namespace: "ns" },
+  spec: { domain: { resources: { requests: { memory: "64M" } }, devices: { disks: [{ name: "root" }] } }, volumes: [{ name: "root", emptyDisk: { capacity: "1Gi" } }] },
+};
+
+function ports(libvirt: LibvirtPort, log: string[], failNetwork = false): RunnerPorts {
+  return {
+    libvirt,
+    prepareStorage: async () => (log.push("storage"), { prepared: { root: { kind: "file", path: "/s/root.qcow2", format: "qcow2" } }, cleanup: async () => void log.push("storage cleanup") }),
+    setupNetwork: async () => {
+      if (failNetwork) throw new Error("Cannot create tap: injected");
+      log.push("network");
+      return { interfaces: { default: { tap: "tap0", mac: "02:00:00:00:00:01", guestAddresses: ["10.0.2.2"] } }, teardown: async () => void log.push("network teardown") };
+    },
+  };
+}
+
+const facts = { emulation: true, serialSocket: "/s/serial0" };
+
+describe("VmRunner (stand-in ports)", () => {
+  test("sync starts once; a second sync is a no-op; the guest powering off ends it cleanly", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: true });
+    const log: string[] = [];
+    const r = new VmRunner(ports(lv, log), facts, () => undefined);
+    expect((await r.sync(vmi)).state).toBe("running");
+    const again = await r.sync(vmi);
+    expect(again.interfaces).toEqual([{ name: "default", mac: "02:00:00:00:00:01", ipAddresses: ["10.0.2.2"] }]);
+    expect(lv.calls).toEqual(["defineAndStart"]);
+    const s = await r.shutdown(5);
+    expect(s.state).toBe("shutoff");
+    expect(await r.ended).toEqual({ kind: "poweroff", detail: "the guest powered off" });
+    expect(VmRunner.exitCode(await r.ended)).toBe(0);
+    expect(log).toEqual(["storage", "network", "network teardown", "storage cleanup"]);
+  });
+
+  test("a guest that ignores ACPI is destroyed when the grace period ends", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: false });
+    const r = new VmRunner(ports(lv, []), facts, () => undefined);
+    await r.sync(vmi);
+    await r.shutdown(0);
+    expect(lv.calls).toEqual(["defineAndStart", "shutdown", "destroy", "undefine"]);
+    expect((await r.ended).kind).toBe("destroyed");
+  });
+
+  test("a failure part-way undoes what was done and reports it", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: true });
+    const log: string[] = [];
+    const r = new VmRunner(ports(lv, log, true), facts, () => undefined);
+    await expect(r.sync(vmi)).rejects.toThrow("injected");
+    expect(log).toEqual(["storage", "storage cleanup"]);
+    expect((await r.ended).kind).toBe("failed");
+  });
+
+  test("a launcher takes one VMI only", async () => {
+    const r = new VmRunner(ports(fakeLibvirt({ obeysAcpi: true }), []), facts, () => undefined);
+    await r.sync(vmi);
+    await expect(r.sync({ ...vmi, metadata: { name: "other", namespace: "ns" } })).rejects.toThrow(/cannot take "ns\/other"/);
+  });
+});
