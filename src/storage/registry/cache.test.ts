@@ -1,0 +1,99 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { DiskCache, cacheKey, type CacheMetadata } from "./cache.ts";
+import { acquireLock } from "./cacheLock.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+async function temp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "bunvirt-cache-unit-"));
+  dirs.push(d);
+  return d;
+}
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+describe("cacheKey", () => {
+  test("hex of the digest, or with a path hash", () => {
+    expect(cacheKey(DIGEST)).toBe("ab".repeat(32));
+    expect(cacheKey(DIGEST, "custom/vm.img")).toMatch(/^(ab){32}-p[0-9a-f]{16}$/);
+    expect(() => cacheKey("sha256:xyz")).toThrow(/not a sha256 digest/);
+  });
+});
+
+describe("DiskCache", () => {
+  test("commit publishes a whole entry; lookup checks metadata and size", async () => {
+    const cache = new DiskCache(await temp());
+    const key = cacheKey(DIGEST);
+    expect(await cache.lookup(key)).toBeNull();
+    const work = await cache.createWorkDir(key);
+    await writeFile(join(work, "disk.raw"), "12345");
+    const metadata: CacheMetadata = {
+      version: 1,
+      reference: "r/x:y",
+      registry: "r",
+      repository: "x",
+      digest: DIGEST,
+      format: "raw",
+      virtualSize: 5,
+      bytes: 5,
+      pathInImage: "/disk/a",
+      layers: [],
+      pulledAt: new Date().toISOString(),
+    };
+    const entry = await cache.commit(key, work, metadata);
+    expect(entry.path).toBe(join(cache.root, "sha256", key, "disk.raw"));
+    expect((await cache.lookup(key))?.metadata.bytes).toBe(5);
+    await writeFile(entry.path, "123"); // truncated: not a valid entry any more
+    expect(await cache.lookup(key)).toBeNull();
+    await mkdir(join(cache.root, "tmp", `${key}.1.dead`), { recursive: true });
+    await cache.clearLeftovers(key);
+    expect(await Bun.file(join(cache.root, "sha256", key, "metadata.json")).exists()).toBe(false);
+    expect(await Bun.file(join(cache.root, "tmp", `${key}.1.dead`)).exists()).toBe(false);
+  });
+});
+
+describe("acquireLock", () => {
+  test("a second taker waits for the release", async () => {
+    const path = join(await temp(), "x.lock");
+    const first = await acquireLock(path);
+    let waited = "";
+    let second = false;
+    const pending = acquireLock(path, { pollMs: 10, onWait: (owner) => (waited = owner) }).then((l) => {
+      second = true;
+      return l;
+    });
+    await Bun.sleep(60);
+    expect(second).toBe(false);
+    expect(waited).toContain(`pid ${process.pid}`);
+    await first.release();
+    const lock = await pending;
+    expect(second).toBe(true);
+    await lock.release();
+  });
+
+  test("breaks a lock whose owner is dead, or that was not touched for too long", async () => {
+    const dir = await temp();
+    const dead = join(dir, "dead.lock");
+    await writeFile(dead, JSON.stringify({ pid: 2 ** 30, host: hostname() }));
+    await (await acquireLock(dead, { pollMs: 10 })).release();
+    const old = join(dir, "old.lock");
+    await writeFile(old, JSON.stringify({ pid: 1, host: "another-node" }));
+    const past = new Date(Date.now() - 60_000);
+    await utimes(old, past, past);
+    await (await acquireLock(old, { pollMs: 10, staleAfterMs: 30_000 })).release();
+  });
+
+  test("an abort signal ends the wait", async () => {
+    const path = join(await temp(), "y.lock");
+    const held = await acquireLock(path);
+    const controller = new AbortController();
+    const waiting = acquireLock(path, { pollMs: 10, signal: controller.signal });
+    controller.abort(new Error("stop"));
+    await expect(waiting).rejects.toThrow("stop");
+    await held.release();
+  });
+});

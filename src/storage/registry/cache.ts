@@ -1,0 +1,166 @@
+/**
+ * Node-local, content-addressed disk cache:
+ *
+ *   <root>/sha256/<manifest hex>/disk.<qcow2|raw>
+ *   <root>/sha256/<manifest hex>/metadata.json
+ *   <root>/sha256/<manifest hex>-p<16 hex>/...  same, for a volume `path`
+ *                                              other than the /disk/ rule
+ *   <root>/tmp/<hex>.<pid>.<random>/   work directories (same file system)
+ *   <root>/locks/<hex>.lock            cross-process fetch locks
+ *
+ * An entry appears by renaming a complete work directory into place, so a
+ * reader sees either nothing or a whole entry.
+ */
+import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { acquireLock, type HeldLock, type LockOptions } from "./cacheLock.ts";
+import type { DiskFormat } from "./diskFormat.ts";
+import { SHA256_DIGEST_RE } from "./reference.ts";
+
+export interface CacheMetadata {
+  readonly version: 1;
+  /** Reference the entry was first pulled as. */
+  readonly reference: string;
+  readonly registry: string;
+  readonly repository: string;
+  /** Image manifest digest (the cache key). */
+  readonly digest: string;
+  /** Index digest when the manifest was chosen from an index. */
+  readonly indexDigest?: string;
+  readonly format: DiskFormat;
+  readonly virtualSize: number;
+  readonly bytes: number;
+  /** Where the disk was in the image, e.g. "/disk/disk.qcow2". */
+  readonly pathInImage: string;
+  readonly layers: readonly string[];
+  readonly pulledAt: string;
+}
+
+export interface CacheEntry {
+  readonly digest: string;
+  readonly dir: string;
+  /** Absolute path of the disk file. */
+  readonly path: string;
+  readonly metadata: CacheMetadata;
+}
+
+export const METADATA_FILE = "metadata.json";
+
+export function diskFileName(format: DiskFormat): string {
+  return `disk.${format}`;
+}
+
+/**
+ * The cache key of a disk: the image manifest's hex digest, plus a short
+ * hash of the in-image path when the disk is not chosen by the /disk/ rule
+ * (the same image can then give different disks).
+ */
+export function cacheKey(digest: string, diskPath?: string): string {
+  if (!SHA256_DIGEST_RE.test(digest)) throw new Error(`Cannot use "${digest}" as a cache key: not a sha256 digest`);
+  const hex = digest.slice("sha256:".length);
+  if (diskPath === undefined) return hex;
+  return `${hex}-p${new Bun.CryptoHasher("sha256").update(diskPath).digest("hex").slice(0, 16)}`;
+}
+
+function checkKey(key: string): string {
+  if (!/^[a-f0-9]{64}(?:-p[a-f0-9]{16})?$/.test(key)) throw new Error(`Cannot use "${key}" as a cache key: not made by cacheKey()`);
+  return key;
+}
+
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class DiskCache {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  entryDir(key: string): string {
+    return join(this.root, "sha256", checkKey(key));
+  }
+
+  /** A complete entry, or null (missing, or incomplete/corrupt). */
+  async lookup(key: string): Promise<CacheEntry | null> {
+    const dir = this.entryDir(key);
+    let metadata: CacheMetadata;
+    try {
+      metadata = JSON.parse(await readFile(join(dir, METADATA_FILE), "utf8")) as CacheMetadata;
+    } catch {
+      return null;
+    }
+    const digest = `sha256:${key.slice(0, 64)}`;
+    if (metadata.version !== 1 || metadata.digest !== digest || (metadata.format !== "qcow2" && metadata.format !== "raw")) return null;
+    const path = join(dir, diskFileName(metadata.format));
+    const info = await stat(path).catch(() => null);
+    if (info === null || !info.isFile() || info.size !== metadata.bytes) return null;
+    return { digest, dir, path, metadata };
+  }
+
+  /** Takes the cross-process lock for fetching the entry `key`. */
+  async lock(key: string, options: LockOptions = {}): Promise<HeldLock> {
+    const dir = join(this.root, "locks");
+    await mkdir(dir, { recursive: true });
+    return acquireLock(join(dir, `${checkKey(key)}.lock`), options);
+  }
+
+  /**
+   * Removes leftovers for `key`: work directories of earlier, dead
+   * attempts and an incomplete entry. Call only while holding the lock.
+   */
+  async clearLeftovers(key: string): Promise<void> {
+    checkKey(key);
+    const tmp = join(this.root, "tmp");
+    const names = await readdir(tmp).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith(`${key}.`)).map((n) => rm(join(tmp, n), { recursive: true, force: true })));
+    if ((await this.lookup(key)) === null) await rm(this.entryDir(key), { recursive: true, force: true });
+  }
+
+  /** A fresh work directory on the cache's file system. */
+  async createWorkDir(key: string): Promise<string> {
+    const dir = join(this.root, "tmp", `${checkKey(key)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Publishes a work directory holding `disk.<format>`: writes the metadata
+   * and renames the directory into place.
+   */
+  async commit(key: string, workDir: string, metadata: CacheMetadata): Promise<CacheEntry> {
+    const file = await open(join(workDir, METADATA_FILE), "wx", 0o644);
+    try {
+      await file.writeFile(`${JSON.stringify(metadata, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    const dir = this.entryDir(key);
+    const parent = join(this.root, "sha256");
+    await mkdir(parent, { recursive: true });
+    try {
+      await rename(workDir, dir);
+      await syncDir(parent);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+      // Someone published it meanwhile (lock broken as stale): keep theirs.
+      await rm(workDir, { recursive: true, force: true });
+      const existing = await this.lookup(key);
+      if (existing === null) throw error;
+      return existing;
+    }
+    return { digest: metadata.digest, dir, path: join(dir, diskFileName(metadata.format)), metadata };
+  }
+
+  async discard(workDir: string): Promise<void> {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
