@@ -11,7 +11,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   libvirt-dbus dbus libxml2-utils ovmf
   # cloud-init ISO checks, registry, images
-  xorriso genisoimage docker-registry skopeo umoci zstd
+  xorriso genisoimage docker-registry skopeo umoci openssl util-linux mount
   # networking
   iproute2 nftables udhcpc
   # guest image build
