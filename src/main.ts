@@ -17,6 +17,10 @@ const roles: Record<string, () => Promise<RoleMain>> = {
 const defaultHealthAddr: Record<string, string> = { controller: "0.0.0.0:8443", handler: "0.0.0.0:8186", launcher: "127.0.0.1:8187" };
 
 async function main(argv: string[]): Promise<number> {
+  // Subcommands with flags of their own parse them themselves.
+  if (argv[0] === "volumes") {
+    return (await import("./cli/volumes.ts")).volumesCommand(argv.slice(1), (l) => console.log(l), (l) => console.error(l));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,0 +1,189 @@
+/**
+ * containerDisk (v1; v1alpha1's registryDisk converts to it): the disk of
+ * an OCI image, pulled once into the node's content-addressed cache, and a
+ * qcow2 overlay per VM in its state directory on top of the cached disk.
+ * The cached disk is only ever a read-only backing file; a second VM on the
+ * same image fetches nothing and only creates its overlay.
+ */
+import { join, resolve } from "node:path";
+import { requireStateDir, isWithin, realpathOrNull } from "./files.ts";
+import { findOverlay, makeOverlay, removeOverlay, type OverlayOf } from "./overlay.ts";
+import { checkVolumeName, StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
+import { defaultQemuImg } from "./qemu-img.ts";
+import {
+  cacheKey,
+  DiskCache,
+  diskScope,
+  InvalidDockerConfigError,
+  InvalidReferenceError,
+  parseDockerConfigJson,
+  parseReference,
+  pullDisk,
+  PullError,
+  type DockerConfig,
+  type ImageReference,
+  type PullOptions,
+  type PullResult,
+} from "./registry/index.ts";
+import { readSecretKey } from "./secrets.ts";
+
+export interface ContainerDiskOptions {
+  readonly qemuImg?: string;
+  /** Replaces pullDisk (tests). */
+  readonly pull?: (reference: string, options: PullOptions) => Promise<PullResult>;
+}
+
+/** Keys of a `kubernetes.io/dockerconfigjson` (or legacy `dockercfg`) Secret. */
+export const pullSecretKeys = [".dockerconfigjson", ".dockercfg"] as const;
+
+export function containerDiskOverlayPath(stateDir: string, volume: string): string {
+  return join(stateDir, `${volume}.containerdisk.qcow2`);
+}
+
+interface Plan {
+  readonly overlay: OverlayOf;
+  readonly reference: ImageReference;
+  readonly image: string;
+  readonly cacheDir: string;
+  readonly options: PullOptions;
+  readonly policy: "Always" | "IfNotPresent" | "Never";
+}
+
+async function pullSecretOf(volume: Volume, ctx: VolumeContext): Promise<DockerConfig | undefined> {
+  const name = volume.containerDisk?.imagePullSecret;
+  if (name === undefined || name === "") return ctx.registry?.pullSecret;
+  const read = await readSecretKey(volume.name, "image pull", name, pullSecretKeys, ctx);
+  try {
+    return parseDockerConfigJson(read.bytes);
+  } catch (error) {
+    // The parser's message names entries, never credentials; its cause (a JSON error) may quote the content: drop it.
+    const reason = error instanceof InvalidDockerConfigError ? error.message : "it cannot be read";
+    throw new StorageError(volume.name, "invalid", `key "${read.key}" of the image pull Secret "${name}" is unusable: ${reason}`);
+  }
+}
+
+async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
+  checkVolumeName(volume);
+  const cd = volume.containerDisk;
+  if (cd === undefined) throw new StorageError(volume.name, "invalid", "it has no containerDisk source");
+  if (cd.image.trim() === "") throw new StorageError(volume.name, "invalid", "containerDisk.image is empty");
+  try {
+    diskScope(cd.path);
+  } catch (cause) {
+    const message = (cause as Error).message;
+    const reason = /^Cannot use disk path ".*?": (.*)$/s.exec(message)?.[1] ?? message;
+    throw new StorageError(volume.name, "invalid", `containerDisk.path "${cd.path ?? ""}" is unusable: ${reason}`, { cause });
+  }
+  const settings = ctx.registry;
+  if (settings === undefined || settings.cacheDir === "") {
+    throw new StorageError(volume.name, "invalid", "no node cache directory is configured for container disks");
+  }
+  let reference: ImageReference;
+  try {
+    reference = parseReference(cd.image, settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {});
+  } catch (cause) {
+    const reason = cause instanceof InvalidReferenceError ? cause.reason : (cause as Error).message;
+    throw new StorageError(volume.name, "invalid", `containerDisk.image "${cd.image}" is not an image reference: ${reason}`, { cause });
+  }
+  const policy = cd.imagePullPolicy ?? "IfNotPresent";
+  if (policy === "Never" && reference.digest === undefined) {
+    throw new StorageError(volume.name, "invalid", `imagePullPolicy "Never" finds a disk in the node cache by digest; give containerDisk.image as NAME@sha256:DIGEST, not "${cd.image}"`);
+  }
+  const pullSecret = await pullSecretOf(volume, ctx);
+  await requireStateDir(volume.name, ctx.stateDir);
+  const options: PullOptions = {
+    cacheDir: settings.cacheDir,
+    ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
+    ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
+    ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
+    ...(pullSecret !== undefined ? { pullSecret } : {}),
+    ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
+  };
+  return {
+    overlay: { volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
+    reference,
+    image: cd.image,
+    cacheDir: resolve(settings.cacheDir),
+    options,
+    policy,
+  };
+}
+
+/** imagePullPolicy "Never": the disk must already be in the node cache. */
+async function fromCacheOnly(volume: string, plan: Plan): Promise<PullResult> {
+  const scope = diskScope(plan.options.path);
+  const digest = plan.reference.digest as string;
+  const hit = await new DiskCache(plan.cacheDir).lookup(cacheKey(digest, scope.kind === "file" ? scope.path : undefined));
+  if (hit === null) throw new StorageError(volume, "missing", `imagePullPolicy is "Never" and "${plan.image}" is not in the node cache "${plan.cacheDir}"`);
+  return {
+    reference: plan.image,
+    digest: hit.digest,
+    path: hit.path,
+    format: hit.metadata.format,
+    virtualSize: hit.metadata.virtualSize,
+    bytes: hit.metadata.bytes,
+    bytesFetched: 0,
+    cacheHit: true,
+  };
+}
+
+export function containerDiskProvider(options: ContainerDiskOptions = {}): VolumeProvider {
+  const qemuImg = options.qemuImg ?? defaultQemuImg;
+  const pull = options.pull ?? pullDisk;
+  return {
+    kind: "containerDisk",
+    async check(volume: Volume, ctx: VolumeContext): Promise<void> {
+      await planOf(volume, ctx);
+    },
+    async prepare(volume: Volume, ctx: VolumeContext): Promise<PreparedDisk> {
+      const plan = await planOf(volume, ctx);
+      const done = (bytesFetched: number, cacheHit: boolean): PreparedDisk => ({
+        name: volume.name,
+        kind: "containerDisk",
+        path: plan.overlay.path,
+        format: "qcow2",
+        readOnly: false,
+        block: false,
+        bytesFetched,
+        cacheHit,
+      });
+      // A second prepare (a restarted launcher) keeps the VM's overlay and needs no registry.
+      const backing = await findOverlay(plan.overlay);
+      if (backing !== null) {
+        const cacheRoot = (await realpathOrNull(plan.cacheDir)) ?? plan.cacheDir;
+        const real = (await realpathOrNull(backing)) ?? backing;
+        if (!isWithin(cacheRoot, real)) {
+          throw new StorageError(volume.name, "conflict", `the overlay "${plan.overlay.path}" is on "${backing}", outside the node cache "${plan.cacheDir}"`);
+        }
+        return done(0, true);
+      }
+      let pulled: PullResult;
+      if (plan.policy === "Never") {
+        pulled = await fromCacheOnly(volume.name, plan);
+      } else {
+        try {
+          pulled = await pull(plan.image, plan.options);
+        } catch (cause) {
+          const reason = cause instanceof PullError ? `cannot pull "${cause.reference}": ${cause.reason}` : `cannot pull "${plan.image}": ${(cause as Error).message}`;
+          throw new StorageError(volume.name, "pull", reason, { cause });
+        }
+      }
+      const t0 = performance.now();
+      await makeOverlay(plan.overlay, qemuImg, resolve(pulled.path), pulled.format);
+      ctx.log.info("created a container disk overlay", {
+        volume: volume.name,
+        image: pulled.reference,
+        digest: pulled.digest,
+        path: plan.overlay.path,
+        bytesFetched: pulled.bytesFetched,
+        cacheHit: pulled.cacheHit,
+        overlayMs: Math.round((performance.now() - t0) * 10) / 10,
+      });
+      return done(pulled.bytesFetched, pulled.cacheHit);
+    },
+    async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
+      checkVolumeName(volume);
+      return removeOverlay({ volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) });
+    },
+  };
+}
