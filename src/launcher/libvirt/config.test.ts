@@ -1,0 +1,26 @@
+import { describe, expect, test } from "bun:test";
+import { dbusConf, libvirtdConf, qemuConf, virtlogdConf } from "./config.ts";
+
+describe("stack configuration", () => {
+  test("qemu.conf disables per-domain namespaces and cgroups", () => {
+    const conf = qemuConf();
+    expect(conf).toContain("namespaces = [ ]");
+    expect(conf).toContain("cgroup_controllers = [ ]");
+  });
+
+  test("libvirtd.conf: root-only sockets without polkit, logs on stderr", () => {
+    const conf = libvirtdConf();
+    expect(conf).toContain('unix_sock_rw_perms = "0700"');
+    expect(conf).toContain('auth_unix_rw = "none"');
+    expect(conf).toContain('log_outputs = "3:stderr"');
+    expect(virtlogdConf()).toContain('log_outputs = "3:stderr"');
+  });
+
+  test("the bus config listens on the escaped socket and activates nothing", () => {
+    const conf = dbusConf("/tmp/a&b/dbus/bus");
+    expect(conf).toContain("<listen>unix:path=/tmp/a%26b/dbus/bus</listen>");
+    expect(conf).not.toContain("servicedir");
+    expect(conf).not.toContain("pidfile");
+    expect(conf).toContain("<auth>EXTERNAL</auth>");
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The configuration files a private libvirt stack writes into its state
+ * directory. Pure: every function returns file contents.
+ */
+import { escapeDbusAddressValue } from "./paths.ts";
+
+/**
+ * libvirtd.conf (bound at /etc/libvirt/libvirtd.conf): root-only sockets
+ * without polkit (the only clients are our libvirt-dbus and virsh as root
+ * inside the namespace), warnings and errors on stderr, which the supervisor
+ * forwards to the stack log.
+ */
+export function libvirtdConf(): string {
+  return [
+    "# Written by bunvirt for a private libvirt stack; regenerated at each start.",
+    'unix_sock_group = "root"',
+    'unix_sock_ro_perms = "0700"',
+    'unix_sock_rw_perms = "0700"',
+    'unix_sock_admin_perms = "0700"',
+    'auth_unix_ro = "none"',
+    'auth_unix_rw = "none"',
+    'log_outputs = "3:stderr"',
+    "",
+  ].join("\n");
+}
+
+/** virtlogd.conf: logs to stderr like libvirtd. */
+export function virtlogdConf(): string {
+  return ["# Written by bunvirt for a private libvirt stack.", 'log_outputs = "3:stderr"', ""].join("\n");
+}
+
+/**
+ * qemu.conf (bound at /etc/libvirt/qemu.conf).
+ *
+ * - `namespaces = [ ]`: no per-domain /dev namespace. With /dev/kvm masked by
+ *   a bind-mounted file, libvirt fails to recreate /dev/kvm in that namespace.
+ * - `cgroup_controllers = [ ]`: the launcher's pod cgroup is the VM's; libvirt
+ *   must not build /machine/qemu-<id>-<name> groups, which would also clash
+ *   between two stacks on one machine (both number their first domain 1).
+ * - `security_driver = "none"`: no AppArmor/SELinux profile loading from inside
+ *   a pod; DAC (QEMU as the unprivileged libvirt-qemu user) stays on.
+ */
+export function qemuConf(): string {
+  return [
+    "# Written by bunvirt for a private libvirt stack.",
+    "namespaces = [ ]",
+    "cgroup_controllers = [ ]",
+    'security_driver = "none"',
+    "",
+  ].join("\n");
+}
+
+/** The client-side libvirt.conf (read by libvirt-dbus inside the namespace): empty, defaults. */
+export function libvirtClientConf(): string {
+  return "# Written by bunvirt: client defaults.\n";
+}
+
+function xmlEscape(value: string): string {
+  return value
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&apos;");
+}
+
+/**
+ * A minimal session-bus configuration for the private bus. Unlike the stock
+ * session.conf it has no <servicedir>: nothing gets auto-activated (the stock
+ * org.libvirt.service would start a second, unsupervised libvirt-dbus), and
+ * no <pidfile>. Only root connects (EXTERNAL auth on a 0700 directory).
+ */
+export function dbusConf(socketPath: string): string {
+  const address = xmlEscape(`unix:path=${escapeDbusAddressValue(socketPath)}`);
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<!-- Written by bunvirt for a private libvirt stack. -->
+<busconfig>
+  <type>session</type>
+  <listen>${address}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`;
+}
