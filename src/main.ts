@@ -18,6 +18,9 @@ const defaultHealthAddr: Record<string, string> = { controller: "0.0.0.0:8443", 
 
 async function main(argv: string[]): Promise<number> {
   // Subcommands with flags of their own parse them themselves.
+  if (argv[0] === "run") {
+    return (await import("./cli/run.ts")).runCommand(argv.slice(1), (l) => console.error(l));
+  }
   if (argv[0] === "volumes") {
     return (await import("./cli/volumes.ts")).volumesCommand(argv.slice(1), (l) => console.log(l), (l) => console.error(l));
   }
@@ -72,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
 
 try {
   process.exitCode = await main(Bun.argv.slice(2));
+  // A role or a run may leave handles (sockets, stdin) that need not keep us alive.
+  process.exit();
 } catch (e) {
   const usageProblem = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
   console.error(`bunvirt: ${(e as Error).message}`);

@@ -4,6 +4,7 @@ Usage:
   bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
+  bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)
   bunvirt volumes prepare|cleanup FILE --state-dir DIR [...]  prepare a manifest's volumes as the launcher will (see: bunvirt volumes --help)
   bunvirt domain-xml FILE [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
   bunvirt --version

@@ -126,7 +126,9 @@ export class SupervisedDaemon {
     const holder = await this.#ctx.holderPid();
     if (this.#stopping) throw new Error(`${name} is being stopped`);
     this.#tail.length = 0;
-    const proc = Bun.spawn(inNamespaceArgv(holder, this.#spec.argv), {
+    // setsid: a Ctrl-C at the terminal (SIGINT to the foreground process group)
+    // must reach the launcher only; the launcher decides when its daemons stop.
+    const proc = Bun.spawn(["setsid", ...inNamespaceArgv(holder, this.#spec.argv)], {
       cwd: "/",
       env: { ...this.#spec.env },
       stdin: "ignore",

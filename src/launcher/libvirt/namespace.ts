@@ -127,7 +127,8 @@ export class NamespaceHolder {
   }
 
   async #spawn(argv: string[], expectNamespace: string | null): Promise<void> {
-    const proc: HolderProcess = Bun.spawn(argv, {
+    // Its own session, like the daemons (see daemon.ts): terminal signals are the launcher's.
+    const proc: HolderProcess = Bun.spawn(["setsid", ...argv], {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
       stdin: "pipe",

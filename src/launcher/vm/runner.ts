@@ -120,8 +120,11 @@ export class VmRunner implements DomainManager {
       }
       this.log(`asking the guest to shut down (ACPI), ${graceSeconds} s before it is destroyed`);
       await this.ports.libvirt.shutdown(r.domain).catch((e: unknown) => this.log(`ACPI shutdown: ${(e as Error).message}`));
-      const timer = Bun.sleep(graceSeconds * 1000).then(() => "grace over" as const);
-      if ((await Promise.race([this.ended, timer])) === "grace over" && this.#running !== null) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<"grace over">((resolve) => (timer = setTimeout(() => resolve("grace over"), graceSeconds * 1000)));
+      const first = await Promise.race([this.ended, graceOver]);
+      clearTimeout(timer);
+      if (first === "grace over" && this.#running !== null) {
         this.log("grace period over: destroying the domain");
         await this.ports.libvirt.destroy(r.domain);
       }

@@ -1,0 +1,213 @@
+/**
+ * `bunvirt run FILE`: the local debug run. The same launcher as in a pod,
+ * with a local state directory instead of pod volumes, a network namespace
+ * standing in for the pod's, and the serial console on the terminal.
+ */
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { VirtualMachineInstance } from "../api/v1/vmi.ts";
+import { validate } from "../api/validate.ts";
+import { vmiOf } from "../domain/index.ts";
+import { attachConsole, type ConsoleSink } from "../local/console.ts";
+import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
+import { selfCommand } from "../local/self.ts";
+import { VmRunner } from "../launcher/vm/runner.ts";
+import { volumeContext, type LauncherOptions } from "../launcher/launcher.ts";
+import type { VmiSpec } from "../api/v1/vmi.ts";
+import type { VmiIdentity } from "../domain/index.ts";
+import { parseClaimFlag, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
+import { readDocuments } from "./read-documents.ts";
+import { UsageError } from "./usage.ts";
+
+export const runUsage = `Usage: bunvirt run FILE [options]
+  Boots a VirtualMachine, VirtualMachineInstance or v1alpha1 VM manifest locally.
+
+Options:
+  --state-dir DIR             the VM's local state (default /var/lib/bunvirt/run/NAME)
+  --netns NAME                run inside this network namespace (standing in for the pod's; its eth0 is the pod interface)
+  --network none              no network at all (default: a namespace made for this run, removed at the end)
+  --emulation                 TCG instead of KVM (KubeVirt's useEmulation)
+  --secret NAME=DIR           a Secret for cloud-init, as a directory of files (repeatable)
+  --claim NAME=PATH[:SIZE]    where a PersistentVolumeClaim is (repeatable)
+  --registry HOST[:PORT]      registry for images named without a host
+  --insecure-registry HOST    plain HTTP to this registry (repeatable)
+  --cache-dir DIR             node disk cache (default ${defaultCacheDir})
+  --console terminal|off|log  where the serial console goes (default terminal)
+  --console-log FILE          the file for --console log
+  --grace SECONDS             grace period for Ctrl-C/SIGTERM (default: the VM's terminationGracePeriodSeconds, else 30)
+Ctrl-C shuts the guest down gracefully (ACPI), then destroys it when the grace period ends.
+Exit code: 0 the guest powered off, 1 failure, 2 destroyed, 3 crashed.
+`;
+
+const options = {
+  "state-dir": { type: "string" },
+  netns: { type: "string" },
+  network: { type: "string" },
+  emulation: { type: "boolean" },
+  secret: { type: "string", multiple: true },
+  claim: { type: "string", multiple: true },
+  registry: { type: "string" },
+  "insecure-registry": { type: "string", multiple: true },
+  "cache-dir": { type: "string" },
+  console: { type: "string" },
+  "console-log": { type: "string" },
+  grace: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  // Set by the outer process when it re-runs itself inside the namespace it made.
+  "inside-netns": { type: "boolean" },
+} as const;
+
+export async function runCommand(args: string[], log: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  if (values.help) {
+    process.stdout.write(runUsage);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("run needs exactly one FILE");
+  const file = positionals[0]!;
+  if (values.network !== undefined && values.network !== "none" && values.network !== "pod") throw new UsageError(`--network must be "none" or "pod", not "${values.network}"`);
+  if (values.network === "none" && values.netns !== undefined) throw new UsageError("--network none and --netns exclude each other");
+  const sink = consoleSink(values.console, values["console-log"]);
+
+  const docs = await readDocuments(file);
+  if (docs.length !== 1) throw new UsageError(`run needs a file with one manifest; "${file}" has ${docs.length}`);
+  const checked = validate(docs[0]!.value);
+  if (!checked.ok) {
+    for (const p of checked.problems) log(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
+    return 1;
+  }
+  const { identity, spec } = vmiOf(checked.valid);
+  const none = values.network === "none";
+  if (none && (spec.domain.devices.interfaces ?? []).length > 0) throw new UsageError("--network none: the VM declares interfaces; remove them or give it a network");
+
+  const stateDir = resolve(values["state-dir"] ?? `/var/lib/bunvirt/run/${identity.namespace}_${identity.name}`);
+  mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+  const storage = {
+    claims: Object.fromEntries((values.claim ?? []).map((c) => { const x = parseClaimFlag(c); return [x.name, x.mount]; })),
+    secrets: Object.fromEntries((values.secret ?? []).map((s) => { const x = parseSecretFlag(s); return [x.name, x.dir]; })),
+    registry: {
+      cacheDir: values["cache-dir"] ?? defaultCacheDir,
+      ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),
+      insecureRegistries: values["insecure-registry"] ?? [],
+    },
+  };
+
+  // Outside the pod's namespace: pull container disks from here (a registry on this
+  // host's 127.0.0.1 is not reachable from inside), then run again inside it, where
+  // preparing them again finds them ready.
+  if (values["inside-netns"] !== true && (values.netns !== undefined || !none)) {
+    const staged = await stageContainerDisks({ stateDir, storage, log }, spec, identity);
+    const pod = values.netns === undefined ? await createPodNetns(identity.name).catch(async (e: unknown) => {
+      await staged.cleanup();
+      throw e;
+    }) : null;
+    if (pod !== null) log(`run: network namespace "${pod.name}" stands in for the pod; pod IP ${pod.podIp} (reachable from here), gateway ${pod.hostIp}`);
+    const code = await reRunInside(pod?.name ?? values.netns!, [...args, "--inside-netns"], log, pod);
+    await staged.cleanup(); // whatever the inner run did not remove
+    if (values["state-dir"] === undefined) rmSync(stateDir, { recursive: true, force: true });
+    return code;
+  }
+
+  const vmi: VirtualMachineInstance = {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstance",
+    metadata: { name: identity.name, namespace: identity.namespace, ...(identity.uid !== undefined ? { uid: identity.uid } : {}) },
+    spec: none ? { ...spec, domain: { ...spec.domain, devices: { ...spec.domain.devices, autoattachPodInterface: false } } } : spec,
+  };
+  const { startLauncher } = await import("../launcher/launcher.ts");
+  // The daemons' own lines go to a file in the state dir; the terminal gets bunvirt's.
+  const daemonLog = resolve(stateDir, "daemons.log");
+  const launcherLog = (line: string): void => {
+    if (/^(libvirtd|virtlogd|virtqemud|dbus-daemon|libvirt-dbus)\[/.test(line)) appendFileSync(daemonLog, line + "\n");
+    else log(line);
+  };
+  const started = Date.now();
+  const launcher = await startLauncher({
+    stateDir,
+    emulation: values.emulation === true,
+    network: none ? "none" : "pod",
+    storage,
+    log: launcherLog,
+  });
+  // The launcher's command API, as a handler would reach it (status, shutdown, kill).
+  const { commandApp, serveCommands } = await import("../launcher/command/server.ts");
+  const commands = serveCommands(commandApp(launcher.runner), resolve(stateDir, "launcher.sock"));
+  const grace = values.grace !== undefined ? Number(values.grace) : (spec.terminationGracePeriodSeconds ?? 30);
+  let stopping = false;
+  const onSignal = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`run: ${sig}: shutting the guest down (grace ${grace} s)`);
+    void launcher.runner.shutdown(grace).catch((e: unknown) => log(`run: shutdown: ${(e as Error).message}`));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+  let code: number;
+  try {
+    // Attach as soon as QEMU opens the socket, so the first lines are not missed.
+    const consoleReady = attachConsole(launcher.consoleSocket, sink, { stdin: process.stdin.isTTY === true }).catch((e: unknown) => {
+      if (!stopping) log(`run: console: ${(e as Error).message}`);
+      return null;
+    });
+    await launcher.runner.sync(vmi);
+    log(`run: domain running ${((Date.now() - started) / 1000).toFixed(2)} s after start`);
+    const console = await consoleReady;
+    const outcome = await launcher.runner.ended;
+    console?.close();
+    log(`run: the VM ended: ${outcome.detail}`);
+    code = VmRunner.exitCode(outcome);
+  } catch (e) {
+    log(`run: ${(e as Error).message}`);
+    code = 1;
+  } finally {
+    await commands.stop();
+    await launcher.stop();
+  }
+  if (values["state-dir"] === undefined && values["inside-netns"] !== true) rmSync(stateDir, { recursive: true, force: true });
+  return code;
+}
+
+/** Prepares the container disks of a spec (pull + overlay) so that a later prepare finds them ready. */
+async function stageContainerDisks(
+  opts: Pick<LauncherOptions, "stateDir" | "storage" | "log">,
+  spec: VmiSpec,
+  vmi: VmiIdentity,
+): Promise<{ cleanup(): Promise<void> }> {
+  const volumes = (spec.volumes ?? []).filter((v) => v.containerDisk !== undefined);
+  if (volumes.length === 0) return { cleanup: async () => undefined };
+  const names = new Set(volumes.map((v) => v.name));
+  const only: VmiSpec = { ...spec, volumes, domain: { ...spec.domain, devices: { ...spec.domain.devices, disks: (spec.domain.devices.disks ?? []).filter((d) => names.has(d.name)) } } };
+  const { prepareVolumes } = await import("../storage/index.ts");
+  const ctx = volumeContext(opts, only, vmi);
+  const done = await prepareVolumes(only, ctx);
+  return { cleanup: () => done.cleanup() };
+}
+
+function consoleSink(mode: string | undefined, file: string | undefined): ConsoleSink {
+  if (file !== undefined && mode !== undefined && mode !== "log") throw new UsageError("--console-log needs --console log");
+  if (mode === "log" || (mode === undefined && file !== undefined)) {
+    if (file === undefined) throw new UsageError("--console log needs --console-log FILE");
+    return { kind: "log", file: resolve(file) };
+  }
+  if (mode === undefined || mode === "terminal") return { kind: "terminal" };
+  if (mode === "off") return { kind: "off" };
+  throw new UsageError(`--console must be terminal, off or log, not "${mode}"`);
+}
+
+/** Runs this command again inside a network namespace; forwards signals; removes a namespace it made. */
+async function reRunInside(netns: string, args: string[], log: (line: string) => void, made: PodNetns | null): Promise<number> {
+  const child = Bun.spawn(["ip", "netns", "exec", netns, ...selfCommand(), "run", ...args], { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  // Ctrl-C reaches the whole process group; the child acts on it, we wait for it.
+  const forward = (sig: NodeJS.Signals): void => {
+    if (sig === "SIGTERM") child.kill("SIGTERM");
+  };
+  process.on("SIGINT", () => undefined);
+  process.on("SIGTERM", () => forward("SIGTERM"));
+  const code = await child.exited;
+  if (made !== null) {
+    await made.remove().catch((e: unknown) => log(`run: removing network namespace "${made.name}": ${(e as Error).message}`));
+  }
+  return code;
+}
