@@ -37,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       to: { type: "string" },
       output: { type: "string", short: "o" },
       emulation: { type: "boolean" },
+      "state-dir": { type: "string" },
+      "command-socket": { type: "string" },
     },
   });
   if (values.version) {
@@ -55,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
     return runRole(values.role, {
       healthAddr: values["health-addr"] ?? defaultHealthAddr[values.role]!,
       ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values["state-dir"] !== undefined ? { stateDir: values["state-dir"] } : {}),
+      ...(values["command-socket"] !== undefined ? { commandSocket: values["command-socket"] } : {}),
+      emulation: values.emulation === true,
     }, await role());
   }
   const [command, ...rest] = positionals;

@@ -17,6 +17,8 @@ export interface RoleFlags {
 
 export interface RoleContext {
   flags: RoleFlags;
+  /** Ends the role (as a signal would), with this exit code. */
+  exit(code: number): void;
   app: Hono;
   readiness: Readiness;
   metrics: Metrics;
@@ -31,16 +33,17 @@ export async function runRole(name: string, flags: RoleFlags, main: RoleMain): P
   const readiness = new Readiness();
   const metrics = new Metrics();
   const app = createHealthApp({ role: name, version, readiness, metrics });
-  const stopRole = await main({ flags, app, readiness, metrics, log });
+  let finish: (why: { signal: NodeJS.Signals } | { code: number }) => void = () => undefined;
+  const finished = new Promise<{ signal: NodeJS.Signals } | { code: number }>((resolve) => (finish = resolve));
+  process.once("SIGTERM", () => finish({ signal: "SIGTERM" }));
+  process.once("SIGINT", () => finish({ signal: "SIGINT" }));
+  const stopRole = await main({ flags, app, readiness, metrics, log, exit: (code) => finish({ code }) });
   const listener = listenTcp(app, flags.healthAddr);
   log(`bunvirt ${version} serving /healthz, /readyz, /metrics on http://${listener.address}`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
-  log(`${signal}: stopping`);
+  const why = await finished;
+  log("signal" in why ? `${why.signal}: stopping` : `exiting with code ${why.code}`);
   await stopRole();
   await listener.stop();
   log("stopped");
-  return 0;
+  return "code" in why ? why.code : 0;
 }

@@ -45,7 +45,7 @@ current-context: x
 describe.each([
   ["controller", ["--kubeconfig", unreachable], /cluster: Cannot reach the cluster at "https:\/\/127\.0\.0\.1:\d+"/],
   ["handler", ["--kubeconfig", join(dir, "missing")], /cluster: Cannot load kubeconfig: ".*missing" does not exist/],
-  ["launcher", [], /domain: no VirtualMachineInstance has been synced/],
+  ["launcher", ["--state-dir", join(dir, "launcher"), "--emulation"], /domain: no VirtualMachineInstance has been synced/],
 ])("--role %s", (role, extra, reason) => {
   test("healthz 200, readyz 503 with the reason, metrics, clean SIGTERM", async () => {
     const { proc, base } = start(["--role", role, ...extra]);
