@@ -21,11 +21,12 @@ async function waitFor(url: string): Promise<Response> {
   }
 }
 
-function start(args: string[]): { proc: Bun.Subprocess<"ignore", "pipe", "pipe">; base: string } {
+function start(args: string[]): { proc: Bun.Subprocess<"ignore", "pipe", "pipe">; base: string; stderr: Promise<string> } {
   const port = freePort();
   const proc = Bun.spawn([...bunvirtCommand(), ...args, "--health-addr", `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   procs.push(proc);
-  return { proc, base: `http://127.0.0.1:${port}` };
+  // Read as it comes: a full pipe would stall the process.
+  return { proc, base: `http://127.0.0.1:${port}`, stderr: new Response(proc.stderr).text() };
 }
 
 // A kubeconfig naming an API server on a closed port of 127.0.0.1.
@@ -48,7 +49,7 @@ describe.each([
   ["launcher", ["--state-dir", join(dir, "launcher"), "--emulation"], /domain: no VirtualMachineInstance has been synced/],
 ])("--role %s", (role, extra, reason) => {
   test("healthz 200, readyz 503 with the reason, metrics, clean SIGTERM", async () => {
-    const { proc, base } = start(["--role", role, ...extra]);
+    const { proc, base, stderr } = start(["--role", role, ...extra]);
     expect((await waitFor(`${base}/healthz`)).status).toBe(200);
     // The first attempt has to fail before the reason is known.
     let ready = await fetch(`${base}/readyz`);
@@ -65,12 +66,12 @@ describe.each([
     expect(metrics).toMatch(new RegExp(`bunvirt_build_info\\{role="${role}",version="[0-9.]+"\\} 1`));
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
-    expect(await new Response(proc.stderr).text()).toContain(`${role}: stopped`);
+    expect(await stderr).toContain(`${role}: stopped`);
   });
 });
 
 test("the controller keeps retrying the cluster while it is away", async () => {
-  const { proc, base } = start(["--role", "controller", "--kubeconfig", unreachable]);
+  const { proc, base, stderr } = start(["--role", "controller", "--kubeconfig", unreachable]);
   await waitFor(`${base}/healthz`);
   await Bun.sleep(2500);
   const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -80,5 +81,5 @@ test("the controller keeps retrying the cluster while it is away", async () => {
   expect((await fetch(`${base}/readyz`)).status).toBe(503);
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
-  expect(await new Response(proc.stderr).text()).toContain("retrying with backoff");
+  expect(await stderr).toContain("retrying with backoff");
 });
