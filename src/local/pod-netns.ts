@@ -5,7 +5,7 @@
  * host at the "pod IP".
  */
 import { createHash } from "node:crypto";
-import { exec } from "./exec.ts";
+import { must, remove as removeQuietly } from "../network/exec.ts";
 
 export interface PodNetns {
   name: string;
@@ -28,8 +28,8 @@ export async function createPodNetns(vmName: string): Promise<PodNetns> {
   const third = plan.subnet;
   const hostIp = `10.200.${third}.1`;
   const podIp = `10.200.${third}.2`;
-  const existing = await exec(["ip", "netns", "list"]);
-  if (existing.stdout.split("\n").some((l) => l.split(" ")[0] === plan.netns)) {
+  const existing = await must(["ip", "netns", "list"]);
+  if (existing.split("\n").some((l) => l.split(" ")[0] === plan.netns)) {
     throw new Error(`Cannot create network namespace "${plan.netns}": it exists (another run of "${vmName}"? remove it with: ip netns del ${plan.netns})`);
   }
   const created: (() => Promise<unknown>)[] = [];
@@ -38,13 +38,13 @@ export async function createPodNetns(vmName: string): Promise<PodNetns> {
     created.length = 0;
   };
   try {
-    await exec(["ip", "netns", "add", plan.netns]);
-    created.push(() => exec(["ip", "netns", "del", plan.netns]));
-    await exec(["ip", "link", "add", plan.hostVeth, "type", "veth", "peer", "name", "eth0", "netns", plan.netns]);
-    created.push(() => exec(["ip", "link", "del", plan.hostVeth], { allowFail: true }));
-    await exec(["ip", "addr", "add", `${hostIp}/24`, "dev", plan.hostVeth]);
-    await exec(["ip", "link", "set", plan.hostVeth, "up"]);
-    const inNs = (...args: string[]): Promise<unknown> => exec(["ip", "-n", plan.netns, ...args]);
+    await must(["ip", "netns", "add", plan.netns]);
+    created.push(() => removeQuietly(["ip", "netns", "del", plan.netns]));
+    await must(["ip", "link", "add", plan.hostVeth, "type", "veth", "peer", "name", "eth0", "netns", plan.netns]);
+    created.push(() => removeQuietly(["ip", "link", "del", plan.hostVeth]));
+    await must(["ip", "addr", "add", `${hostIp}/24`, "dev", plan.hostVeth]);
+    await must(["ip", "link", "set", plan.hostVeth, "up"]);
+    const inNs = (...args: string[]): Promise<unknown> => must(["ip", "-n", plan.netns, ...args]);
     await inNs("link", "set", "lo", "up");
     await inNs("addr", "add", `${podIp}/24`, "dev", "eth0");
     await inNs("link", "set", "eth0", "up");
