@@ -98,6 +98,7 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
     ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
+    onProgress: progressLog(volume.name, cd.image, ctx),
   };
   return {
     overlay: { volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
@@ -106,6 +107,18 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     cacheDir: resolve(settings.cacheDir),
     options,
     policy,
+  };
+}
+
+/** Logs a long pull's progress every few seconds: bytes so far, of how many, and the rate. */
+function progressLog(volume: string, image: string, ctx: VolumeContext): NonNullable<PullOptions["onProgress"]> {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 2000) return;
+    last = now;
+    const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+    ctx.log.info("pulling", { volume, image, MiB: mib(p.bytes), ofMiB: mib(p.totalBytes), MiBps: mib(p.bytesPerSecond) });
   };
 }
 
