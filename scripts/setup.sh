@@ -16,6 +16,7 @@ PACKAGES=(
   iproute2 nftables udhcpc
   # guest image build
   busybox-static cpio syslinux syslinux-common mtools dosfstools e2fsprogs kmod xz-utils
+  build-essential bc flex bison libelf-dev
   # setup itself
   curl ca-certificates
 )

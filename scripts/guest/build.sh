@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds bunvirt's small real test guest: a Debian kernel plus a busybox
-# initramfs (scripts/guest/rootfs/init) on a syslinux-bootable FAT disk.
+# Builds bunvirt's small real test guest: the small kernel from
+# scripts/guest/build-kernel.sh (Debian's linux-source-6.1, everything built
+# in, no modules) plus a busybox initramfs (scripts/guest/rootfs/init) on a
+# syslinux-bootable FAT disk. Boots in 48-62 MiB of RAM.
 #
 #   scripts/guest/build.sh            build if needed; prints the guest directory
 #   scripts/guest/build.sh --dir      print the directory it would use, build nothing
@@ -10,20 +12,22 @@
 # and .done. A directory with .done is complete and is never touched again; a
 # build happens in a temporary directory beside it and is renamed into place.
 #
-# Needs (Debian): apt (apt-get download), dpkg, busybox-static, cpio, gzip, xz,
-# syslinux, mtools, dosfstools, qemu-utils, util-linux (flock).
+# Needs (Debian): busybox-static, cpio, gzip, syslinux, mtools, dosfstools,
+# qemu-utils, util-linux (flock); build-kernel.sh installs its own build deps.
 set -euo pipefail
 
 # Bump GUEST_REV whenever anything that ends up in the image changes
 # (this script, scripts/guest/rootfs/*): the cache is keyed by VERSION only.
-GUEST_REV=1
-# Pinned Debian kernel: bookworm (point release) 6.1.0-50, package 6.1.176-1.
-KERNEL_PKG_PIN=linux-image-6.1.0-50-amd64
-KERNEL_VERSION_PIN=6.1.176-1
-VERSION="${GUEST_REV}-${KERNEL_VERSION_PIN}"
+# The kernel's part of VERSION (<linux-source version>-<config hash>) follows
+# build-kernel.sh and its kernel.config-fragment by itself.
+GUEST_REV=2
 
 CACHE_ROOT=${BUNVIRT_CACHE:-/var/cache/bunvirt}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KERNEL_BUILD="$HERE/build-kernel.sh"
+# kernel-<linux-source version>-<config hash> -> "<version>-<hash>"
+kernel_id() { local d=${1%/}; echo "${d##*/kernel-}"; }
+VERSION="${GUEST_REV}-$(kernel_id "$("$KERNEL_BUILD" --dir)")"
 ROOTFS_SRC="$HERE/rootfs"
 CMDLINE="console=ttyS0,115200 quiet"
 DISK_MIB=64
@@ -53,8 +57,8 @@ if [[ -f "$(guest_dir "$VERSION")/.done" ]]; then
 fi
 
 [[ $(id -u) -eq 0 ]] || die "Cannot build the guest: needs root (apt-get download, ownership in the images), running as uid '$(id -u)'"
-for tool in apt-get apt-cache dpkg /bin/busybox cpio gzip xz syslinux mcopy mkfs.vfat qemu-img flock; do
-	command -v "$tool" >/dev/null || die "Cannot build the guest: '$tool' is missing (apt-get install busybox-static cpio syslinux mtools dosfstools qemu-utils xz-utils)"
+for tool in /bin/busybox cpio gzip syslinux mcopy mkfs.vfat qemu-img flock; do
+	command -v "$tool" >/dev/null || die "Cannot build the guest: '$tool' is missing (apt-get install busybox-static cpio syslinux mtools dosfstools qemu-utils)"
 done
 [[ -f /usr/lib/syslinux/mbr/mbr.bin ]] || die "Cannot build the guest: '/usr/lib/syslinux/mbr/mbr.bin' is missing (apt-get install syslinux-common)"
 
@@ -62,24 +66,17 @@ mkdir -p "$CACHE_ROOT"
 exec 9>"$CACHE_ROOT/.guest.lock"
 flock 9
 
-# --- which kernel package --------------------------------------------------
-pkg_available() { # $1 package, $2 version (apt-cache show exits 0 for a missing version)
-	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF -- "$2"
-}
-KPKG=$KERNEL_PKG_PIN
-KVERSION=$KERNEL_VERSION_PIN
-if ! pkg_available "$KPKG" "$KVERSION"; then
-	log "'$KPKG=$KVERSION' is not in the apt lists, running apt-get update"
-	apt-get update -qq >&2 || log "apt-get update failed, using the lists as they are"
-fi
-if ! pkg_available "$KPKG" "$KVERSION"; then
-	KPKG=$(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -n 1 || true)
-	[[ -n $KPKG ]] || die "Cannot find a Debian 6.1 amd64 kernel: no 'linux-image-6.1.0-*-amd64' in the apt lists"
-	KVERSION=$(apt-cache policy "$KPKG" | sed -n 's/^ *Candidate: //p')
-	[[ -n $KVERSION && $KVERSION != "(none)" ]] || die "Cannot find a version of '$KPKG' to download"
-	log "pinned '$KERNEL_PKG_PIN=$KERNEL_VERSION_PIN' is gone, falling back to '$KPKG=$KVERSION'"
-	VERSION="${GUEST_REV}-${KVERSION}"
-fi
+# --- kernel: scripts/guest/build-kernel.sh (cached; ~5 min cold) ------------
+# Runs under the guest lock; build-kernel.sh takes only its own lock
+# (.kernel.lock), so the two scripts never wait on each other in a cycle.
+KDIR=$("$KERNEL_BUILD" | tail -n 1) || die "Cannot build the guest kernel with '$KERNEL_BUILD'"
+[[ -f $KDIR/.done && -f $KDIR/bzImage && -f $KDIR/kernel.env ]] || die "Cannot find a complete kernel in '$KDIR'"
+kenv() { sed -n "s/^$1=//p" "$KDIR/kernel.env"; }
+KPKG=$(kenv KERNEL_SOURCE_PACKAGE)
+KVERSION=$(kenv KERNEL_SOURCE_VERSION)
+KREL=$(kenv KERNEL_RELEASE)
+KHASH=$(kenv KERNEL_CONFIG_HASH)
+VERSION="${GUEST_REV}-$(kernel_id "$KDIR")"
 DEST=$(guest_dir "$VERSION")
 if [[ -f "$DEST/.done" ]]; then
 	echo "$DEST"
@@ -94,93 +91,16 @@ fi
 rm -rf "$CACHE_ROOT"/.guest-build.*
 WORK=$(mktemp -d "$CACHE_ROOT/.guest-build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-chmod 0755 "$WORK" # apt-get download drops privileges to _apt
 OUT="$WORK/out"
-mkdir -p "$OUT" "$WORK/deb"
+mkdir -p "$OUT"
 log "building guest $VERSION in $WORK"
 
-# --- kernel ----------------------------------------------------------------
-(cd "$WORK/deb" && apt-get download -q -o APT::Sandbox::User=root "$KPKG=$KVERSION" >&2)
-deb=$(find "$WORK/deb" -maxdepth 1 -name '*.deb' | head -n 1)
-[[ -n $deb ]] || die "Cannot download '$KPKG=$KVERSION': apt-get download left no .deb"
-dpkg -x "$deb" "$WORK/kernel"
-rm -f "$deb"
-KREL=${KPKG#linux-image-}
-vmlinuz="$WORK/kernel/boot/vmlinuz-$KREL"
-moddir="$WORK/kernel/lib/modules/$KREL"
-[[ -f $vmlinuz && -d $moddir ]] || die "Cannot find '$vmlinuz' and '$moddir' in '$KPKG'"
-cp "$vmlinuz" "$OUT/vmlinuz"
-# Every timestamp in the outputs comes from the kernel package: same package,
-# same bytes.
+cp "$KDIR/bzImage" "$OUT/vmlinuz"
+# Every timestamp in the outputs comes from the kernel source package: same
+# source and config, same bytes.
 export SOURCE_DATE_EPOCH
-SOURCE_DATE_EPOCH=$(stat -c %Y "$vmlinuz")
-
-# --- modules, in dependency order --------------------------------------------
-# Wanted modules; '?' marks optional ones (absent or built in: skipped).
-WANTED=(
-	virtio_ring virtio ?virtio_pci_modern_dev ?virtio_pci_legacy_dev virtio_pci
-	virtio_blk virtio_net virtio_scsi ?virtio_console ?virtio_rng
-	?ahci ?sd_mod cdrom sr_mod isofs ?af_packet
-	?crc32c_generic ?ext4
-	button evdev
-)
-declare -A KO=()       # module name (with '_') -> .ko path
-declare -A VISITED=()
-ORDER=()
-while IFS= read -r f; do
-	n=${f##*/}
-	n=${n%%.ko*}
-	KO[${n//-/_}]=$f
-done < <(find "$moddir/kernel" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
-
-ko_plain() { # $1 path -> uncompressed module on stdout
-	case "$1" in
-	*.ko.xz) xz -dc "$1" ;;
-	*.ko.zst) zstd -dc "$1" ;;
-	*.ko.gz) gzip -dc "$1" ;;
-	*) cat "$1" ;;
-	esac
-}
-mkdir -p "$WORK/ko"
-module_deps() { # $1 name -> names from depends=, then softdep=pre: ones that are modules
-	local plain="$WORK/ko/$1.ko" s
-	[[ -f $plain ]] || ko_plain "${KO[$1]}" >"$plain"
-	tr '\0' '\n' <"$plain" | sed -n 's/^depends=//p' | tr ',' '\n' | sed '/^$/d'
-	# softdeps often name aliases ("crypto-crc32c"): keep only real module names
-	for s in $(tr '\0' '\n' <"$plain" | sed -n 's/^softdep=.*pre: *\([^ ]*\).*/\1/p'); do
-		[[ -z ${KO[${s//-/_}]:-} ]] || echo "$s"
-	done
-}
-is_builtin() { grep -qE "/${1//_/[-_]}\.ko$" "$moddir/modules.builtin"; }
-visit() { # $1 name, $2 "required" or "optional"
-	local m=${1//-/_} d
-	[[ -z ${VISITED[$m]:-} ]] || return 0
-	VISITED[$m]=1
-	if [[ -z ${KO[$m]:-} ]]; then
-		is_builtin "$m" && return 0
-		[[ $2 == optional ]] && {
-			log "optional module '$m' not found, skipped"
-			return 0
-		}
-		die "Cannot find kernel module '$m' in '$KPKG' (neither a .ko nor built in)"
-	fi
-	for d in $(module_deps "$m"); do
-		visit "$d" required
-	done
-	ORDER+=("$m")
-}
-for w in "${WANTED[@]}"; do
-	if [[ $w == \?* ]]; then visit "${w#\?}" optional; else visit "$w" required; fi
-done
-# A hard dependency that is missing is still an error.
-for m in "${ORDER[@]}"; do
-	plain="$WORK/ko/$m.ko"
-	for d in $(tr '\0' '\n' <"$plain" | sed -n 's/^depends=//p' | tr ',' ' '); do
-		d=${d//-/_}
-		[[ -n ${KO[$d]:-} ]] || is_builtin "$d" || die "Cannot load '$m': its dependency '$d' is missing"
-	done
-done
-log "modules: ${ORDER[*]}"
+SOURCE_DATE_EPOCH=$(kenv SOURCE_DATE_EPOCH)
+[[ -n $SOURCE_DATE_EPOCH ]] || die "Cannot read SOURCE_DATE_EPOCH from '$KDIR/kernel.env'"
 
 # --- initramfs -----------------------------------------------------------------
 R="$WORK/initramfs"
@@ -202,10 +122,9 @@ ln -s ../run/resolv.conf "$R/etc/resolv.conf"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\n' >"$R/etc/group"
 printf 'bunvirt-guest %s\nkernel %s %s\n' "$VERSION" "$KPKG" "$KVERSION" >"$R/etc/bunvirt-guest"
-for m in "${ORDER[@]}"; do
-	install -m 0644 "$WORK/ko/$m.ko" "$R/lib/modules/$m.ko"
-done
-printf '%s\n' "${ORDER[@]}" >"$R/lib/modules/load-order"
+# No modules: everything is built into the kernel. /init reads this file, so
+# it stays (empty: the insmod loop runs zero times).
+: >"$R/lib/modules/load-order"
 find "$R" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 (cd "$R" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null --create --format=newc --owner=0:0 --reproducible --quiet) |
@@ -262,8 +181,8 @@ GUEST_REV=$GUEST_REV
 KERNEL_PACKAGE=$KPKG
 KERNEL_PACKAGE_VERSION=$KVERSION
 KERNEL_RELEASE=$KREL
+KERNEL_CONFIG_HASH=$KHASH
 KERNEL_CMDLINE="$CMDLINE"
-MODULES="${ORDER[*]}"
 SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH
 EOF
 (cd "$OUT" && sha256sum vmlinuz initrd.gz disk.img disk.qcow2 >SHA256SUMS)

@@ -16,7 +16,7 @@ const REPO = resolve(import.meta.dir, "../..");
 const SCRIPTS = join(REPO, "scripts/guest");
 const SSH_KEY = "ssh-rsa AAAAB3NzaK8L93bWxnyp test@test.com";
 const HOSTNAME = "guest-image-test";
-const BUILD_TIMEOUT_MS = 10 * 60_000;
+const BUILD_TIMEOUT_MS = 25 * 60_000; // a cold build compiles the guest kernel (~5 min on 2 cores)
 const BOOT_TIMEOUT_MS = 5 * 60_000;
 
 interface Run {

@@ -1,0 +1,127 @@
+/**
+ * The local run against its peers, on the same guest and disks:
+ *   1. `bunvirt run` from process start to the guest's first own serial line,
+ *   2. qemu-system-x86_64 started directly (goal: bunvirt <= 1.15x of this),
+ *   3. `virsh create` of the same domain XML into an already running libvirtd.
+ * And the launcher side's memory with the VM running (bunvirt + libvirtd +
+ * virtlogd + dbus-daemon + libvirt-dbus, QEMU excluded; goal <= 100 MiB,
+ * KubeVirt budgets 190 Mi for the same processes).
+ *
+ *   bun bench/local-run.ts [MANIFEST] [--runs N]      (root; registry and guest built by scripts/guest)
+ */
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bunvirtCommand, repoRoot } from "../tests/lib/bunvirt.ts";
+import { guestRegistry, startRun } from "../tests/host/fixtures/run/local-run.ts";
+import { startLibvirtStack } from "../src/launcher/libvirt/index.ts";
+import { rssKiB } from "../src/launcher/libvirt/index.ts";
+
+const args = process.argv.slice(2);
+const runsAt = args.indexOf("--runs");
+const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
+const manifest = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs") ?? join(repoRoot, "../shared/seed/seed-vm.yaml");
+const firstLine = /bunvirt-guest: booted/;
+
+const dir = mkdtempSync(join(tmpdir(), "bunvirt-bench-run-"));
+chmodSync(dir, 0o755);
+const registry = await guestRegistry(join(dir, "registry"));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function waitFile(file: string, re: RegExp, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(existsSync(file) && re.test(readFileSync(file, "utf8")))) {
+    if (Date.now() > deadline) throw new Error(`no ${re} in ${file}`);
+    await Bun.sleep(20);
+  }
+}
+
+const bunvirtTimes: number[] = [];
+const qemuTimes: number[] = [];
+const virshTimes: number[] = [];
+let rss: { name: string; kib: number }[] = [];
+let disks: { xml: string; disk: string; iso: string } | null = null;
+
+for (let i = 0; i < runs; i++) {
+  const stateDir = join(dir, `run${i}`);
+  const consoleFile = join(dir, `console${i}.log`);
+  const t0 = performance.now();
+  const run = startRun([manifest, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir], consoleFile);
+  await waitFile(consoleFile, firstLine);
+  bunvirtTimes.push(performance.now() - t0);
+  if (i === 0) {
+    // Keep copies of what this run used, for the peers.
+    const pids = (name: string): number[] => Bun.spawnSync(["pgrep", "-f", name === "bunvirt" ? `run ${manifest}` : `${name}.*${stateDir}`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    const holder = Bun.spawnSync(["pgrep", "-f", `bunvirt-holder ${stateDir}`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    const dbus = Bun.spawnSync(["pgrep", "-f", `dbus-daemon --config-file=${stateDir}`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    const libvirtDbus = Bun.spawnSync(["pgrep", "-x", "libvirt-dbus"]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    const groups: [string, number[]][] = [["bunvirt (outer + inner)", pids("bunvirt")], ["libvirtd", pids("libvirtd")], ["virtlogd", pids("virtlogd")], ["dbus-daemon", dbus], ["libvirt-dbus", libvirtDbus], ["namespace holder (sh)", holder]];
+    rss = groups.map(([name, ps]) => ({ name, kib: ps.reduce((s, p) => s + (rssKiB(p) ?? 0), 0) }));
+    const xml = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/libvirt/etc/qemu/*.xml 2>/dev/null | head -1`]).stdout.toString().trim();
+    const disk = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/volumes/*.qcow2 | head -1`]).stdout.toString().trim();
+    const iso = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/volumes/*.iso | head -1`]).stdout.toString().trim();
+    if (xml !== "" && disk !== "") {
+      Bun.spawnSync(["cp", xml, join(dir, "domain.xml")]);
+      const info = JSON.parse(Bun.spawnSync(["qemu-img", "info", "-U", "--output=json", disk]).stdout.toString()) as { "full-backing-filename"?: string; "backing-filename"?: string };
+      const backing = info["full-backing-filename"] ?? info["backing-filename"];
+      if (backing === undefined) throw new Error(`${disk} has no backing file`);
+      Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, join(dir, "disk.qcow2")]);
+      Bun.spawnSync(["cp", iso, join(dir, "cidata.iso")]);
+      disks = { xml: join(dir, "domain.xml"), disk: join(dir, "disk.qcow2"), iso: join(dir, "cidata.iso") };
+    }
+  }
+  run.proc.kill("SIGTERM");
+  await run.proc.exited;
+}
+
+const memMiB = Number(/<memory unit='KiB'>(\d+)</.exec(disks === null ? "" : readFileSync(disks.xml, "utf8"))?.[1] ?? 65536) / 1024;
+if (disks !== null) {
+  for (let i = 0; i < runs; i++) {
+    const out = join(dir, `qemu${i}.log`);
+    const t0 = performance.now();
+    const q = Bun.spawn(["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-m", String(memMiB), "-display", "none", "-nodefaults", "-no-user-config",
+      "-drive", `file=${disks.disk},if=virtio,format=qcow2,snapshot=on`, "-drive", `file=${disks.iso},if=virtio,format=raw,readonly=on`, "-serial", `file:${out}`], { stdout: "ignore", stderr: "ignore" });
+    await waitFile(out, firstLine);
+    qemuTimes.push(performance.now() - t0);
+    q.kill("SIGKILL");
+    await q.exited;
+  }
+  const stack = await startLibvirtStack({ stateDir: join(dir, "virsh-stack"), emulation: true });
+  try {
+    for (let i = 0; i < runs; i++) {
+      const out = join(dir, `virsh${i}.log`);
+      const xml = readFileSync(disks.xml, "utf8")
+        .replace(/<interface[\s\S]*?<\/interface>/g, "")
+        .replace(/<serial type='unix'>[\s\S]*?<\/serial>/, `<serial type='file'><source path='${out}'/><target port='0'/></serial>`)
+        .replace(/<console type='unix'>[\s\S]*?<\/console>/, "")
+        .replace(/<source file='[^']*\.qcow2'\/>/, `<source file='${disks.disk}'/>`)
+        .replace(/<source file='[^']*\.iso'\/>/, `<source file='${disks.iso}'/>`)
+        .replace(/<name>[^<]*<\/name>/, `<name>bench${i}</name>`).replace(/<uuid>[^<]*<\/uuid>/, "");
+      const file = join(dir, `virsh${i}.xml`);
+      writeFileSync(file, xml);
+      const t0 = performance.now();
+      const r = Bun.spawnSync(stack.inNamespace(["virsh", "-c", "qemu:///system", "create", file]), { stdout: "pipe", stderr: "pipe" });
+      if (r.exitCode !== 0) throw new Error(`virsh create: ${r.stderr.toString()}`);
+      await waitFile(out, firstLine);
+      virshTimes.push(performance.now() - t0);
+      Bun.spawnSync(stack.inNamespace(["virsh", "-c", "qemu:///system", "destroy", `bench${i}`]), { stdout: "ignore", stderr: "ignore" });
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+console.log(`time to the guest's first serial line (${firstLine.source}), median of ${runs}, TCG, ${manifest}`);
+console.log(`  bunvirt run (process start -> line)      ${s(median(bunvirtTimes))}   runs: ${bunvirtTimes.map(s).join(", ")}`);
+if (qemuTimes.length > 0) {
+  console.log(`  qemu-system-x86_64 directly              ${s(median(qemuTimes))}   ratio bunvirt/qemu: ${(median(bunvirtTimes) / median(qemuTimes)).toFixed(2)}x (goal <= 1.15x)`);
+  console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}`);
+}
+const total = rss.reduce((a, r) => a + r.kib, 0);
+console.log("launcher-side RSS with the VM running (QEMU excluded):");
+for (const r of rss) console.log(`  ${r.name.padEnd(26)} ${(r.kib / 1024).toFixed(1)} MiB`);
+console.log(`  total                      ${(total / 1024).toFixed(1)} MiB (goal <= 100 MiB; KubeVirt budgets 190 Mi for these)`);
+await registry.stop();
+rmSync(dir, { recursive: true, force: true });
+void bunvirtCommand;

@@ -1,0 +1,117 @@
+/**
+ * The local debug run on real parts: the seed manifest, its registryDisk
+ * pulled from a real registry on 127.0.0.1, boots under `bunvirt run` with a
+ * private libvirtd (TCG); the guest reads the cloud-init disk and prints the
+ * ssh key it found; it is reachable at the pod IP through masquerade;
+ * SIGTERM shuts it down within the grace period and leaves nothing behind;
+ * a killed libvirtd is restarted under the running VM.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LauncherClient } from "../../src/launcher/command/client.ts";
+import { podNetnsPlan } from "../../src/local/pod-netns.ts";
+import { repoRoot } from "../lib/bunvirt.ts";
+import { command, hostTier, root } from "../lib/host.ts";
+import { firstLine, guestRegistry, leftovers, startRun, type GuestRegistry } from "./fixtures/run/local-run.ts";
+
+const skip = hostTier("local-run", [
+  root,
+  command("libvirtd", "libvirt-daemon"),
+  command("libvirt-dbus", "libvirt-dbus"),
+  command("qemu-system-x86_64", "qemu-system-x86"),
+  command("docker-registry", "docker-registry"),
+  command("skopeo", "skopeo"),
+  command("nft", "nftables"),
+]);
+
+const seed = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const sshKey = "ssh-rsa AAAAB3NzaK8L93bWxnyp test@test.com";
+const netns = podNetnsPlan("myvm").netns;
+
+describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bunvirt-run-"));
+  chmodSync(dir, 0o755);
+  let registry: GuestRegistry;
+  const args = (stateDir: string): string[] => [seed, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir];
+
+  beforeAll(async () => {
+    registry = await guestRegistry(join(dir, "registry"));
+  }, 300_000);
+  afterAll(async () => {
+    await registry?.stop();
+    Bun.spawnSync(["ip", "netns", "del", netns]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the seed manifest boots, prints its ssh key, answers at the pod IP, and powers off on SIGTERM", async () => {
+    const stateDir = join(dir, "boot");
+    const run = startRun(args(stateDir), join(dir, "boot-console.log"));
+    try {
+      const podIp = (await run.waitForLog(/pod IP ([0-9.]+)/, 60_000))[1]!;
+      await run.waitForConsole(/bunvirt-guest: cidata user-data \d+/, 120_000);
+      await run.waitForConsole(new RegExp(`bunvirt-guest: ssh-key: ${sshKey}`), 10_000);
+      await run.waitForConsole(/bunvirt-guest: ready/, 60_000);
+      expect(run.console()).toMatch(/bunvirt-guest: lease 10\.0\.2\.2\/24 router 10\.0\.2\.1/);
+      expect(await firstLine(podIp, 22)).toStartWith("bunvirt-guest ");
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(0); // the guest powered off (ACPI)
+      expect(run.log()).toContain("the guest powered off");
+      expect(leftovers(stateDir, netns)).toEqual([]);
+    } finally {
+      run.proc.kill("SIGKILL");
+    }
+  }, 300_000);
+
+  test("SIGTERM during boot: gone within the grace period, nothing left", async () => {
+    const stateDir = join(dir, "early");
+    const run = startRun(args(stateDir), join(dir, "early-console.log"));
+    try {
+      await run.waitForLog(/domain running/, 120_000);
+      const t0 = Date.now();
+      run.proc.kill("SIGTERM");
+      const code = await run.proc.exited;
+      // The seed's terminationGracePeriodSeconds is 5: ACPI first, destroy when it is over.
+      expect(Date.now() - t0).toBeLessThan(5_000 + 15_000);
+      expect([0, 2]).toContain(code);
+      expect(leftovers(stateDir, netns)).toEqual([]);
+    } finally {
+      run.proc.kill("SIGKILL");
+    }
+  }, 300_000);
+
+  test("killing libvirtd under a running VM: not ready, restarted, the VM keeps running", async () => {
+    const stateDir = join(dir, "restart");
+    const run = startRun(args(stateDir), join(dir, "restart-console.log"));
+    try {
+      const podIp = (await run.waitForLog(/pod IP ([0-9.]+)/, 60_000))[1]!;
+      await run.waitForConsole(/bunvirt-guest: ready/, 180_000);
+      const client = new LauncherClient(join(stateDir, "launcher.sock"));
+      expect((await client.status()).ready).toBe(true);
+      const qemuBefore = Bun.spawnSync(["pgrep", "-f", "guest=default_myvm"]).stdout.toString().trim();
+      const libvirtdPid = Number(readFileSync(join(stateDir, "libvirt/pids/libvirtd.pid"), "utf8").trim());
+      process.kill(libvirtdPid, "SIGKILL");
+      let sawNotReady = false;
+      let readyAgain = false;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !readyAgain) {
+        const s = await client.status().catch(() => null);
+        if (s !== null && !s.ready) sawNotReady = true;
+        if (s !== null && s.ready && sawNotReady) readyAgain = true;
+        await Bun.sleep(10);
+      }
+      expect(sawNotReady).toBe(true);
+      expect(readyAgain).toBe(true);
+      expect(run.log()).toMatch(/libvirtd\[\d+\] running again \(restart 1\)/);
+      expect((await client.status()).state).toBe("running");
+      expect(Bun.spawnSync(["pgrep", "-f", "guest=default_myvm"]).stdout.toString().trim()).toBe(qemuBefore);
+      expect(await firstLine(podIp, 8080)).toStartWith("bunvirt-guest ");
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(0);
+      expect(leftovers(stateDir, netns)).toEqual([]);
+    } finally {
+      run.proc.kill("SIGKILL");
+    }
+  }, 400_000);
+});
