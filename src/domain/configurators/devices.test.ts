@@ -31,7 +31,7 @@ describe("disks", () => {
       "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/v/cd.iso'/><target dev='sdc' bus='sata'/><readonly/><alias name='ua-cd'/></disk>",
       "<disk type='block' device='disk'><driver name='qemu' type='raw' error_policy='stop' discard='unmap'/><source dev='/dev/sdz'/><target dev='vdb' bus='virtio'/><alias name='ua-d3'/></disk>",
     ]);
-    expect(out.controllers).toEqual(["<controller type='scsi' index='0' model='virtio-scsi'/>"]);
+    expect(out.controllers).toEqual(["<controller type='scsi' index='0' model='virtio-scsi'/>", "<controller type='usb' model='none'/>"]);
   });
 
   test("a read-only prepared volume makes a read-only disk", () => {
