@@ -69,6 +69,7 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   if (values.network !== undefined && values.network !== "none" && values.network !== "pod") throw new UsageError(`--network must be "none" or "pod", not "${values.network}"`);
   if (values.network === "none" && values.netns !== undefined) throw new UsageError("--network none and --netns exclude each other");
   const sink = consoleSink(values.console, values["console-log"]);
+  if (values.grace !== undefined && !/^\d+$/.test(values.grace)) throw new UsageError(`--grace must be a whole number of seconds, not "${values.grace}"`);
 
   const docs = await readDocuments(file);
   if (docs.length !== 1) throw new UsageError(`run needs a file with one manifest; "${file}" has ${docs.length}`);
@@ -133,11 +134,13 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   // The launcher's command API, as a handler would reach it (status, shutdown, kill).
   const { commandApp, serveCommands } = await import("../launcher/command/server.ts");
   const commands = serveCommands(commandApp(launcher.runner), resolve(stateDir, "launcher.sock"));
-  const grace = values.grace !== undefined ? Number(values.grace) : (spec.terminationGracePeriodSeconds ?? 30);
+  // After a sync the runner knows the VM's terminationGracePeriodSeconds.
+  const graceOf = (): number => (values.grace !== undefined ? Number(values.grace) : launcher.runner.graceSeconds);
   let stopping = false;
   const onSignal = (sig: string): void => {
     if (stopping) return;
     stopping = true;
+    const grace = graceOf();
     log(`run: ${sig}: shutting the guest down (grace ${grace} s)`);
     void launcher.runner.shutdown(grace).catch((e: unknown) => log(`run: shutdown: ${(e as Error).message}`));
   };

@@ -27,6 +27,7 @@ interface Running {
 
 export class VmRunner implements DomainManager {
   #running: Running | null = null;
+  #graceSeconds = 30;
   #outcome: Outcome | null = null;
   #busy: Promise<unknown> = Promise.resolve();
   #endedResolve!: (o: Outcome) => void;
@@ -67,6 +68,7 @@ export class VmRunner implements DomainManager {
 
   async #start(vmi: VmiIdentity, manifest: VirtualMachineInstance): Promise<void> {
     const spec = applyVmiDefaults(manifest.spec);
+    this.#graceSeconds = spec.terminationGracePeriodSeconds ?? 30;
     const undo: (() => Promise<void>)[] = [];
     try {
       this.log("preparing storage");
@@ -170,6 +172,11 @@ export class VmRunner implements DomainManager {
       })),
       ready,
     };
+  }
+
+  /** The synced VMI's terminationGracePeriodSeconds (KubeVirt's default, 30, before a sync). */
+  get graceSeconds(): number {
+    return this.#graceSeconds;
   }
 
   /** The exit code for the outcome (see outcome.ts). */

@@ -65,7 +65,7 @@ export const launcherMain: RoleMain = async (ctx) => {
     if (launcher !== undefined) {
       // SIGTERM from the runtime: a graceful guest shutdown within its grace period.
       const s = await launcher.runner.status();
-      if (s.state !== "absent") await launcher.runner.shutdown(Number(ctx.flags.graceSeconds ?? 30)).catch(() => undefined);
+      if (s.state !== "absent") await launcher.runner.shutdown(launcher.runner.graceSeconds).catch(() => undefined);
       await commands?.stop();
       await launcher.stop();
     }
