@@ -17,6 +17,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { command, hostTier, root } from "../lib/host.ts";
+import { Console, delay, freePort, qmp, runOk, tcpRead } from "./fixtures/guest/qemu.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const SCRIPTS = join(REPO, "scripts/guest");
@@ -27,29 +28,6 @@ const BUILD_TIMEOUT_MS = 25 * 60_000;
 const BOOT_TIMEOUT_MS = 3 * 60_000;
 const POWEROFF_TIMEOUT_MS = 30_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  const proc = Bun.spawn(argv, { cwd: REPO, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
-}
-
-async function runOk(argv: string[]): Promise<string> {
-  const r = await run(argv);
-  if (r.code !== 0) {
-    throw new Error(`Cannot run '${argv.join(" ")}': exit ${r.code}: ${r.stderr.trim()}`);
-  }
-  return r.stdout;
-}
 
 /** The directory a build script printed on its last stdout line. */
 async function buildDir(script: string): Promise<string> {
@@ -68,126 +46,6 @@ function readEnv(path: string): Record<string, string> {
   return env;
 }
 
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data(): void {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
-
-/** Accumulates a byte stream as text and lets callers wait for a pattern. */
-class Console {
-  text = "";
-  private closed = false;
-  private waiters: Array<() => void> = [];
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    void this.pump(stream);
-  }
-
-  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      this.text += decoder.decode(chunk, { stream: true });
-      this.wake();
-    }
-    this.closed = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.text.match(pattern);
-      if (m) return m;
-      const left = deadline - Date.now();
-      if (this.closed || left <= 0) {
-        throw new Error(
-          `Cannot find ${pattern} on the guest console: ${this.closed ? "QEMU exited" : `not within ${timeoutMs} ms`}; console so far:\n${this.text}`,
-        );
-      }
-      await Promise.race([new Promise<void>((done) => this.waiters.push(done)), delay(Math.min(left, 1000))]);
-    }
-  }
-}
-
-/** Connects to 127.0.0.1:port and returns what the peer says until a newline or close. */
-async function tcpRead(port: number, timeoutMs: number): Promise<string> {
-  let text = "";
-  const decoder = new TextDecoder();
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((done) => (finish = done));
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(_s, data): void {
-        text += decoder.decode(data, { stream: true });
-        if (text.includes("\n")) finish();
-      },
-      close(): void {
-        finish();
-      },
-      error(): void {
-        finish();
-      },
-    },
-  });
-  await Promise.race([finished, delay(timeoutMs)]);
-  socket.end();
-  return text;
-}
-
-/** A minimal QMP client: the greeting, qmp_capabilities, then commands. */
-async function qmp(path: string, commands: string[]): Promise<void> {
-  let buffer = "";
-  const messages: Array<Record<string, unknown>> = [];
-  let notify: () => void = () => {};
-  const socket = await Bun.connect({
-    unix: path,
-    socket: {
-      data(_s, data): void {
-        buffer += new TextDecoder().decode(data);
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          if (line !== "") messages.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        notify();
-      },
-    },
-  });
-  const next = async (want: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const i = messages.findIndex(want);
-      if (i >= 0) return messages.splice(i, 1)[0]!;
-      if (Date.now() > deadline) throw new Error(`Cannot talk QMP on '${path}': no answer within 10 s`);
-      await Promise.race([new Promise<void>((done) => (notify = done)), delay(200)]);
-    }
-  };
-  try {
-    await next((m) => "QMP" in m);
-    for (const execute of ["qmp_capabilities", ...commands]) {
-      socket.write(JSON.stringify({ execute }) + "\n");
-      const reply = await next((m) => "return" in m || "error" in m);
-      if ("error" in reply) throw new Error(`Cannot run QMP '${execute}': ${JSON.stringify(reply.error)}`);
-    }
-  } finally {
-    socket.end();
-  }
-}
 
 /** Start LBA (sectors) of the first MBR partition of a disk image. */
 function firstPartitionOffset(image: string): number {
