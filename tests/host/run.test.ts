@@ -54,7 +54,9 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
       await run.waitForConsole(new RegExp(`bunvirt-guest: ssh-key: ${sshKey}`), 10_000);
       await run.waitForConsole(/bunvirt-guest: ready/, 60_000);
       expect(run.console()).toMatch(/bunvirt-guest: lease 10\.0\.2\.2\/24 router 10\.0\.2\.1/);
-      expect(await firstLine(podIp, 22)).toStartWith("bunvirt-guest ");
+      // meta-data's local-hostname is the VM's name.
+      expect(run.console()).toContain("bunvirt-guest: hostname myvm");
+      expect(await firstLine(podIp, 22)).toBe("bunvirt-guest myvm");
       run.proc.kill("SIGTERM");
       expect(await run.proc.exited).toBe(0); // the guest powered off (ACPI)
       expect(run.log()).toContain("the guest powered off");
