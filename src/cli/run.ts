@@ -172,20 +172,28 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   return code;
 }
 
-/** Prepares the container disks of a spec (pull + overlay) so that a later prepare finds them ready. */
+/** Prepares the container disks and kernelBoot files of a spec (pull + overlay/copy) so that a later prepare finds them ready. */
 async function stageContainerDisks(
   opts: Pick<LauncherOptions, "stateDir" | "storage" | "log">,
   spec: VmiSpec,
   vmi: VmiIdentity,
 ): Promise<{ cleanup(): Promise<void> }> {
   const volumes = (spec.volumes ?? []).filter((v) => v.containerDisk !== undefined);
-  if (volumes.length === 0) return { cleanup: async () => undefined };
   const names = new Set(volumes.map((v) => v.name));
   const only: VmiSpec = { ...spec, volumes, domain: { ...spec.domain, devices: { ...spec.domain.devices, disks: (spec.domain.devices.disks ?? []).filter((d) => names.has(d.name)) } } };
-  const { prepareVolumes } = await import("../storage/index.ts");
+  const { prepareKernelBoot, prepareVolumes } = await import("../storage/index.ts");
   const ctx = volumeContext(opts, only, vmi);
   const done = await prepareVolumes(only, ctx);
-  return { cleanup: () => done.cleanup() };
+  const kernel = await prepareKernelBoot(spec, ctx).catch(async (e: unknown) => {
+    await done.cleanup();
+    throw e;
+  });
+  return {
+    cleanup: async () => {
+      await kernel?.cleanup();
+      await done.cleanup();
+    },
+  };
 }
 
 function consoleSink(mode: string | undefined, file: string | undefined): ConsoleSink {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { setupNetworking } from "../network/index.ts";
-import { prepareVolumes, type VolumeContext } from "../storage/index.ts";
+import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storage/index.ts";
 import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack } from "./libvirt/index.ts";
 import { qemuUser } from "./qemu-user.ts";
@@ -63,8 +63,20 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const consoleLog = join(dirs.console, "serial0.log");
 
   const prepareStorage = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => {
-    const done = await prepareVolumes(spec, volumeContext(opts, spec, vmi));
-    return { prepared: done.prepared, cleanup: () => done.cleanup() };
+    const ctx = volumeContext(opts, spec, vmi);
+    const done = await prepareVolumes(spec, ctx);
+    const kernel = await prepareKernelBoot(spec, ctx).catch(async (e: unknown) => {
+      await done.cleanup();
+      throw e;
+    });
+    return {
+      prepared: done.prepared,
+      ...(kernel !== null ? { kernelBoot: { kernel: kernel.kernel, ...(kernel.initrd !== undefined ? { initrd: kernel.initrd } : {}) } } : {}),
+      cleanup: async () => {
+        await kernel?.cleanup();
+        await done.cleanup();
+      },
+    };
   };
 
   const setupNetwork = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedNetwork> => {

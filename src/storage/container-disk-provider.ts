@@ -50,15 +50,19 @@ interface Plan {
 }
 
 async function pullSecretOf(volume: Volume, ctx: VolumeContext): Promise<DockerConfig | undefined> {
-  const name = volume.containerDisk?.imagePullSecret;
+  return readPullSecret(volume.name, volume.containerDisk?.imagePullSecret, ctx);
+}
+
+/** The pull credentials of an image pull Secret by name; the node's when none is named. `owner` names the volume in errors. */
+export async function readPullSecret(owner: string, name: string | undefined, ctx: VolumeContext): Promise<DockerConfig | undefined> {
   if (name === undefined || name === "") return ctx.registry?.pullSecret;
-  const read = await readSecretKey(volume.name, "image pull", name, pullSecretKeys, ctx);
+  const read = await readSecretKey(owner, "image pull", name, pullSecretKeys, ctx);
   try {
     return parseDockerConfigJson(read.bytes);
   } catch (error) {
     // The parser's message names entries, never credentials; its cause (a JSON error) may quote the content: drop it.
     const reason = error instanceof InvalidDockerConfigError ? error.message : "it cannot be read";
-    throw new StorageError(volume.name, "invalid", `key "${read.key}" of the image pull Secret "${name}" is unusable: ${reason}`);
+    throw new StorageError(owner, "invalid", `key "${read.key}" of the image pull Secret "${name}" is unusable: ${reason}`);
   }
 }
 

@@ -28,3 +28,4 @@ export { containerDiskProvider, containerDiskOverlayPath, pullSecretKeys, type C
 export { emptyDiskProvider, emptyDiskPath, type EmptyDiskOptions } from "./empty-disk-provider.ts";
 export { noCloudProvider, cidataPath, cidataVolumeId } from "./cloudinit/no-cloud-provider.ts";
 export { claimDiskName } from "./claim-disk.ts";
+export { prepareKernelBoot, type PreparedKernelBoot } from "./kernel-boot.ts";

@@ -31,6 +31,8 @@ export interface LibvirtPort {
 
 export interface PreparedStorage {
   prepared: Record<string, PreparedVolume>;
+  /** Kernel and initrd taken from kernelBoot.container, when the VMI boots that way. */
+  kernelBoot?: { kernel: string; initrd?: string };
   cleanup(): Promise<void>;
 }
 

@@ -77,7 +77,12 @@ export class VmRunner implements DomainManager {
       this.log("setting up networking");
       const network = await this.ports.setupNetwork(spec, vmi);
       undo.push(() => network.teardown());
-      const xml = domainXml(vmi, spec, { ...this.facts, volumes: storage.prepared, interfaces: network.interfaces });
+      const xml = domainXml(vmi, spec, {
+        ...this.facts,
+        volumes: storage.prepared,
+        interfaces: network.interfaces,
+        ...(storage.kernelBoot !== undefined ? { kernelBoot: storage.kernelBoot } : {}),
+      });
       this.log("defining and starting the domain");
       const domain = await this.ports.libvirt.defineAndStart(xml);
       this.#running = { vmi, uid: vmi.uid, domain, storage, network, startedAt: new Date() };
