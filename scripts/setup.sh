@@ -17,6 +17,8 @@ PACKAGES=(
   # guest image build
   busybox-static cpio syslinux syslinux-common mtools dosfstools e2fsprogs kmod xz-utils
   build-essential bc flex bison libelf-dev
+  # the Debian cloud-init guest (debootstrap) and the ssh login to it
+  debootstrap openssh-client
   # setup itself
   curl ca-certificates
 )

@@ -39,7 +39,7 @@ set -euo pipefail
 # debootstrap does not resolve virtual packages: python3-cffi-backend provides
 # python3-cffi-backend-api-min/max, which python3-cryptography (cloud-init) needs.
 # dbus: systemd-logind (ACPI power button -> poweroff) does not run without it.
-DEBIAN_REV=2 # bump after changing the package list or the configuration below
+DEBIAN_REV=3 # bump after changing the package list or the configuration below
 SUITE=bookworm
 VERSION="${SUITE}-${DEBIAN_REV}"
 # The mirror this machine's apt uses (/etc/apt/sources.list.d/debian.sources).
@@ -129,6 +129,11 @@ EOF
 cat >"$R/etc/cloud/cloud.cfg.d/90-bunvirt.cfg" <<'EOF'
 datasource_list: [ NoCloud, None ]
 EOF
+# cloud-init's locale module asks for the system locale, else en_US.UTF-8,
+# which Debian's locale-gen (it ignores its arguments) never generates:
+# "update-locale: Error: invalid locale settings", status: error. C.UTF-8 is
+# built into glibc and needs no generation.
+printf 'LANG=C.UTF-8\n' >"$R/etc/default/locale"
 # Host keys are generated on first boot by cloud-init (module ssh), not baked in.
 rm -f "$R"/etc/ssh/ssh_host_*
 # No root password; login is by the ssh key cloud-init installs.
@@ -172,7 +177,8 @@ root_sectors=$((total - ROOT_START))
 truncate -s "${DISK_MIB}M" "$img"
 log "mkfs.ext4 -d at offset $((ROOT_START * 512)) ($((root_sectors / 2048)) MiB, sparse)"
 mkfs.ext4 -q -F -L root -U "$ROOT_UUID" -E offset=$((ROOT_START * 512)) -d "$R" "$img" "$((root_sectors / 2))k"
-mkfs.vfat -F 16 -n DEBIANBOOT --offset "$BOOT_START" "$img" $((BOOT_SECTORS / 2)) >/dev/null
+# (mkfs.vfat warns that the image is larger than the partition: expected.)
+mkfs.vfat -F 16 -n DEBIANBOOT --offset "$BOOT_START" "$img" $((BOOT_SECTORS / 2)) 2>&1 >/dev/null | { grep -v '^Warning: block count mismatch' || true; } >&2
 syslinux --offset $((BOOT_START * 512)) --install "$img"
 export MTOOLS_SKIP_CHECK=1
 mcopy -m -i "$img@@$((BOOT_START * 512))" "$OUT/vmlinuz" "$OUT/initrd.img" "$OUT/syslinux.cfg" ::/

@@ -9,12 +9,13 @@
  * within the grace period and leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
+import { runOk } from "./fixtures/guest/qemu.ts";
 import { leftovers, startRun, type RunProcess } from "./fixtures/run/local-run.ts";
 
 const skip = hostTier("debian-cloudinit", [
@@ -106,24 +107,38 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
   const dir = mkdtempSync(join(tmpdir(), "bunvirt-debian-"));
   chmodSync(dir, 0o755);
   let guestDir = "";
+  const stateDir = join(dir, "state");
   let run: RunProcess | undefined;
 
   beforeAll(async () => {
     // Cached in /var/cache/bunvirt/debian-<version>/; a cold build (debootstrap) takes a few minutes.
-    const build = Bun.spawn([join(repoRoot, "scripts/guest/build-debian.sh")], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(build.stdout).text(), new Response(build.stderr).text(), build.exited]);
-    if (code !== 0) throw new Error(`build-debian.sh failed (${code}): ${err}`);
+    const out = await runOk(["bash", join(repoRoot, "scripts/guest/build-debian.sh")]);
     guestDir = out.trim().split("\n").pop()!;
+    if (!guestDir.startsWith("/")) throw new Error(`Cannot find the guest directory in build-debian.sh output '${out}'`);
   }, 900_000);
 
   afterAll(async () => {
+    // After a failure: SIGTERM (forwarded to the run inside the namespace, which
+    // stops the guest and its libvirt stack), then SIGKILL. A SIGKILLed outer
+    // `bunvirt run` orphans the inner one, so its processes (all naming the
+    // state dir) are killed here too.
     if (run !== undefined && run.proc.exitCode === null) {
+      run.proc.kill("SIGTERM");
+      await Promise.race([run.proc.exited, Bun.sleep((gracePeriod + 30) * 1000)]);
       run.proc.kill("SIGKILL");
+      const pids = Bun.spawnSync(["pgrep", "-f", stateDir]).stdout.toString().split("\n").filter((p) => p !== "");
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       await run.proc.exited;
     }
     Bun.spawnSync(["ip", "netns", "del", netns]);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, (gracePeriod + 60) * 1000);
 
   test("cloud-init installs the manifest's ssh key; ssh at the pod IP works; SIGTERM powers it off", async () => {
     const key = join(dir, "id_ed25519");
@@ -132,9 +147,10 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
     const publicKey = readFileSync(`${key}.pub`, "utf8").trim();
     const file = join(dir, "debian-vmi.yaml");
     writeFileSync(file, JSON.stringify(manifest(publicKey), null, 2));
-    const stateDir = join(dir, "state");
     const consoleLog = join(dir, "console.log");
 
+    const disk = join(guestDir, "disk.img");
+    const before = statSync(disk);
     const t0 = Date.now();
     run = startRun([file, "--emulation", "--claim", `debian=${guestDir}:3Gi`, "--state-dir", stateDir], consoleLog);
     const podIp = (await run.waitForLog(/pod IP ([0-9.]+)/, 60_000))[1]!;
@@ -159,11 +175,11 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
       throw new Error(`no ssh login at ${podIp} after ${attempts} attempts:\n${run.console().slice(-4000)}\n--- bunvirt:\n${run.log().slice(-3000)}`);
     }
 
-    const r = await ssh(key, podIp, "cat /etc/os-release; cloud-init status --wait; hostname; ip -4 -o addr show dev eth0", 240_000);
+    const r = await ssh(key, podIp, "cat /etc/os-release; cloud-init status --wait --long; hostname; ip -4 -o addr show dev eth0", 240_000);
     const tDone = Date.now();
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ID=debian');
-    expect(r.stdout).toContain('VERSION_CODENAME=bookworm');
+    expect(r.stdout).toContain("ID=debian");
+    expect(r.stdout).toContain("VERSION_CODENAME=bookworm");
     expect(r.stdout).toMatch(/^status: done$/m);
     expect(r.stdout).toMatch(/^debian$/m); // meta-data local-hostname
     expect(r.stdout).toMatch(/inet 10\.0\.2\.2\/24/); // the masquerade binding's DHCP lease
@@ -183,7 +199,9 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
     const sums = readFileSync(join(guestDir, "SHA256SUMS"), "utf8");
     const built = sums.split("\n").find((l) => l.endsWith(" disk.img"))?.split(" ")[0];
     expect(built).toBeDefined();
-    expect(await sha256(join(guestDir, "disk.img"))).toBe(built!);
+    const after = statSync(disk);
+    expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+    expect(await sha256(disk)).toBe(built!);
 
     const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     console.log(
