@@ -3,7 +3,7 @@
  * with a local state directory instead of pod volumes, a network namespace
  * standing in for the pod's, and the serial console on the terminal.
  */
-import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { VirtualMachineInstance } from "../api/v1/vmi.ts";
@@ -146,6 +146,9 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  // Inside the namespace the outer run is our parent: if it dies (even by SIGKILL),
+  // nobody would stop this VM, so its disappearance counts as SIGTERM.
+  const parentWatch = values["inside-netns"] === true ? watchParent(() => onSignal("the outer bunvirt run is gone")) : null;
 
   let code: number;
   try {
@@ -165,6 +168,7 @@ export async function runCommand(args: string[], log: (line: string) => void): P
     log(`run: ${(e as Error).message}`);
     code = 1;
   } finally {
+    if (parentWatch !== null) clearInterval(parentWatch);
     await commands.stop();
     await launcher.stop();
   }
@@ -194,6 +198,19 @@ async function stageContainerDisks(
       await done.cleanup();
     },
   };
+}
+
+/** Calls `gone` once when this process's parent changes (it died and we were re-parented). */
+function watchParent(gone: () => void): ReturnType<typeof setInterval> {
+  const ppid = (): number => Number(readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+  const first = ppid();
+  const timer = setInterval(() => {
+    if (ppid() !== first) {
+      clearInterval(timer);
+      gone();
+    }
+  }, 500);
+  return timer;
 }
 
 function consoleSink(mode: string | undefined, file: string | undefined): ConsoleSink {

@@ -30,7 +30,11 @@ export async function createPodNetns(vmName: string): Promise<PodNetns> {
   const podIp = `10.200.${third}.2`;
   const existing = await must(["ip", "netns", "list"]);
   if (existing.split("\n").some((l) => l.split(" ")[0] === plan.netns)) {
-    throw new Error(`Cannot create network namespace "${plan.netns}": it exists (another run of "${vmName}"? remove it with: ip netns del ${plan.netns})`);
+    // Left by a run that was killed before it could clean up: nothing runs in it any more.
+    const users = (await must(["ip", "netns", "pids", plan.netns])).trim();
+    if (users !== "") throw new Error(`Cannot create network namespace "${plan.netns}": another run of "${vmName}" uses it (pids ${users.split("\n").join(", ")})`);
+    await removeQuietly(["ip", "netns", "del", plan.netns]);
+    await removeQuietly(["ip", "link", "del", plan.hostVeth]);
   }
   const created: (() => Promise<unknown>)[] = [];
   const remove = async (): Promise<void> => {
