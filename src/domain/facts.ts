@@ -5,7 +5,14 @@
 
 /** A volume as the storage provider prepared it. */
 export type PreparedVolume =
-  | { kind: "file"; path: string; format: "raw" | "qcow2"; readOnly?: boolean }
+  | {
+      kind: "file";
+      path: string;
+      format: "raw" | "qcow2";
+      readOnly?: boolean;
+      /** The read-only image under a copy-on-write overlay; named in the domain so libvirt leaves its owner alone. */
+      backing?: { path: string; format: "raw" | "qcow2" };
+    }
   | { kind: "block"; path: string; readOnly?: boolean };
 
 /** A NIC as the network binding prepared it. */

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { requireStateDir, isWithin, realpathOrNull } from "./files.ts";
 import { findOverlay, makeOverlay, removeOverlay, type OverlayOf } from "./overlay.ts";
 import { checkVolumeName, StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
+import { readDiskHeader } from "./disk-header.ts";
 import { defaultQemuImg } from "./qemu-img.ts";
 import {
   cacheKey,
@@ -154,7 +155,7 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
     },
     async prepare(volume: Volume, ctx: VolumeContext): Promise<PreparedDisk> {
       const plan = await planOf(volume, ctx);
-      const done = (bytesFetched: number, cacheHit: boolean): PreparedDisk => ({
+      const done = (bytesFetched: number, cacheHit: boolean, backing: PreparedDisk["backing"]): PreparedDisk => ({
         name: volume.name,
         kind: "containerDisk",
         path: plan.overlay.path,
@@ -163,6 +164,7 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
         block: false,
         bytesFetched,
         cacheHit,
+        ...(backing !== undefined ? { backing } : {}),
       });
       // A second prepare (a restarted launcher) keeps the VM's overlay and needs no registry.
       const backing = await findOverlay(plan.overlay);
@@ -172,7 +174,8 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
         if (!isWithin(cacheRoot, real)) {
           throw new StorageError(volume.name, "conflict", `the overlay "${plan.overlay.path}" is on "${backing}", outside the node cache "${plan.cacheDir}"`);
         }
-        return done(0, true);
+        const header = await readDiskHeader(real).catch(() => null);
+        return done(0, true, header === null ? undefined : { path: real, format: header.format });
       }
       let pulled: PullResult;
       if (plan.policy === "Never") {
@@ -196,7 +199,7 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
         cacheHit: pulled.cacheHit,
         overlayMs: Math.round((performance.now() - t0) * 10) / 10,
       });
-      return done(pulled.bytesFetched, pulled.cacheHit);
+      return done(pulled.bytesFetched, pulled.cacheHit, { path: resolve(pulled.path), format: pulled.format });
     },
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);

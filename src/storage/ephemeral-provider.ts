@@ -48,7 +48,7 @@ export function ephemeralProvider(options: EphemeralOptions = {}): VolumeProvide
         await makeOverlay(p.overlay, qemuImg, p.backing, p.format);
         ctx.log.info("created an ephemeral overlay", { volume: volume.name, path: p.overlay.path, backing: p.backing });
       }
-      return { name: volume.name, kind: "ephemeral", path: p.overlay.path, format: "qcow2", readOnly: false, block: false };
+      return { name: volume.name, kind: "ephemeral", path: p.overlay.path, format: "qcow2", readOnly: false, block: false, backing: { path: p.backing, format: p.format } };
     },
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);

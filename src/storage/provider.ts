@@ -96,6 +96,8 @@ export interface PreparedDisk {
   readonly bytesFetched?: number;
   /** True when the disk came from the node cache (containerDisk only). */
   readonly cacheHit?: boolean;
+  /** The read-only image under a copy-on-write overlay (ephemeral, containerDisk). */
+  readonly backing?: { readonly path: string; readonly format: "raw" | "qcow2" };
 }
 
 export interface VolumeProvider {
@@ -140,7 +142,7 @@ export class StorageError extends Error {
 export function toPreparedVolume(disk: PreparedDisk): PreparedVolume {
   return disk.block
     ? { kind: "block", path: disk.path, readOnly: disk.readOnly }
-    : { kind: "file", path: disk.path, format: disk.format, readOnly: disk.readOnly };
+    : { kind: "file", path: disk.path, format: disk.format, readOnly: disk.readOnly, ...(disk.backing !== undefined ? { backing: { ...disk.backing } } : {}) };
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -7,7 +7,7 @@
  * a killed libvirtd is restarted under the running VM.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LauncherClient } from "../../src/launcher/command/client.ts";
@@ -61,6 +61,15 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
       expect(await run.proc.exited).toBe(0); // the guest powered off (ACPI)
       expect(run.log()).toContain("the guest powered off");
       expect(leftovers(stateDir, netns)).toEqual([]);
+      // The node cache's image under the VM's overlay kept its owner (libvirt was told not to relabel it).
+      const digest = run.log().match(/digest=sha256:([0-9a-f]{64})/)![1]!;
+      const cached = readdirSync("/var/cache/bunvirt/container-disks/sha256").filter((d) => d.startsWith(digest));
+      expect(cached.length).toBeGreaterThan(0);
+      for (const d of cached) {
+        for (const f of readdirSync(join("/var/cache/bunvirt/container-disks/sha256", d))) {
+          expect(statSync(join("/var/cache/bunvirt/container-disks/sha256", d, f)).uid).toBe(0);
+        }
+      }
     } finally {
       run.proc.kill("SIGKILL");
     }

@@ -34,6 +34,13 @@ describe("disks", () => {
     expect(out.controllers).toEqual(["<controller type='scsi' index='0' model='virtio-scsi'/>", "<controller type='usb' model='none'/>"]);
   });
 
+  test("an overlay names its backing image, which libvirt must not relabel", () => {
+    const out = render(disks(ctxOf({ devices: { disks: [{ name: "a" }] } }, { volumes: { a: { kind: "file", path: "/s/a.qcow2", format: "qcow2", backing: { path: "/cache/disk.raw", format: "raw" } } } })));
+    expect(out.disks![0]).toContain(
+      "<source file='/s/a.qcow2'/><backingStore type='file'><format type='raw'/><source file='/cache/disk.raw'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore><target dev='vda' bus='virtio'/>",
+    );
+  });
+
   test("a read-only prepared volume makes a read-only disk", () => {
     const out = render(disks(ctxOf({ devices: { disks: [{ name: "a" }] } }, { volumes: { a: file("/a", "raw", true) } })));
     expect(out.disks![0]).toContain("<readonly/>");

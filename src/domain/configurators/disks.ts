@@ -39,6 +39,13 @@ export const disks: Configurator = ({ spec, facts }) => {
       el("disk", { type: vol.kind, device },
         el("driver", { name: "qemu", type: format, cache: d.cache, error_policy: device === "cdrom" ? undefined : "stop", discard: device === "disk" ? "unmap" : undefined }),
         el("source", vol.kind === "file" ? { file: vol.path } : { dev: vol.path }),
+        // The shared read-only image under an overlay: libvirt must not take it over
+        // for this VM's QEMU user (it would chown it and never give it back).
+        vol.kind === "file" && vol.backing !== undefined &&
+          el("backingStore", { type: "file" },
+            el("format", { type: vol.backing.format }),
+            el("source", { file: vol.backing.path }, el("seclabel", { model: "dac", relabel: "no" })),
+            el("backingStore")),
         el("target", { dev, bus }),
         readOnly && el("readonly"),
         d.serial !== undefined && el("serial", {}, d.serial),
