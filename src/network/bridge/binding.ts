@@ -49,15 +49,16 @@ import {
   setUp,
 } from "../iproute.ts";
 import type { Interface, Network } from "../spec.ts";
-import { canonicalJson, deleteState, readState, statePath, writeState } from "../state.ts";
-import { bridgeName, contextProblems, nicProblems, normalizeMac } from "../validate.ts";
+import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
+import { deleteState, readState, statePath, writeState } from "../state.ts";
+import { bridgeName, normalizeMac } from "../validate.ts";
 import { BRIDGE_SERVER_ADDRESS, bridgeLease } from "./lease.ts";
 
 /** What the state file holds for a bridge binding. */
 export interface BridgeState {
   version: 1;
   kind: "bridge";
-  input: { nic: Interface; network: Network | undefined; podInterface: string; tap: string; existingTap: boolean; multiQueue: boolean };
+  input: BindingInput;
   /** The pod interface before setup. */
   pod: {
     mac: string;
@@ -74,7 +75,7 @@ export interface BridgeState {
 }
 
 function fail(nic: Interface, problems: string[]): Error {
-  return new Error(`Cannot set up bridge binding for interface "${nic.name}": ${problems.join("; ")}`);
+  return setupFailure("bridge", nic, problems);
 }
 
 /** Sets a MAC, taking the device down for it when it refuses a live change. */
@@ -96,30 +97,9 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
 
   async function setup(ctx: BindingContext): Promise<BindingResult> {
     remembered = ctx;
-    const problems = [...contextProblems(ctx), ...nicProblems(nic, network, "bridge")];
-    if (problems.length > 0) throw fail(nic, problems);
-    const log = ctx.log ?? ((): void => {});
-    const podIf = ctx.podInterface;
-    const bridge = bridgeName(podIf);
-    const path = statePath(ctx.stateDir, podIf);
-    const input: BridgeState["input"] = {
-      nic,
-      network,
-      podInterface: podIf,
-      tap: ctx.tap,
-      existingTap: ctx.existingTap ?? false,
-      multiQueue: ctx.multiQueue ?? false,
-    };
-
     // ---- checks: nothing is changed before all of them pass ----
-    const previous = await readState<BridgeState | { kind: string }>(path);
-    if (previous !== null && previous.kind !== "bridge") {
-      throw fail(nic, [`this namespace holds a ${previous.kind} binding on "${podIf}" (state "${path}"); tear it down first`]);
-    }
-    const prior = previous as BridgeState | null;
-    if (prior !== null && canonicalJson(prior.input) !== canonicalJson(input)) {
-      throw fail(nic, [`the namespace was set up for other input (state "${path}" holds ${canonicalJson(prior.input)}, asked for ${canonicalJson(input)}); tear it down first`]);
-    }
+    const { log, bridge, path, input, prior } = await startSetup<BridgeState>("bridge", nic, network, ctx);
+    const podIf = ctx.podInterface;
     const podLink = await getLink(podIf);
     if (podLink === null) throw fail(nic, [`pod interface "${podIf}" does not exist in this network namespace`]);
     let pod: BridgeState["pod"];

@@ -33,9 +33,10 @@ import { runAll } from "../exec.ts";
 import { addAddress, getAddresses, getLink, globalAddresses } from "../iproute.ts";
 import { deleteTable, replaceTable, tableContent } from "../nft.ts";
 import type { Interface, Network } from "../spec.ts";
-import { canonicalJson, deleteState, readState, statePath, writeState } from "../state.ts";
+import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
+import { deleteState, readState, statePath, writeState } from "../state.ts";
 import { readSysctl, writeSysctl } from "../sysctl.ts";
-import { bridgeName, contextProblems, nicProblems, normalizeMac } from "../validate.ts";
+import { bridgeName, normalizeMac } from "../validate.ts";
 import { masqueradeTableBody, type PortRule } from "./rules.ts";
 
 export const defaultVmNetworkCIDR = "10.0.2.0/24";
@@ -55,7 +56,7 @@ export interface MasqueradeState {
   version: 1;
   kind: "masquerade";
   /** What setup was asked for; a later setup must ask for the same. */
-  input: { nic: Interface; network: Network | undefined; podInterface: string; tap: string; existingTap: boolean; multiQueue: boolean };
+  input: BindingInput;
   /** The pod interface when first set up. */
   pod: PodSide;
   mac: string;
@@ -75,7 +76,7 @@ function portRules(nic: Interface): PortRule[] | null {
 }
 
 function fail(nic: Interface, problems: string[]): Error {
-  return new Error(`Cannot set up masquerade binding for interface "${nic.name}": ${problems.join("; ")}`);
+  return setupFailure("masquerade", nic, problems);
 }
 
 async function readPod(podInterface: string): Promise<PodSide | string> {
@@ -97,29 +98,8 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
 
   async function setup(ctx: BindingContext): Promise<BindingResult> {
     remembered = ctx;
-    const problems = [...contextProblems(ctx), ...nicProblems(nic, network, "masquerade")];
-    if (problems.length > 0) throw fail(nic, problems);
-    const log = ctx.log ?? ((): void => {});
-    const bridge = bridgeName(ctx.podInterface);
-    const path = statePath(ctx.stateDir, ctx.podInterface);
-    const input: MasqueradeState["input"] = {
-      nic,
-      network,
-      podInterface: ctx.podInterface,
-      tap: ctx.tap,
-      existingTap: ctx.existingTap ?? false,
-      multiQueue: ctx.multiQueue ?? false,
-    };
-
     // ---- checks: nothing is changed before all of them pass ----
-    const previous = await readState<MasqueradeState | { kind: string }>(path);
-    if (previous !== null && previous.kind !== "masquerade") {
-      throw fail(nic, [`this namespace holds a ${previous.kind} binding on "${ctx.podInterface}" (state "${path}"); tear it down first`]);
-    }
-    const prior = previous as MasqueradeState | null;
-    if (prior !== null && canonicalJson(prior.input) !== canonicalJson(input)) {
-      throw fail(nic, [`the namespace was set up for other input (state "${path}" holds ${canonicalJson(prior.input)}, asked for ${canonicalJson(input)}); tear it down first`]);
-    }
+    const { log, bridge, path, input, prior } = await startSetup<MasqueradeState>("masquerade", nic, network, ctx);
     const pod = prior?.pod ?? (await readPod(ctx.podInterface));
     if (typeof pod === "string") throw fail(nic, [pod]);
     if (prior !== null && (await getLink(ctx.podInterface)) === null) throw fail(nic, [`pod interface "${ctx.podInterface}" does not exist in this network namespace`]);
