@@ -13,7 +13,7 @@ import { attachConsole, type ConsoleSink } from "../local/console.ts";
 import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
 import { selfCommand } from "../local/self.ts";
 import { VmRunner } from "../launcher/vm/runner.ts";
-import { volumeContext, type LauncherOptions } from "../launcher/launcher.ts";
+import { prepareVmStorage, type LauncherOptions } from "../launcher/launcher.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
@@ -185,19 +185,7 @@ async function stageContainerDisks(
   const volumes = (spec.volumes ?? []).filter((v) => v.containerDisk !== undefined);
   const names = new Set(volumes.map((v) => v.name));
   const only: VmiSpec = { ...spec, volumes, domain: { ...spec.domain, devices: { ...spec.domain.devices, disks: (spec.domain.devices.disks ?? []).filter((d) => names.has(d.name)) } } };
-  const { prepareKernelBoot, prepareVolumes } = await import("../storage/index.ts");
-  const ctx = volumeContext(opts, only, vmi);
-  const done = await prepareVolumes(only, ctx);
-  const kernel = await prepareKernelBoot(spec, ctx).catch(async (e: unknown) => {
-    await done.cleanup();
-    throw e;
-  });
-  return {
-    cleanup: async () => {
-      await kernel?.cleanup();
-      await done.cleanup();
-    },
-  };
+  return prepareVmStorage(opts, only, vmi);
 }
 
 /** Calls `gone` once when this process's parent changes (it died and we were re-parented). */

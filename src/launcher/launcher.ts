@@ -51,6 +51,24 @@ export function volumeContext(opts: Pick<LauncherOptions, "stateDir" | "storage"
   return { ...opts.storage, stateDir: dir, vmi: { ...vmi, ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}) }, log: storageLog(opts.log) };
 }
 
+/** Prepares a VMI's volumes and kernelBoot files; on failure undoes what it did. */
+export async function prepareVmStorage(opts: Pick<LauncherOptions, "stateDir" | "storage" | "log">, spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> {
+  const ctx = volumeContext(opts, spec, vmi);
+  const done = await prepareVolumes(spec, ctx);
+  const kernel = await prepareKernelBoot(spec, ctx).catch(async (e: unknown) => {
+    await done.cleanup();
+    throw e;
+  });
+  return {
+    prepared: done.prepared,
+    ...(kernel !== null ? { kernelBoot: { kernel: kernel.kernel, ...(kernel.initrd !== undefined ? { initrd: kernel.initrd } : {}) } } : {}),
+    cleanup: async () => {
+      await kernel?.cleanup();
+      await done.cleanup();
+    },
+  };
+}
+
 export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const dirs = launcherDirs(opts.stateDir);
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o755 });
@@ -62,22 +80,7 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const consoleSocket = join(dirs.console, "serial0");
   const consoleLog = join(dirs.console, "serial0.log");
 
-  const prepareStorage = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => {
-    const ctx = volumeContext(opts, spec, vmi);
-    const done = await prepareVolumes(spec, ctx);
-    const kernel = await prepareKernelBoot(spec, ctx).catch(async (e: unknown) => {
-      await done.cleanup();
-      throw e;
-    });
-    return {
-      prepared: done.prepared,
-      ...(kernel !== null ? { kernelBoot: { kernel: kernel.kernel, ...(kernel.initrd !== undefined ? { initrd: kernel.initrd } : {}) } } : {}),
-      cleanup: async () => {
-        await kernel?.cleanup();
-        await done.cleanup();
-      },
-    };
-  };
+  const prepareStorage = (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => prepareVmStorage(opts, spec, vmi);
 
   const setupNetwork = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedNetwork> => {
     if (opts.network === "none") {
