@@ -1,0 +1,83 @@
+import { expect, test } from "bun:test";
+import type { Vm, Vmi, VmiStatus } from "./model.ts";
+import { reconcileVm, type ReconcileVmInput } from "./reconcile-vm.ts";
+import { vmControllerFinalizer } from "./vmi-from-vm.ts";
+
+const t0 = new Date("2026-01-01T00:00:00Z");
+const at = (s: number): Date => new Date(t0.getTime() + s * 1000);
+const vm = (status?: Vm["status"]): Vm => ({
+  apiVersion: "kubevirt.io/v1",
+  kind: "VirtualMachine",
+  metadata: { name: "vm1", namespace: "ns", uid: "vm-uid", finalizers: [vmControllerFinalizer] },
+  spec: { runStrategy: "Always", template: { spec: { domain: { devices: {} } } } },
+  ...(status !== undefined ? { status } : {}),
+});
+const vmi = (uid: string, status: VmiStatus): Vmi => ({
+  apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", metadata: { name: "vm1", namespace: "ns", uid }, spec: { domain: { devices: {} } }, status,
+});
+const run = (over: Partial<ReconcileVmInput>) => reconcileVm({ vm: vm(), vmi: null, now: t0, random: () => 0, pending: { creates: false, deletes: false }, ...over });
+
+test("a new Always VM: create the VMI, status Starting, an event to record", () => {
+  const r = run({});
+  expect(r.action.kind).toBe("create");
+  expect(r.status.printableStatus).toBe("Starting");
+  expect(r.statusChanged).toBe(true);
+  expect(r.event).toEqual({ type: "Normal", reason: "SuccessfulCreate", message: "Started the virtual machine by creating the new virtual machine instance vm1" });
+});
+
+test("pending expectations: no second create while the cache lags", () => {
+  const r = run({ pending: { creates: true, deletes: false } });
+  expect(r.action.kind).toBe("none");
+  expect(r.status.printableStatus).toBe("Starting");
+});
+
+test("the crash loop: each early failure waits longer, CrashLoopBackOff meanwhile, cleared once a VMI runs", () => {
+  // The first VMI fails before running: it is deleted and the failure counted.
+  let r = run({ vmi: vmi("a", { phase: "Failed" }) });
+  expect(r.action.kind).toBe("delete");
+  expect(r.status.startFailure).toEqual({ consecutiveFailCount: 1, lastFailedVMIUID: "a", retryAfterTimestamp: "2026-01-01T00:00:10Z" });
+  // The VMI is gone; within the backoff nothing starts and the VM shows CrashLoopBackOff.
+  let status = r.status;
+  r = run({ vm: vm(status), now: at(4) });
+  expect(r.action.kind).toBe("none");
+  expect(r.requeueAfterMs).toBe(6000);
+  expect(r.status.printableStatus).toBe("CrashLoopBackOff");
+  // After it, a new VMI; it fails too: 40 s this time.
+  r = run({ vm: vm(status), now: at(10) });
+  expect(r.action.kind).toBe("create");
+  r = run({ vm: vm(status), vmi: vmi("b", { phase: "Failed" }), now: at(20) });
+  expect(r.status.startFailure?.consecutiveFailCount).toBe(2);
+  expect(r.status.startFailure?.retryAfterTimestamp).toBe("2026-01-01T00:01:00Z");
+  status = r.status;
+  // The third one reaches Running: the count is cleared.
+  r = run({ vm: vm(status), vmi: vmi("c", { phase: "Running" }), now: at(100) });
+  expect(r.status.startFailure).toBeUndefined();
+  expect(r.status.printableStatus).toBe("Running");
+});
+
+test("RerunOnFailure: a failed VMI is deleted and a start request queued, which starts the next one", () => {
+  const v = vm({ runStrategy: "RerunOnFailure", created: true });
+  v.spec.runStrategy = "RerunOnFailure";
+  const r = run({ vm: v, vmi: vmi("a", { phase: "Failed", phaseTransitionTimestamps: [{ phase: "Running" }] }) });
+  expect(r.action.kind).toBe("delete");
+  expect(r.status.stateChangeRequests).toEqual([{ action: "Start" }]);
+  const next = run({ vm: { ...v, status: r.status } });
+  expect(next.action.kind).toBe("create");
+});
+
+test("a steady running VM needs no status write", () => {
+  const running = vmi("a", { phase: "Running", conditions: [{ type: "Ready", status: "True" }] });
+  const first = run({ vmi: running });
+  expect(first.statusChanged).toBe(true);
+  const second = run({ vm: vm(first.status), vmi: running, now: at(60) });
+  expect(second.action.kind).toBe("none");
+  expect(second.statusChanged).toBe(false);
+});
+
+test("running and runStrategy both set: no action, a Failure condition naming both", () => {
+  const v = vm();
+  v.spec.running = true;
+  const r = run({ vm: v });
+  expect(r.action.kind).toBe("none");
+  expect(r.status.conditions?.find((c) => c.type === "Failure")?.message).toContain("mutually exclusive");
+});
