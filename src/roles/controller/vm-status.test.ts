@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { Condition, Vm, Vmi, VmiStatus } from "./model.ts";
+import type { Condition, PrintableStatus, Vm, Vmi, VmiStatus } from "./model.ts";
 import { printableStatus, vmStatus, type StatusInput } from "./vm-status.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");
@@ -23,7 +23,7 @@ const input = (over: Partial<StatusInput>): StatusInput => ({
 const ready: Condition = { type: "Ready", status: "True", lastProbeTime: null, lastTransitionTime: "2025-12-31T00:00:00Z" };
 
 describe("printableStatus (kubectl get vm's STATUS), in KubeVirt's order", () => {
-  const table: [string, Partial<StatusInput>, string][] = [
+  const table: [string, Partial<StatusInput>, PrintableStatus][] = [
     ["no VMI, none expected: Stopped", {}, "Stopped"],
     ["no VMI, a create just sent: Starting", { startExpected: true }, "Starting"],
     ["VMI Pending: Starting", { vmi: vmi({ phase: "Pending" }) }, "Starting"],
