@@ -1,0 +1,113 @@
+import { describe, expect, test } from "bun:test";
+import { launcherOverheadBytes, launcherPod, launcherResources, podHostname } from "./launcher-pod.ts";
+import type { Vmi } from "./model.ts";
+
+const vmi = (): Vmi => ({
+  apiVersion: "kubevirt.io/v1",
+  kind: "VirtualMachineInstance",
+  metadata: { name: "testvm", namespace: "ns1", uid: "vmi-uid", labels: { "kubevirt.io/size": "small" } },
+  spec: {
+    domain: { devices: { disks: [{ name: "root" }, { name: "data" }, { name: "base" }, { name: "cidata" }] }, memory: { guest: "64M" } },
+    volumes: [
+      { name: "root", containerDisk: { image: "cirros" } },
+      { name: "data", persistentVolumeClaim: { claimName: "data-claim" } },
+      { name: "base", ephemeral: { persistentVolumeClaim: { claimName: "golden" } } },
+      { name: "cidata", cloudInitNoCloud: { secretRef: { name: "ud" }, networkDataSecretRef: { name: "ud" } } },
+    ],
+    terminationGracePeriodSeconds: 0,
+    nodeSelector: { "kubernetes.io/hostname": "node1" },
+  },
+});
+const opts = { image: "registry.local/bunvirt-launcher:0.1.0", emulation: true };
+
+describe("launcherPod", () => {
+  const pod = launcherPod(vmi(), opts);
+
+  test("generateName virt-launcher-<vmi>-, KubeVirt's labels and annotations, owned by the VMI", () => {
+    expect(pod.metadata?.generateName).toBe("virt-launcher-testvm-");
+    expect(pod.metadata?.namespace).toBe("ns1");
+    expect(pod.metadata?.labels).toEqual({
+      "kubevirt.io/size": "small",
+      "kubevirt.io": "virt-launcher",
+      "kubevirt.io/created-by": "vmi-uid",
+      "vm.kubevirt.io/name": "testvm",
+    });
+    expect(pod.metadata?.annotations?.["kubevirt.io/domain"]).toBe("testvm");
+    expect(pod.metadata?.ownerReferences).toEqual([
+      { apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", name: "testvm", uid: "vmi-uid", controller: true, blockOwnerDeletion: true },
+    ]);
+  });
+
+  test("the compute container runs the launcher role with the socket in its emptyDir", () => {
+    const c = pod.spec?.containers[0]!;
+    expect(c.name).toBe("compute");
+    expect(c.image).toBe(opts.image);
+    expect(c.command).toEqual([
+      "bunvirt", "--role", "launcher", "--state-dir", "/var/run/bunvirt/launcher",
+      "--command-socket", "/var/run/bunvirt/sockets/launcher.sock", "--health-addr", "127.0.0.1:8187", "--emulation",
+    ]);
+    expect(launcherPod(vmi(), { ...opts, emulation: false }).spec?.containers[0]!.command).not.toContain("--emulation");
+    expect(pod.spec?.volumes?.find((v) => v.name === "bunvirt-sockets")).toEqual({ name: "bunvirt-sockets", emptyDir: {} });
+    expect(c.volumeMounts).toContainEqual({ name: "bunvirt-sockets", mountPath: "/var/run/bunvirt/sockets" });
+  });
+
+  test("claims are mounted by claim name (an ephemeral one read-only); a Secret used twice is mounted once", () => {
+    const vols = pod.spec?.volumes?.slice(2);
+    expect(vols).toEqual([
+      { name: "pvc-data-claim", persistentVolumeClaim: { claimName: "data-claim" } },
+      { name: "pvc-golden", persistentVolumeClaim: { claimName: "golden", readOnly: true } },
+      { name: "secret-ud", secret: { secretName: "ud" } },
+    ]);
+    expect(pod.spec?.containers[0]!.volumeMounts?.slice(2)).toEqual([
+      { name: "pvc-data-claim", mountPath: "/var/run/bunvirt/claims/data-claim" },
+      { name: "pvc-golden", mountPath: "/var/run/bunvirt/claims/golden", readOnly: true },
+      { name: "secret-ud", mountPath: "/var/run/bunvirt/secrets/ud", readOnly: true },
+    ]);
+  });
+
+  test("grace period: the VMI's plus KubeVirt's two 15 s paddings; default 30 s", () => {
+    expect(pod.spec?.terminationGracePeriodSeconds).toBe(30);
+    const v = vmi();
+    delete v.spec.terminationGracePeriodSeconds;
+    expect(launcherPod(v, opts).spec?.terminationGracePeriodSeconds).toBe(60);
+  });
+
+  test("the VMI's nodeSelector plus KubeVirt's schedulable label; never restarted; no service account token", () => {
+    expect(pod.spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1", "kubevirt.io/schedulable": "true" });
+    expect(launcherPod(vmi(), { ...opts, requireSchedulableNode: false }).spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1" });
+    expect(pod.spec?.restartPolicy).toBe("Never");
+    expect(pod.spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  test("a VMI without a uid cannot have a pod", () => {
+    const v = vmi();
+    delete v.metadata.uid;
+    expect(() => launcherPod(v, opts)).toThrow('metadata.uid "undefined"');
+  });
+});
+
+describe("launcherResources", () => {
+  test("memory: the guest's plus the launcher overhead, in MiB; CPU 100m per vCPU", () => {
+    expect(launcherOverheadBytes).toBe(130 * 1024 * 1024);
+    // 64M = 61.04 MiB -> 62 MiB after adding 130 MiB and rounding up: 192Mi.
+    expect(launcherResources(vmi())).toEqual({ requests: { memory: "192Mi", cpu: "100m" } });
+    const v = vmi();
+    v.spec.domain.cpu = { cores: 2, sockets: 2 };
+    expect(launcherResources(v).requests.cpu).toBe("400m");
+  });
+  test("requests and limits as the VMI gives them, the overhead on memory", () => {
+    const v = vmi();
+    v.spec.domain.resources = { requests: { memory: "1Gi", cpu: "500m" }, limits: { memory: "2Gi", cpu: 2 } };
+    expect(launcherResources(v)).toEqual({ requests: { memory: "1154Mi", cpu: "500m" }, limits: { memory: "2178Mi", cpu: "2" } });
+  });
+  test("no memory at all is an error naming both fields", () => {
+    const v = vmi();
+    delete v.spec.domain.memory;
+    expect(() => launcherResources(v)).toThrow("spec.domain.memory.guest and spec.domain.resources.requests.memory are both unset");
+  });
+});
+
+test("podHostname: a DNS label", () => {
+  expect(podHostname("my.vm")).toBe("my-vm");
+  expect(podHostname("a".repeat(70))).toHaveLength(63);
+});

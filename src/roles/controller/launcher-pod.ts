@@ -1,0 +1,199 @@
+/**
+ * VMI -> its launcher Pod (KubeVirt's TemplateService.RenderLaunchManifest,
+ * for bunvirt's launcher): `virt-launcher-<vmi>-` plus the five characters
+ * the API server appends (generateName), KubeVirt's labels and annotations so
+ * `kubectl get pods -l kubevirt.io=virt-launcher` and the handler find it,
+ * owned by the VMI so deletion and garbage collection follow it, one
+ * container `compute` running `bunvirt --role launcher`, memory = the guest's
+ * plus the launcher's measured overhead, the VMI's volumes mounted where the
+ * launcher's storage providers look, and a grace period padded so the handler
+ * shuts the guest down before the kubelet kills the pod.
+ */
+import { createHash } from "node:crypto";
+import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { parseQuantity, quantityBytes } from "../../api/quantity.ts";
+import type { Vmi } from "./model.ts";
+import { controllerRef } from "./vmi-from-vm.ts";
+
+const MiB = 1024 * 1024;
+
+/**
+ * Memory the launcher needs besides the guest's RAM: its own bunvirt process,
+ * virtlogd, libvirtd, dbus-daemon and libvirt-dbus, measured at about 130 MiB
+ * RSS with a VM running (`bun bench/local-run.ts`, "launcher-side RSS";
+ * KubeVirt budgets 190 Mi for the same roles). Re-measure when the launcher
+ * changes.
+ */
+export const launcherOverheadBytes = 130 * MiB;
+
+/** KubeVirt pads the grace period twice: the launcher gets VMI's + 15 s, the pod VMI's + 30 s. */
+export const gracePeriodPaddingSeconds = 15;
+/** KubeVirt's default terminationGracePeriodSeconds of a VMI. */
+export const defaultGracePeriodSeconds = 30;
+
+/** The CPU a vCPU requests when the VMI asks for none (KubeVirt: 1/cpuAllocationRatio of 10). */
+const cpuRequestPerVcpu = 0.1;
+
+export const computeContainerName = "compute";
+export const launcherLabels = { app: "kubevirt.io", createdBy: "kubevirt.io/created-by", vmName: "vm.kubevirt.io/name" } as const;
+export const domainAnnotation = "kubevirt.io/domain";
+/** Set by the handler on nodes that can run VMs (KubeVirt's label). */
+export const schedulableNodeLabel = "kubevirt.io/schedulable";
+
+/** Where the launcher container finds things. */
+export const launcherPaths = {
+  /** The command socket's directory: an emptyDir the handler reaches through the kubelet's pod directory. */
+  sockets: "/var/run/bunvirt/sockets",
+  socket: "/var/run/bunvirt/sockets/launcher.sock",
+  /** The VM's private state: overlays, the cloud-init ISO, libvirt's runtime files. */
+  state: "/var/run/bunvirt/launcher",
+  /** A claim `<name>` is mounted at `<claims>/<name>/`. */
+  claims: "/var/run/bunvirt/claims",
+  /** A Secret `<name>` is mounted at `<secrets>/<name>/`. */
+  secrets: "/var/run/bunvirt/secrets",
+} as const;
+
+export const socketVolumeName = "bunvirt-sockets";
+const stateVolumeName = "bunvirt-state";
+
+export interface LauncherPodOptions {
+  /** The launcher image (compiled/bunvirt and what it runs). */
+  image: string;
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  /** QEMU TCG instead of KVM (`--emulation`). */
+  emulation: boolean;
+  /** The executable's path in the image. Default "bunvirt". */
+  command?: string;
+  /** Require nodes labelled kubevirt.io/schedulable=true, as KubeVirt does. Default true. */
+  requireSchedulableNode?: boolean;
+}
+
+/** `<prefix>-<name>` when it is a valid volume name (at most 63 characters), else a hash of it. */
+function podVolumeName(prefix: string, name: string): string {
+  const plain = `${prefix}-${name}`;
+  return plain.length <= 63 ? plain : `${prefix}-${createHash("sha256").update(name).digest("hex").slice(0, 20)}`;
+}
+
+/** A pod's hostname is a DNS label: dots become dashes, at most 63 characters (KubeVirt's SanitizeHostname). */
+export function podHostname(name: string): string {
+  return name.replace(/\./g, "-").slice(0, 63).replace(/-+$/, "");
+}
+
+const mebibytes = (bytes: number): string => `${Math.ceil(bytes / MiB)}Mi`;
+
+/** Pod resources: memory = the guest's + the launcher overhead; CPU as the VMI asks, else 100m per vCPU. */
+export function launcherResources(vmi: Vmi): { requests: Record<string, string>; limits?: Record<string, string> } {
+  const d = vmi.spec.domain;
+  const memory = d.resources?.requests?.memory ?? d.memory?.guest;
+  if (memory === undefined) {
+    throw new Error(`Cannot size the launcher pod of VMI "${vmi.metadata.name}": spec.domain.memory.guest and spec.domain.resources.requests.memory are both unset`);
+  }
+  const vcpus = (d.cpu?.cores ?? 1) * (d.cpu?.sockets ?? 1) * (d.cpu?.threads ?? 1);
+  const cpu = d.resources?.requests?.cpu ?? `${Math.round(vcpus * cpuRequestPerVcpu * 1000)}m`;
+  const requests: Record<string, string> = { memory: mebibytes(quantityBytes(memory) + launcherOverheadBytes), cpu: String(cpu) };
+  const limits: Record<string, string> = {};
+  const memLimit = d.resources?.limits?.memory;
+  if (memLimit !== undefined) limits.memory = mebibytes(quantityBytes(memLimit) + launcherOverheadBytes);
+  const cpuLimit = d.resources?.limits?.cpu;
+  if (cpuLimit !== undefined && parseQuantity(cpuLimit) !== null) limits.cpu = String(cpuLimit);
+  return Object.keys(limits).length > 0 ? { requests, limits } : { requests };
+}
+
+/** The claims and Secrets the VMI's volumes use, each mounted once. */
+function volumesOf(vmi: Vmi): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  const claims = new Map<string, boolean>();
+  const secrets = new Set<string>();
+  for (const vol of vmi.spec.volumes ?? []) {
+    const claim = vol.persistentVolumeClaim ?? vol.ephemeral?.persistentVolumeClaim;
+    if (claim !== undefined) {
+      // An ephemeral volume only reads its claim (the writes go to an overlay).
+      const readOnly = vol.ephemeral !== undefined || claim.readOnly === true;
+      claims.set(claim.claimName, (claims.get(claim.claimName) ?? true) && readOnly);
+    }
+    const ci = vol.cloudInitNoCloud;
+    if (ci?.secretRef !== undefined) secrets.add(ci.secretRef.name);
+    if (ci?.networkDataSecretRef !== undefined) secrets.add(ci.networkDataSecretRef.name);
+  }
+  for (const [claimName, readOnly] of claims) {
+    const name = podVolumeName("pvc", claimName);
+    volumes.push({ name, persistentVolumeClaim: { claimName, ...(readOnly ? { readOnly: true } : {}) } });
+    mounts.push({ name, mountPath: `${launcherPaths.claims}/${claimName}`, ...(readOnly ? { readOnly: true } : {}) });
+  }
+  for (const secretName of secrets) {
+    const name = podVolumeName("secret", secretName);
+    volumes.push({ name, secret: { secretName } });
+    mounts.push({ name, mountPath: `${launcherPaths.secrets}/${secretName}`, readOnly: true });
+  }
+  return { volumes, mounts };
+}
+
+export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
+  const name = vmi.metadata.name;
+  const uid = vmi.metadata.uid;
+  if (name === undefined || uid === undefined) {
+    throw new Error(`Cannot build a launcher pod: the VMI's metadata.name "${String(name)}" and metadata.uid "${String(uid)}" must both be set`);
+  }
+  const grace = vmi.spec.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
+  const { volumes, mounts } = volumesOf(vmi);
+  const command = [
+    opts.command ?? "bunvirt", "--role", "launcher",
+    "--state-dir", launcherPaths.state,
+    "--command-socket", launcherPaths.socket,
+    "--health-addr", "127.0.0.1:8187",
+    ...(opts.emulation ? ["--emulation"] : []),
+  ];
+  const container: V1Container = {
+    name: computeContainerName,
+    image: opts.image,
+    imagePullPolicy: opts.imagePullPolicy ?? "IfNotPresent",
+    command,
+    env: [
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    ],
+    resources: launcherResources(vmi),
+    // The launcher runs its own libvirtd in a private mount namespace, opens
+    // /dev/kvm and configures the pod's network (nftables, a bridge or tap):
+    // privileged until those needs are narrowed to capabilities and a device.
+    securityContext: { privileged: true },
+    volumeMounts: [
+      { name: socketVolumeName, mountPath: launcherPaths.sockets },
+      { name: stateVolumeName, mountPath: launcherPaths.state },
+      ...mounts,
+    ],
+  };
+  const nodeSelector: Record<string, string> = { ...(vmi.spec.nodeSelector ?? {}) };
+  if (opts.requireSchedulableNode !== false) nodeSelector[schedulableNodeLabel] = "true";
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      generateName: `virt-launcher-${name}-`,
+      ...(vmi.metadata.namespace !== undefined ? { namespace: vmi.metadata.namespace } : {}),
+      labels: {
+        ...(vmi.metadata.labels ?? {}),
+        [launcherLabels.app]: "virt-launcher",
+        [launcherLabels.createdBy]: uid,
+        [launcherLabels.vmName]: name,
+      },
+      annotations: { [domainAnnotation]: name, "kubectl.kubernetes.io/default-container": computeContainerName },
+      ownerReferences: [controllerRef(vmi)],
+    },
+    spec: {
+      hostname: podHostname(vmi.spec.hostname ?? name),
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      nodeSelector,
+      containers: [container],
+      volumes: [
+        { name: socketVolumeName, emptyDir: {} },
+        { name: stateVolumeName, emptyDir: {} },
+        ...volumes,
+      ],
+    },
+  };
+}
