@@ -33,8 +33,11 @@ test("pending expectations: no second create while the cache lags", () => {
 
 test("the crash loop: each early failure waits longer, CrashLoopBackOff meanwhile, cleared once a VMI runs", () => {
   // The first VMI fails before running: it is deleted and the failure counted.
-  let r = run({ vmi: vmi("a", { phase: "Failed" }) });
+  const failed = vmi("a", { phase: "Failed" });
+  failed.metadata.finalizers = [vmControllerFinalizer];
+  let r = run({ vmi: failed });
   expect(r.action.kind).toBe("delete");
+  expect(r.releaseVmi).toBe(true);
   expect(r.status.startFailure).toEqual({ consecutiveFailCount: 1, lastFailedVMIUID: "a", retryAfterTimestamp: "2026-01-01T00:00:10Z" });
   // The VMI is gone; within the backoff nothing starts and the VM shows CrashLoopBackOff.
   let status = r.status;

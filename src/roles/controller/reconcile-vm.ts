@@ -5,7 +5,8 @@
  * record once the action succeeded. Time and randomness come in as inputs.
  */
 import { nextStartFailure } from "./crash-loop.ts";
-import type { Vm, Vmi, VmStatus } from "./model.ts";
+import { isFinal, type Vm, type Vmi, type VmStatus } from "./model.ts";
+import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { decideVmi, effectiveRunStrategy, type VmiAction } from "./run-strategy.ts";
 import { vmStatus, type SyncError } from "./vm-status.ts";
 
@@ -36,6 +37,8 @@ export interface ReconcileVmResult {
   requeueAfterMs?: number;
   /** Recorded on the VM after the action succeeded. */
   event?: KubeEvent;
+  /** Take the VM controller's finalizer off the VMI: it ended and the VM's status has recorded it. */
+  releaseVmi?: true;
 }
 
 export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
@@ -68,6 +71,7 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
   const out: ReconcileVmResult = { action, status, statusChanged: !Bun.deepEquals(status, vm.status ?? {}) };
   if ("vmFinalizer" in decision && decision.vmFinalizer !== undefined) out.vmFinalizer = decision.vmFinalizer;
   if ("requeueAfterMs" in decision && decision.requeueAfterMs !== undefined) out.requeueAfterMs = decision.requeueAfterMs;
+  if (vmi !== null && isFinal(vmi) && (vmi.metadata.finalizers ?? []).includes(vmControllerFinalizer)) out.releaseVmi = true;
   if (action.kind === "create") {
     out.event = { type: "Normal", reason: "SuccessfulCreate", message: `Started the virtual machine by creating the new virtual machine instance ${action.vmi.metadata.name}` };
   } else if (action.kind === "delete") {
