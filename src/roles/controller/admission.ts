@@ -1,0 +1,105 @@
+/**
+ * The admission webhooks' decisions, pure: AdmissionRequest in,
+ * AdmissionResponse out.
+ * - validate: the same `validate` that `bunvirt validate` runs; a denial
+ *   names each field path and rule (422, one cause per problem). A VMI's
+ *   spec cannot change after creation (KubeVirt's rule). Deletes, status
+ *   writes and objects being deleted pass.
+ * - mutate: KubeVirt's defaults as a JSON Patch — a VM gets the default
+ *   machine type, and on create a firmware UUID and serial; a VMI gets
+ *   applyVmiDefaults and the foreground finalizer on create. v1alpha1 objects
+ *   are not defaulted here: register the webhook for v1 with matchPolicy
+ *   Equivalent and the API server converts them first.
+ */
+import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
+import type { Problem } from "../../api/problem.ts";
+import { validate } from "../../api/validate.ts";
+import type { VirtualMachine } from "../../api/v1/vm.ts";
+import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
+import { vmiFinalizer } from "./reconcile-vmi.ts";
+import type { AdmissionRequest, AdmissionResponse } from "./review-schemas.ts";
+
+const allow = (uid: string): AdmissionResponse => ({ uid, allowed: true });
+
+export function deny(uid: string, problems: Problem[]): AdmissionResponse {
+  const message = problems.map((p) => (p.path === "" ? p.rule : `${p.path}: ${p.rule}`)).join("; ");
+  return {
+    uid,
+    allowed: false,
+    status: {
+      code: 422,
+      reason: "Invalid",
+      message,
+      details: { causes: problems.map((p) => ({ type: "FieldValueInvalid", field: p.path, message: p.rule })) },
+    },
+  };
+}
+
+function passesUnchecked(req: AdmissionRequest): boolean {
+  if (req.operation === "DELETE" || req.operation === "CONNECT") return true;
+  if (req.subResource !== undefined && req.subResource !== "") return true;
+  const meta = req.object?.metadata as { deletionTimestamp?: unknown } | undefined;
+  return typeof meta?.deletionTimestamp === "string";
+}
+
+export function validateRequest(req: AdmissionRequest): AdmissionResponse {
+  if (passesUnchecked(req)) return allow(req.uid);
+  if (req.object === undefined || req.object === null) return deny(req.uid, [{ path: "request.object", rule: "is required for a CREATE or UPDATE" }]);
+  const result = validate(req.object);
+  if (!result.ok) return deny(req.uid, result.problems);
+  if (req.operation === "UPDATE" && result.valid.key === "v1/VirtualMachineInstance") {
+    const old = req.oldObject as { spec?: unknown } | null | undefined;
+    if (old?.spec !== undefined && !Bun.deepEquals(old.spec, result.valid.object.spec)) {
+      return deny(req.uid, [{ path: "spec", rule: "cannot change after the VirtualMachineInstance is created; change the VirtualMachine's template and restart it" }]);
+    }
+  }
+  return allow(req.uid);
+}
+
+export type JsonPatchOp = { op: "add" | "replace"; path: string; value: unknown };
+
+export interface MutateOptions {
+  /** A fresh random UUID (the VM's firmware UUID and serial on create). */
+  newUuid: () => string;
+}
+
+function patched(uid: string, ops: JsonPatchOp[]): AdmissionResponse {
+  if (ops.length === 0) return allow(uid);
+  return { uid, allowed: true, patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(ops)).toString("base64") };
+}
+
+export function mutateRequest(req: AdmissionRequest, opts: MutateOptions): AdmissionResponse {
+  if (passesUnchecked(req) || req.object === undefined || req.object === null) return allow(req.uid);
+  const result = validate(req.object);
+  // The validating webhook refuses it with the full list of problems.
+  if (!result.ok) return allow(req.uid);
+  switch (result.valid.key) {
+    case "v1/VirtualMachine":
+      return patched(req.uid, mutateVm(result.valid.object, req.operation === "CREATE", opts));
+    case "v1/VirtualMachineInstance":
+      return req.operation === "CREATE" ? patched(req.uid, mutateVmi(result.valid.object)) : allow(req.uid);
+    case "v1alpha1/VirtualMachine":
+      return allow(req.uid);
+  }
+}
+
+function mutateVm(vm: VirtualMachine, create: boolean, opts: MutateOptions): JsonPatchOp[] {
+  const spec = structuredClone(vm.spec);
+  const domain = spec.template.spec.domain;
+  domain.machine = { ...domain.machine, type: domain.machine?.type ?? defaultMachineType };
+  if (create) {
+    const fw = domain.firmware ?? {};
+    domain.firmware = { ...fw, uuid: fw.uuid ?? opts.newUuid(), serial: fw.serial ?? opts.newUuid() };
+  }
+  return Bun.deepEquals(spec, vm.spec) ? [] : [{ op: "replace", path: "/spec", value: spec }];
+}
+
+function mutateVmi(vmi: VirtualMachineInstance): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  const spec = applyVmiDefaults(vmi.spec);
+  if (!Bun.deepEquals(spec, vmi.spec)) ops.push({ op: "replace", path: "/spec", value: spec });
+  const finalizers = (vmi.metadata as { finalizers?: string[] }).finalizers;
+  if (finalizers === undefined) ops.push({ op: "add", path: "/metadata/finalizers", value: [vmiFinalizer] });
+  else if (!finalizers.includes(vmiFinalizer)) ops.push({ op: "add", path: "/metadata/finalizers/-", value: vmiFinalizer });
+  return ops;
+}
