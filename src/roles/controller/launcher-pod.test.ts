@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { launcherOverheadBytes, launcherPod, launcherResources, podHostname } from "./launcher-pod.ts";
+import { launcherOverheadBytes, launcherPod, launcherResources, launcherSocketOnNode, podHostname } from "./launcher-pod.ts";
 import type { Vmi } from "./model.ts";
 
 const vmi = (): Vmi => ({
@@ -110,4 +110,11 @@ describe("launcherResources", () => {
 test("podHostname: a DNS label", () => {
   expect(podHostname("my.vm")).toBe("my-vm");
   expect(podHostname("a".repeat(70))).toHaveLength(63);
+});
+
+test("launcherSocketOnNode: the socket emptyDir in the kubelet's pod directory; a uid cannot climb out", () => {
+  expect(launcherSocketOnNode("0b6a1c2e-7f3d-4c1a-9e2b-5d8f0a1b2c3d")).toBe(
+    "/var/lib/kubelet/pods/0b6a1c2e-7f3d-4c1a-9e2b-5d8f0a1b2c3d/volumes/kubernetes.io~empty-dir/bunvirt-sockets/launcher.sock",
+  );
+  expect(() => launcherSocketOnNode("../../etc")).toThrow('pod uid "../../etc" is not a UID');
 });

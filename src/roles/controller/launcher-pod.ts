@@ -54,6 +54,16 @@ export const launcherPaths = {
 } as const;
 
 export const socketVolumeName = "bunvirt-sockets";
+
+/**
+ * Where the handler finds a launcher's command socket on the node: the
+ * socket emptyDir under the kubelet's directory for the pod. The handler must
+ * still refuse symlinks on the way (assertSocketPathSafe).
+ */
+export function launcherSocketOnNode(podUid: string, kubeletRoot = "/var/lib/kubelet"): string {
+  if (!/^[0-9a-f-]{1,64}$/i.test(podUid)) throw new Error(`Cannot locate the launcher socket: pod uid "${podUid}" is not a UID`);
+  return `${kubeletRoot}/pods/${podUid}/volumes/kubernetes.io~empty-dir/${socketVolumeName}/launcher.sock`;
+}
 const stateVolumeName = "bunvirt-state";
 
 export interface LauncherPodOptions {
