@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Builds the launcher's OCI image without a container engine: the Debian
+# packages the launcher runs (QEMU for x86, qemu-img, libvirt with its QEMU
+# driver, libvirt-dbus, dbus-daemon, nftables, iproute2, OVMF) and their
+# dependency closure, unpacked with dpkg-deb (no maintainer scripts), pruned,
+# plus compiled/bunvirt, packed with umoci and converted by skopeo to a
+# docker-archive that `ctr images import` loads.
+#
+#   scripts/cluster/build-launcher-image.sh [BUNVIRT_BINARY]   (default compiled/bunvirt)
+#
+# Cached in /var/cache/bunvirt/launcher-image-<hash>/ where the hash covers
+# the resolved package versions, the binary and this script. That directory
+# holds image.tar (docker-archive), ref (the image name), size (measured
+# sizes). Prints the directory on its last line. Needs root (apt-get download
+# into the shared .deb cache) and umoci, skopeo.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+binary=$(realpath "${1:-$repo/compiled/bunvirt}")
+[ -x "$binary" ] || { echo "Cannot build the launcher image: \"$binary\" is not an executable (run: bun run build)" >&2; exit 1; }
+for c in umoci skopeo apt-get dpkg-deb; do
+  command -v $c >/dev/null || { echo "Cannot build the launcher image: \"$c\" is not installed (scripts/cluster/setup-node.sh)" >&2; exit 1; }
+done
+CACHE=${BUNVIRT_CACHE:-/var/cache/bunvirt}
+DEBS=$CACHE/debs
+mkdir -p "$DEBS"
+
+# What the launcher runs (src/launcher/libvirt/stack.ts, src/network/*, the
+# namespace holder's sh + unshare/nsenter/setsid/mount).
+WANT=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus dbus-daemon
+  nftables iproute2 ovmf dash coreutils util-linux mount)
+# Pulled in by dependencies but never run inside the launcher's container: an
+# init system, package tooling, perl, polkit, libvirt's system-service glue,
+# iptables. Marked installed and held in the resolver's fake status file so neither
+# they nor what only they need land in the image.
+OMIT=(systemd systemd-sysv systemd-container libpam-systemd dbus-user-session dbus dbus-system-bus-common
+  dbus-session-bus-common libvirt-daemon-system libvirt-daemon-system-systemd libvirt-daemon-config-network
+  libvirt-daemon-config-nwfilter libvirt-clients polkitd perl perl-base perl-modules-5.36 usrmerge init-system-helpers
+  adduser passwd debconf dpkg tar logrotate iptables xml-core sgml-base iso-codes dmidecode
+  libpam-runtime libpam-modules libpam-modules-bin sensible-utils gettext-base readline-common debianutils)
+
+work=$(mktemp -d /tmp/bunvirt-launcher-image.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# The dependency closure as apt resolves it on an empty system.
+status=$work/status
+: > "$status"
+for p in "${OMIT[@]}"; do
+  v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
+  [ -n "$v" ] && [ "$v" != "(none)" ] || continue
+  # The candidate's own identity (arch, Multi-Arch, Provides), without its dependencies.
+  apt-cache show "$p=$v" | awk 'NR==1,/^$/' | grep -E '^(Package|Version|Architecture|Multi-Arch|Provides):' >> "$status"
+  printf 'Status: hold ok installed\n\n' >> "$status"
+done
+apt-get -s install --no-install-recommends -o Dir::State::status="$status" -o Debug::NoLocking=1 "${WANT[@]}" \
+  > "$work/resolve" 2>&1 || { cat "$work/resolve" >&2; echo "Cannot build the launcher image: apt cannot resolve the packages" >&2; exit 1; }
+awk '/^Inst / {gsub(/[()]/, "", $3); print $2 "=" $3}' "$work/resolve" | sort > "$work/packages"
+
+hash=$( { cat "$work/packages"; sha256sum < "$binary"; sha256sum < "$0"; } | sha256sum | cut -c1-16)
+out=$CACHE/launcher-image-$hash
+if [ -s "$out/image.tar" ] && [ -s "$out/ref" ]; then
+  echo "have $out ($(cat "$out/ref"))"
+  echo "$out"
+  exit 0
+fi
+echo "building the launcher image from $(wc -l < "$work/packages") packages"
+
+# Download what the .deb cache lacks (apt-get download names files pkg_ver_arch.deb, ':' as %3a).
+(
+  cd "$DEBS"
+  need=()
+  while IFS== read -r p v; do
+    ls "${p}_${v//:/%3a}_"*.deb >/dev/null 2>&1 || need+=("$p=$v")
+  done < "$work/packages"
+  [ ${#need[@]} = 0 ] || apt-get download -q "${need[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" || true
+)
+
+rootfs=$work/rootfs
+mkdir -p "$rootfs"/usr/{bin,sbin,lib,lib64}
+# Debian 12 is merged-/usr: the top-level dirs are links, kept when unpacking.
+for d in bin sbin lib lib64; do ln -s usr/$d "$rootfs/$d"; done
+while IFS== read -r p v; do
+  deb=$(ls "$DEBS/${p}_${v//:/%3a}_"*.deb 2>/dev/null | head -1)
+  [ -n "$deb" ] || { echo "Cannot build the launcher image: \"$p=$v\" was not downloaded" >&2; exit 1; }
+  dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$rootfs"
+done < "$work/packages"
+
+# Prune what a launcher never reads: docs, man pages, locales, lintian and
+# completion data, headers; QEMU's 32-bit x86 and microvm emulators (the
+# launcher runs qemu-system-x86_64, and libvirt would probe every emulator it
+# finds) and its tools the launcher does not run (qemu-img stays); ROMs of
+# other machines; OVMF's 2M and legacy images. Kept: SeaBIOS (bios*.bin), the option ROMs x86 machines load
+# (linuxboot, multiboot, kvmvapic, pvh, vgabios, iPXE efi-*.rom for NICs),
+# keymaps, OVMF 4M images with their descriptors.
+rm -rf "$rootfs"/usr/share/{doc,man,info,locale,lintian,bash-completion,zsh,bug,gtk-doc,help,polkit-1}
+rm -rf "$rootfs"/usr/include "$rootfs"/usr/lib/x86_64-linux-gnu/{pkgconfig,gconv} "$rootfs"/usr/share/pkgconfig
+rm -f "$rootfs"/usr/bin/qemu-system-i386 "$rootfs"/usr/libexec/qemu-system-i386 "$rootfs"/usr/bin/qemu-system-x86_64-microvm \
+  "$rootfs"/usr/bin/{qemu-storage-daemon,qemu-nbd,qemu-io,qemu-pr-helper} "$rootfs"/usr/lib/qemu/virtiofsd
+rm -rf "$rootfs"/usr/share/ovmf
+find "$rootfs/usr/share/qemu" -maxdepth 1 -type f \
+  \( -name 'openbios-*' -o -name 'u-boot*' -o -name 'skiboot*' -o -name 'slof*' -o -name 'palcode*' \
+     -o -name 'hppa*' -o -name 'opensbi*' -o -name 'qemu_vga.ndrv' -o -name 'edk2-arm*' -o -name 'edk2-aarch64*' \
+     -o -name 'bamboo*' -o -name 'canyonlands*' -o -name 'petalogix*' -o -name 's390*' -o -name 'npcm7xx*' \
+     -o -name 'QEMU,*' -o -name 'pxe-*' -o -name 'vof*' -o -name 'qboot.rom' -o -name 'u-boot.e500' \) -delete
+rm -f "$rootfs"/usr/share/OVMF/OVMF_CODE.fd "$rootfs"/usr/share/OVMF/OVMF_VARS.fd "$rootfs"/usr/share/OVMF/OVMF_CODE.secboot.fd \
+  "$rootfs"/usr/share/OVMF/OVMF_VARS.ms.fd "$rootfs"/usr/share/OVMF/OVMF32*
+find "$rootfs" -xtype l -path '*/usr/share/doc/*' -delete 2>/dev/null || true
+
+# The few files an installed system gets from maintainer scripts.
+mkdir -p "$rootfs"/{etc,tmp,run,root,var/lib,var/log,var/cache,var/tmp,proc,sys,dev}
+chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
+ln -sfn ../run "$rootfs/var/run"
+cat > "$rootfs/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+messagebus:x:100:101::/nonexistent:/usr/sbin/nologin
+libvirt-qemu:x:64055:108:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+EOF
+cat > "$rootfs/etc/group" <<'EOF'
+root:x:0:
+kvm:x:104:libvirt-qemu
+messagebus:x:101:
+libvirt-qemu:x:108:
+libvirt:x:109:
+nogroup:x:65534:
+EOF
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$rootfs/etc/nsswitch.conf"
+[ -e "$rootfs/bin/sh" ] || ln -s dash "$rootfs/usr/bin/sh"
+install -m 0755 "$binary" "$rootfs/usr/bin/bunvirt"
+ldconfig -r "$rootfs"
+
+# Pack: one layer with everything, entrypoint bunvirt.
+ref="bunvirt.local/launcher:$hash"
+layout=$work/layout
+umoci init --layout "$layout"
+umoci new --image "$layout:launcher"
+umoci unpack --image "$layout:launcher" "$work/bundle" >/dev/null
+rmdir "$work/bundle/rootfs" && mv "$rootfs" "$work/bundle/rootfs"
+umoci repack --image "$layout:launcher" "$work/bundle" >/dev/null
+umoci config --image "$layout:launcher" --os linux --architecture amd64 \
+  --config.entrypoint /usr/bin/bunvirt --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin --config.env LC_ALL=C.UTF-8
+umoci gc --layout "$layout"
+
+mkdir -p "$out.tmp"
+skopeo copy -q "oci:$layout:launcher" "docker-archive:$out.tmp/image.tar:$ref"
+echo "$ref" > "$out.tmp/ref"
+cp "$work/packages" "$out.tmp/packages"
+uncompressed=$(du -sb --apparent-size "$work/bundle/rootfs" | cut -f1)
+compressed=$(find "$layout/blobs" -type f -size +100k -printf '%s\n' | sort -n | tail -1)
+{
+  echo "packages: $(wc -l < "$work/packages")"
+  echo "uncompressed: $uncompressed bytes ($((uncompressed / 1048576)) MiB)"
+  echo "compressed (gzip layer): $compressed bytes ($((compressed / 1048576)) MiB)"
+} > "$out.tmp/size"
+rm -rf "$out" && mv "$out.tmp" "$out"
+cat "$out/size"
+echo "$out"
