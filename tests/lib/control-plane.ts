@@ -81,6 +81,13 @@ async function waitUntil(what: string, seconds: number, proc: Bun.Subprocess, lo
 export interface ControlPlaneOptions {
   /** Also run kube-scheduler (with the kube-scheduler client certificate). */
   scheduler?: boolean;
+  /**
+   * The address kube-apiserver binds to (default 127.0.0.1); the cluster tier
+   * passes the host end of the node's veth (tests/lib/cluster-node.ts) so the
+   * kubelet in its own network namespace reaches it. Must be in the serving
+   * certificate (scripts/cluster/pki.sh: 127.0.0.1, 10.250.0.1).
+   */
+  bindAddress?: string;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -106,7 +113,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   try {
     const [etcdPort, etcdPeerPort, apiPort] = [freePort(), freePort(), freePort()];
-    const server = `https://127.0.0.1:${apiPort}`;
+    const bind = opts.bindAddress ?? "127.0.0.1";
+    const server = `https://${bind}:${apiPort}`;
     const pki = join(dir, "pki");
     const made = await run([join(repoRoot, "scripts/cluster/pki.sh"), pki, server]);
     if (made.code !== 0) throw new Error(`Cannot make the cluster PKI: ${made.stderr}`);
@@ -134,8 +142,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       [
         join(k8sBin, "kube-apiserver"),
         `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        `--bind-address=${bind}`,
+        `--advertise-address=${bind}`,
         `--secure-port=${apiPort}`,
         `--tls-cert-file=${pki}/apiserver.crt`,
         `--tls-private-key-file=${pki}/apiserver.key`,
@@ -151,6 +159,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         "--endpoint-reconciler-type=none",
         `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`,
         `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
+        // Reach a kubelet (logs, exec) at its node IP, not by its hostname through the host's resolver.
+        "--kubelet-preferred-address-types=InternalIP",
         "--allow-privileged=true",
         "--profiling=false",
       ],

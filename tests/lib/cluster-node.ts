@@ -1,0 +1,404 @@
+/**
+ * A real single-node Kubernetes for the cluster tier (tests/cluster): the
+ * control plane of tests/lib/control-plane.ts (etcd, kube-apiserver,
+ * kube-scheduler) plus one node, containerd 1.6 + runc + the CNI bridge plugin
+ * and the kubelet (v1.34.4), all in network and mount namespaces this harness
+ * makes, torn down with nothing left.
+ *
+ * Layout, and why:
+ * - The kubelet refuses a loopback node IP, and traffic may only go to
+ *   127.0.0.0/8 or namespaces a test makes. So the node lives in its own
+ *   network + mount namespace (scripts/cluster/node-namespace.sh under
+ *   `unshare --net --mount --propagation private`) with a veth pair to the
+ *   host: host end `bvnode0` 10.250.0.1/24, node end `eth0` 10.250.0.2. No
+ *   default route, no forwarding: the node and its pods reach nothing but the
+ *   host end.
+ * - kube-apiserver binds to the host end (10.250.0.1, in the serving
+ *   certificate), so the kubelet reaches it from the node's namespace and the
+ *   test (host namespace) reaches it locally; it reaches the kubelet at the
+ *   node IP. etcd and the scheduler stay on 127.0.0.1.
+ * - containerd and the kubelet run in the node's namespaces (nsenter), with a
+ *   private /run (runc state, pod network namespaces) and /var/lib, /var/log
+ *   bound to the harness's dir, and the sysctls the kubelet sets covered
+ *   inside, so the host's are untouched. Their config, state and sockets live
+ *   in the harness's dir, which the host sees too (ctr reaches the socket).
+ * - This machine: no CAP_SYS_RESOURCE, so containerd's CRI runs with
+ *   `restrict_oom_score_adj` and the kubelet with `oomScoreAdj: 0`; cgroup v1,
+ *   so `failCgroupV1: false`, `cgroupDriver: cgroupfs`.
+ * - No kube-controller-manager: the harness removes the kubelet's
+ *   `node.kubernetes.io/not-ready` taint once the node is Ready and creates
+ *   the `default` ServiceAccount; pods set `automountServiceAccountToken:
+ *   false` (no kube-root-ca.crt ConfigMap is published).
+ *
+ * stop(): deletes every pod, stops the kubelet and containerd, kills whatever
+ * is left in the node's mount namespace (shims, containers), releases the
+ * namespace holder (its namespaces and the veth pair go with it), removes the
+ * kubelet's `kubepods` cgroups, stops the control plane, removes the dir.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot, type RunResult } from "./bunvirt.ts";
+import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
+import { command, file, hostTier, root } from "./host.ts";
+
+export const nodeName = "bunvirt-node";
+export const hostAddress = "10.250.0.1";
+export const nodeAddress = "10.250.0.2";
+export const hostLink = "bvnode0";
+export const podSubnet = "10.244.0.0/24";
+const cniBin = "/usr/lib/cni";
+
+/** Null when the cluster tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
+export function clusterTier(suite: string): string | null {
+  const built = "built by scripts/cluster/build-k8s.sh";
+  const node = "scripts/cluster/setup-node.sh";
+  return hostTier(suite, [
+    root,
+    ...["kube-apiserver", "kubectl", "kube-scheduler", "kubelet"].map((c) => file(join(k8sBin, c), built)),
+    command("etcd", "etcd-server"),
+    command("openssl", "openssl"),
+    command("containerd", "containerd"),
+    command("ctr", "containerd"),
+    command("runc", "runc"),
+    file(join(cniBin, "bridge"), `containernetworking-plugins, ${node}`),
+    command("unshare", "util-linux"),
+    command("nsenter", "util-linux"),
+    command("ip", "iproute2"),
+  ]);
+}
+
+export interface ClusterNode {
+  /** The harness's dir: config, state, logs (containerd.log, kubelet.log). */
+  dir: string;
+  name: string;
+  /** The namespace holder's pid; `nsenter -t PID -n -m` enters the node. */
+  holderPid: number;
+  /** Inodes of the node's namespaces ("net:[…]", "mnt:[…]"). */
+  namespaces: { net: string; mnt: string };
+  /** The kubelet's --root-dir (pods/<uid>/volumes/…), as the node sees it. */
+  kubeletDir: string;
+  /** Seconds from the namespace's creation until the Node was Ready. */
+  readySeconds: number;
+  /** Runs ctr against the node's containerd, in its k8s.io namespace. */
+  ctr(args: string[]): Promise<RunResult>;
+  /** Loads a docker-archive into the node's containerd (`ctr images import`). */
+  importImage(tar: string): Promise<void>;
+}
+
+export interface Cluster {
+  controlPlane: ControlPlane;
+  node: ClusterNode;
+  /** Tears everything down; safe to call once. */
+  stop(): Promise<void>;
+}
+
+async function run(argv: string[]): Promise<RunResult> {
+  const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+async function must(argv: string[]): Promise<string> {
+  const r = await run(argv);
+  if (r.code !== 0) throw new Error(`Cannot run "${argv.join(" ")}": exit ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function tail(path: string, lines = 30): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+async function waitFor(what: string, seconds: number, log: string, probe: () => Promise<boolean>, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (!alive()) throw new Error(`Cannot start ${what}: it exited:\n${tail(log)}`);
+    if (Date.now() > deadline) throw new Error(`Cannot start ${what}: not ready after ${seconds} s:\n${tail(log)}`);
+    await Bun.sleep(200);
+  }
+}
+
+function nsOf(pid: number, kind: "net" | "mnt"): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${kind}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Pids (other than `except`) whose mount namespace is `mnt`. */
+export function processesIn(mnt: string, except = -1): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => p !== except && nsOf(p, "mnt") === mnt);
+}
+
+/** The kubelet's cgroups on every v1 hierarchy (and the unified one). */
+export function kubepodsCgroups(): string[] {
+  const rootDir = "/sys/fs/cgroup";
+  if (!existsSync(rootDir)) return [];
+  return readdirSync(rootDir).flatMap((h) => {
+    try {
+      return readdirSync(join(rootDir, h))
+        .filter((e) => e.startsWith("kubepods"))
+        .map((e) => join(rootDir, h, e));
+    } catch {
+      return [];
+    }
+  });
+}
+
+function removeCgroupTree(path: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const e of entries) removeCgroupTree(join(path, e));
+  try {
+    rmdirSync(path);
+  } catch {
+    // Still busy (a process left): stop() reports what remains.
+  }
+}
+
+function containerdConfig(dir: string): string {
+  return `version = 2
+root = "${dir}/containerd/root"
+state = "${dir}/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "${dir}/containerd/containerd.sock"
+[ttrpc]
+  address = "${dir}/containerd/containerd.sock.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10.1"
+  disable_apparmor = true
+  # No CAP_SYS_RESOURCE here: nothing may lower its OOM score below containerd's.
+  restrict_oom_score_adj = true
+  enable_selinux = false
+  stream_server_address = "127.0.0.1"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "${cniBin}"
+    conf_dir = "${dir}/cni/net.d"
+    max_conf_num = 1
+`;
+}
+
+function cniConfig(dir: string): string {
+  return JSON.stringify({
+    cniVersion: "1.0.0",
+    name: "bunvirt-node",
+    plugins: [
+      {
+        type: "bridge",
+        bridge: "cni0",
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: { type: "host-local", ranges: [[{ subnet: podSubnet }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: `${dir}/cni/ipam` },
+      },
+    ],
+  });
+}
+
+function kubeletConfig(dir: string, pki: string): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: ${nodeAddress}
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: ${pki}/ca.crt}
+authorization: {mode: Webhook}
+tlsCertFile: ${pki}/kubelet.crt
+tlsPrivateKeyFile: ${pki}/kubelet.key
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+containerRuntimeEndpoint: unix://${dir}/containerd/containerd.sock
+podLogsDir: ${dir}/pod-logs
+resolvConf: ${dir}/resolv.conf
+clusterDomain: cluster.local
+registerNode: true
+rotateCertificates: false
+serializeImagePulls: false
+protectKernelDefaults: false
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+# No CAP_SYS_RESOURCE here: the kubelet may not lower its own OOM score.
+oomScoreAdj: 0
+`;
+}
+
+export interface ClusterOptions {
+  /** docker-archives to import into the node's containerd before the kubelet starts (the pause image must be among them). */
+  images: string[];
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), "bunvirt-node-"));
+  const procs: Bun.Subprocess[] = [];
+  let holder: Bun.Subprocess<"pipe", "pipe", "pipe"> | null = null;
+  let holderPid = -1;
+  let controlPlane: ControlPlane | null = null;
+  let namespaces: { net: string; mnt: string } | null = null;
+  let kubectl: ((args: string[]) => Promise<RunResult>) | null = null;
+  let stopped = false;
+
+  const stopProcess = async (p: Bun.Subprocess, graceMs: number): Promise<void> => {
+    p.kill("SIGTERM");
+    const ended = await Promise.race([p.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+    if (!ended) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const problems: string[] = [];
+    // Pods first, while the kubelet and containerd still run: their containers, mounts and cgroups go the normal way.
+    if (kubectl !== null && procs.length >= 2) {
+      await kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=5", "--wait=true", "--timeout=60s"]);
+    }
+    for (const p of procs.reverse()) await stopProcess(p, 10_000);
+    if (namespaces !== null) {
+      // Shims and containers that outlived containerd.
+      for (const pid of processesIn(namespaces.mnt, holderPid)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      const deadline = Date.now() + 10_000;
+      while (processesIn(namespaces.mnt, holderPid).length > 0 && Date.now() < deadline) await Bun.sleep(100);
+    }
+    if (holder !== null) {
+      // EOF on its stdin ends the holder; the namespaces, their mounts and the veth pair go with it.
+      holder.stdin.end();
+      await stopProcess(holder, 5_000);
+    }
+    for (const c of kubepodsCgroups()) removeCgroupTree(c);
+    const left = kubepodsCgroups();
+    if (left.length > 0) problems.push(`cgroups remain: ${left.join(", ")}`);
+    if (controlPlane !== null) await controlPlane.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (problems.length > 0) throw new Error(`Cannot tear the node down cleanly: ${problems.join("; ")}`);
+  };
+
+  try {
+    if ((await run(["ip", "link", "show", "dev", hostLink])).code === 0) {
+      throw new Error(`Cannot start the node: the host already has a link "${hostLink}" (a node still running, or left by a crashed run: ip link del ${hostLink})`);
+    }
+    for (const d of ["containerd", "cni/net.d", "cni/ipam", "pod-logs", "kubelet"]) mkdirSync(join(dir, d), { recursive: true });
+
+    // 1. The namespaces and the veth pair.
+    holder = Bun.spawn(["unshare", "--net", "--mount", "--propagation", "private", "--fork", join(repoRoot, "scripts/cluster/node-namespace.sh"), dir], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = holder.stdout.getReader();
+    const first = await Promise.race([reader.read(), Bun.sleep(30_000).then(() => null)]);
+    reader.releaseLock();
+    const m = first?.value === undefined ? null : /bunvirt-node-ready (\d+)/.exec(new TextDecoder().decode(first.value));
+    if (m === null) {
+      holder.kill("SIGKILL");
+      throw new Error(`Cannot prepare the node namespace: ${await new Response(holder.stderr).text()}`);
+    }
+    holderPid = Number(m[1]);
+    const net = nsOf(holderPid, "net");
+    const mnt = nsOf(holderPid, "mnt");
+    if (net === null || mnt === null) throw new Error(`Cannot read the node's namespaces: holder ${holderPid} is gone`);
+    namespaces = { net, mnt };
+    const inNode = (argv: string[]): string[] => ["nsenter", "-t", String(holderPid), "-n", "-m", "--", ...argv];
+    await must(["ip", "link", "add", hostLink, "type", "veth", "peer", "name", "eth0", "netns", String(holderPid)]);
+    await must(["ip", "addr", "add", `${hostAddress}/24`, "dev", hostLink]);
+    await must(["ip", "link", "set", hostLink, "up"]);
+    await must(inNode(["ip", "addr", "add", `${nodeAddress}/24`, "dev", "eth0"]));
+    await must(inNode(["ip", "link", "set", "eth0", "up"]));
+
+    // 2. The control plane, its API server on the host end of the veth.
+    controlPlane = await startControlPlane({ scheduler: true, bindAddress: hostAddress });
+    const cp = controlPlane;
+    kubectl = (args) => cp.kubectl(args);
+    const pki = cp.pki;
+    await must([join(repoRoot, "scripts/cluster/node-pki.sh"), pki, nodeName, nodeAddress, cp.server]);
+
+    // 3. containerd, and the images.
+    writeFileSync(join(dir, "containerd.toml"), containerdConfig(dir));
+    writeFileSync(join(dir, "cni/net.d/10-bridge.conflist"), cniConfig(dir));
+    writeFileSync(join(dir, "resolv.conf"), "nameserver 10.96.0.10\n");
+    writeFileSync(join(dir, "kubelet.yaml"), kubeletConfig(dir, pki));
+    const spawn = (argv: string[], log: string): Bun.Subprocess => {
+      const p = Bun.spawn(inNode(argv), { stdin: "ignore", stdout: "ignore", stderr: Bun.file(log) });
+      procs.push(p);
+      return p;
+    };
+    const alive = (p: Bun.Subprocess) => () => p.exitCode === null && p.signalCode === null;
+    const containerdLog = join(dir, "containerd.log");
+    const containerd = spawn(["containerd", "--config", join(dir, "containerd.toml")], containerdLog);
+    const sock = join(dir, "containerd/containerd.sock");
+    const ctr = (args: string[]): Promise<RunResult> => run(["ctr", "--address", sock, "--namespace", "k8s.io", ...args]);
+    await waitFor("containerd", 60, containerdLog, async () => (await ctr(["version"])).code === 0, alive(containerd));
+    const importImage = async (tar: string): Promise<void> => {
+      const r = await ctr(["images", "import", tar]);
+      if (r.code !== 0) throw new Error(`Cannot import "${tar}" into the node's containerd: ${r.stderr.trim()}`);
+    };
+    for (const tar of opts.images) await importImage(tar);
+
+    // 4. The kubelet; wait until the Node is Ready.
+    const kubeletLog = join(dir, "kubelet.log");
+    const kubeletDir = join(dir, "kubelet");
+    const kubelet = spawn(
+      [
+        join(k8sBin, "kubelet"),
+        `--config=${join(dir, "kubelet.yaml")}`,
+        `--kubeconfig=${join(pki, "kubelet.kubeconfig")}`,
+        `--root-dir=${kubeletDir}`,
+        `--hostname-override=${nodeName}`,
+        `--node-ip=${nodeAddress}`,
+        "--v=1",
+      ],
+      kubeletLog,
+    );
+    await waitFor(
+      "kubelet (node Ready)",
+      120,
+      kubeletLog,
+      async () => (await cp.kubectl(["get", "node", nodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`])).stdout === "True",
+      alive(kubelet),
+    );
+    const readySeconds = (performance.now() - started) / 1000;
+    // What kube-controller-manager would do: lift the not-ready taint, give the namespace its ServiceAccount.
+    await cp.kubectl(["taint", "node", nodeName, "node.kubernetes.io/not-ready-"]);
+    await cp.kubectl(["create", "serviceaccount", "default", "--namespace=default"]);
+
+    const node: ClusterNode = { dir, name: nodeName, holderPid, namespaces, kubeletDir, readySeconds, ctr, importImage };
+    return { controlPlane: cp, node, stop };
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    await stop().catch((s: unknown) => console.warn(`${s instanceof Error ? s.message : String(s)}`));
+    throw new Error(detail);
+  }
+}
