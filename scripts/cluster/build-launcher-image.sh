@@ -11,8 +11,9 @@
 # Cached in /var/cache/bunvirt/launcher-image-<hash>/ where the hash covers
 # the resolved package versions, the binary and this script. That directory
 # holds image.tar (docker-archive), ref (the image name), size (measured
-# sizes). Prints the directory on its last line. Needs root (apt-get download
-# into the shared .deb cache) and umoci, skopeo.
+# sizes), packages; the three newest are kept. Prints the directory on its
+# last line. Needs root (apt-get download into the shared .deb cache) and
+# umoci, skopeo.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,13 +46,13 @@ trap 'rm -rf "$work"' EXIT
 # The dependency closure as apt resolves it on an empty system.
 status=$work/status
 : > "$status"
-for p in "${OMIT[@]}"; do
-  v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
-  [ -n "$v" ] && [ "$v" != "(none)" ] || continue
-  # The candidate's own identity (arch, Multi-Arch, Provides), without its dependencies.
-  apt-cache show "$p=$v" | awk 'NR==1,/^$/' | grep -E '^(Package|Version|Architecture|Multi-Arch|Provides):' >> "$status"
-  printf 'Status: hold ok installed\n\n' >> "$status"
-done
+# Each omitted package's candidate: its identity (arch, Multi-Arch, Provides) without its dependencies.
+candidates=()
+while read -r p v; do [ "$v" = "(none)" ] || candidates+=("$p=$v"); done < <(
+  apt-cache policy "${OMIT[@]}" | awk '/^[^ ]/ {sub(/:$/, "", $1); p = $1} /Candidate:/ {print p, $2}')
+apt-cache show "${candidates[@]}" | awk '
+  /^(Package|Version|Architecture|Multi-Arch|Provides):/ {print}
+  /^$/ {print "Status: hold ok installed\n"}' > "$status"
 apt-get -s install --no-install-recommends -o Dir::State::status="$status" -o Debug::NoLocking=1 "${WANT[@]}" \
   > "$work/resolve" 2>&1 || { cat "$work/resolve" >&2; echo "Cannot build the launcher image: apt cannot resolve the packages" >&2; exit 1; }
 awk '/^Inst / {gsub(/[()]/, "", $3); print $2 "=" $3}' "$work/resolve" | sort > "$work/packages"
@@ -153,5 +154,7 @@ compressed=$(find "$layout/blobs" -type f -size +100k -printf '%s\n' | sort -n |
   echo "compressed (gzip layer): $compressed bytes ($((compressed / 1048576)) MiB)"
 } > "$out.tmp/size"
 rm -rf "$out" && mv "$out.tmp" "$out"
+# Each new bunvirt binary makes a new image (~280 MB): keep the three newest.
+ls -dt "$CACHE"/launcher-image-*/ | tail -n +4 | xargs -r rm -rf
 cat "$out/size"
 echo "$out"

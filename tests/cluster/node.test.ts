@@ -18,7 +18,11 @@ interface HostState {
   links: string[];
   netns: string;
   cgroups: string[];
+  /** The sysctls the kubelet sets, as the host has them. */
+  sysctls: string[];
 }
+
+const kubeletSysctls = ["vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"];
 
 async function out(argv: string[]): Promise<string> {
   const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
@@ -28,7 +32,8 @@ async function out(argv: string[]): Promise<string> {
 
 async function hostState(): Promise<HostState> {
   const links = ((JSON.parse(await out(["ip", "-j", "link", "show"])) as { ifname: string }[]) ?? []).map((l) => l.ifname).sort();
-  return { links, netns: await out(["ip", "netns", "list"]), cgroups: kubepodsCgroups() };
+  const sysctls = kubeletSysctls.map((k) => `${k}=${readFileSync(`/proc/sys/${k}`, "utf8").trim()}`);
+  return { links, netns: await out(["ip", "netns", "list"]), cgroups: kubepodsCgroups(), sysctls };
 }
 
 /** Host mount points under `dir`. */
@@ -121,6 +126,31 @@ describe.skipIf(skip !== null)("cluster node", () => {
     expect(pod.status.containerStatuses?.[0]?.state.terminated?.exitCode).toBe(0);
     expect(await cp.kubectlOk(["logs", "launcher"])).toMatch(/^bunvirt \d+\.\d+\.\d+/);
   }, 600_000);
+
+  test("every program the launcher runs starts inside its image (no library pruned too far)", async () => {
+    const cp = cluster!.controlPlane;
+    const tools = [
+      "qemu-system-x86_64 --version",
+      "qemu-img --version",
+      "libvirtd --version",
+      "virtlogd --version",
+      "dbus-daemon --version",
+      "libvirt-dbus --help",
+      "nft --version",
+      "ip -V",
+      "unshare --version",
+      "nsenter --version",
+      "setsid --version",
+      "test -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+      "test -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+      "test -f /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so",
+    ];
+    const script = tools.map((t) => `if ${t} >/dev/null 2>&1; then echo "ok: ${t}"; else echo "FAILED: ${t}"; fi`).join("\n");
+    await cp.kubectlOk(["apply", "-f", "-"], { stdin: podManifest("launcher-tools", launcher.ref, ["/bin/sh", "-c", script]) });
+    await cp.kubectlOk(["wait", "pod/launcher-tools", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s"]);
+    const lines = (await cp.kubectlOk(["logs", "launcher-tools"])).trimEnd().split("\n");
+    expect(lines).toEqual(tools.map((t) => `ok: ${t}`));
+  }, 180_000);
 
   test("stop() leaves no process, mount, cgroup, namespace or link behind", async () => {
     const c = cluster!;
