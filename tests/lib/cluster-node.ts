@@ -35,12 +35,16 @@
  * namespace holder (its namespaces and the veth pair go with it), removes the
  * kubelet's `kubepods` cgroups, stops the control plane, removes the dir.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, type RunResult } from "./bunvirt.ts";
 import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
 import { command, file, hostTier, root } from "./host.ts";
+import { cniConfig, containerdConfig, kubeletConfig } from "./node-config.ts";
+import { kubepodsCgroups, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
+
+export { kubepodsCgroups, processesIn };
 
 export const nodeName = "bunvirt-node";
 export const hostAddress = "10.250.0.1";
@@ -118,133 +122,6 @@ async function waitFor(what: string, seconds: number, log: string, probe: () => 
     if (Date.now() > deadline) throw new Error(`Cannot start ${what}: not ready after ${seconds} s:\n${tail(log)}`);
     await Bun.sleep(200);
   }
-}
-
-function nsOf(pid: number, kind: "net" | "mnt"): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/${kind}`);
-  } catch {
-    return null;
-  }
-}
-
-/** Pids (other than `except`) whose mount namespace is `mnt`. */
-export function processesIn(mnt: string, except = -1): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((p) => p !== except && nsOf(p, "mnt") === mnt);
-}
-
-/** The kubelet's cgroups on every v1 hierarchy (and the unified one). */
-export function kubepodsCgroups(): string[] {
-  const rootDir = "/sys/fs/cgroup";
-  if (!existsSync(rootDir)) return [];
-  return readdirSync(rootDir).flatMap((h) => {
-    try {
-      return readdirSync(join(rootDir, h))
-        .filter((e) => e.startsWith("kubepods"))
-        .map((e) => join(rootDir, h, e));
-    } catch {
-      return [];
-    }
-  });
-}
-
-function removeCgroupTree(path: string): void {
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return;
-  }
-  for (const e of entries) removeCgroupTree(join(path, e));
-  try {
-    rmdirSync(path);
-  } catch {
-    // Still busy (a process left): stop() reports what remains.
-  }
-}
-
-function containerdConfig(dir: string): string {
-  return `version = 2
-root = "${dir}/containerd/root"
-state = "${dir}/containerd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "${dir}/containerd/containerd.sock"
-[ttrpc]
-  address = "${dir}/containerd/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10.1"
-  disable_apparmor = true
-  # No CAP_SYS_RESOURCE here: nothing may lower its OOM score below containerd's.
-  restrict_oom_score_adj = true
-  enable_selinux = false
-  stream_server_address = "127.0.0.1"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "${cniBin}"
-    conf_dir = "${dir}/cni/net.d"
-    max_conf_num = 1
-`;
-}
-
-function cniConfig(dir: string): string {
-  return JSON.stringify({
-    cniVersion: "1.0.0",
-    name: "bunvirt-node",
-    plugins: [
-      {
-        type: "bridge",
-        bridge: "cni0",
-        isGateway: true,
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: { type: "host-local", ranges: [[{ subnet: podSubnet }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: `${dir}/cni/ipam` },
-      },
-    ],
-  });
-}
-
-function kubeletConfig(dir: string, pki: string): string {
-  return `apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: ${nodeAddress}
-port: 10250
-readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
-healthzPort: 10248
-authentication:
-  anonymous: {enabled: false}
-  webhook: {enabled: true}
-  x509: {clientCAFile: ${pki}/ca.crt}
-authorization: {mode: Webhook}
-tlsCertFile: ${pki}/kubelet.crt
-tlsPrivateKeyFile: ${pki}/kubelet.key
-cgroupDriver: cgroupfs
-failCgroupV1: false
-failSwapOn: false
-containerRuntimeEndpoint: unix://${dir}/containerd/containerd.sock
-podLogsDir: ${dir}/pod-logs
-resolvConf: ${dir}/resolv.conf
-clusterDomain: cluster.local
-registerNode: true
-rotateCertificates: false
-serializeImagePulls: false
-protectKernelDefaults: false
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-# No CAP_SYS_RESOURCE here: the kubelet may not lower its own OOM score.
-oomScoreAdj: 0
-`;
 }
 
 export interface ClusterOptions {
@@ -346,10 +223,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await must([join(repoRoot, "scripts/cluster/node-pki.sh"), pki, nodeName, nodeAddress, cp.server]);
 
     // 3. containerd, and the images.
-    writeFileSync(join(dir, "containerd.toml"), containerdConfig(dir));
-    writeFileSync(join(dir, "cni/net.d/10-bridge.conflist"), cniConfig(dir));
+    writeFileSync(join(dir, "containerd.toml"), containerdConfig(dir, cniBin));
+    writeFileSync(join(dir, "cni/net.d/10-bridge.conflist"), cniConfig(dir, podSubnet));
     writeFileSync(join(dir, "resolv.conf"), "nameserver 10.96.0.10\n");
-    writeFileSync(join(dir, "kubelet.yaml"), kubeletConfig(dir, pki));
+    writeFileSync(join(dir, "kubelet.yaml"), kubeletConfig(dir, pki, nodeAddress));
     const spawn = (argv: string[], log: string): Bun.Subprocess => {
       const p = Bun.spawn(inNode(argv), { stdin: "ignore", stdout: "ignore", stderr: Bun.file(log) });
       procs.push(p);
