@@ -1,9 +1,13 @@
 #!/bin/sh
 # The node's namespace holder. Run as
-#   unshare --net --mount --propagation private --fork scripts/cluster/node-namespace.sh DIR
+#   unshare --net --mount --propagation private scripts/cluster/node-namespace.sh DIR
 # it prepares the private network and mount namespace the node's containerd
 # and kubelet join (nsenter -t <its pid> -n -m), prints
 # "bunvirt-node-ready <pid>", and holds the namespaces until its stdin closes.
+# Then it ends whatever still runs in its mount namespace (TERM, 10 s, KILL)
+# and in the kubelet's kubepods cgroups (containers), removes those cgroups, so a test runner that died
+# without stopping the node leaves nothing either; the namespaces and the
+# veth pair go when the last process in them does.
 #
 # Inside: loopback up; a fresh /run (containerd, runc and the CNI plugins keep
 # their state and pod network namespaces there); DIR/var-lib and DIR/var-log
@@ -31,3 +35,38 @@ for kv in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_
 done
 echo "bunvirt-node-ready $$"
 while read -r _line; do :; done
+
+# Cleanup must run to its end: no errexit from here.
+set +e
+ns=$(readlink /proc/$$/ns/mnt)
+# In this shell, not a subshell: the list never holds a helper of its own.
+collect() {
+  left=""
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}
+    [ "$p" = "$$" ] && continue
+    if [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ]; then left="$left $p"; fi
+  done
+}
+collect
+[ -z "$left" ] || kill -TERM $left 2>/dev/null || true
+i=0
+while [ $i -lt 100 ]; do
+  collect
+  [ -z "$left" ] && break
+  sleep 0.1
+  i=$((i + 1))
+done
+[ -z "$left" ] || kill -KILL $left 2>/dev/null || true
+# Containers have mount namespaces of their own: find them by the kubelet's cgroups.
+i=0
+while [ $i -lt 50 ]; do
+  pids=$(find /sys/fs/cgroup/*/kubepods* -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+  [ -z "$pids" ] && break
+  kill -KILL $pids 2>/dev/null
+  sleep 0.1
+  i=$((i + 1))
+done
+for c in /sys/fs/cgroup/*/kubepods*; do
+  if [ -d "$c" ]; then find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; fi
+done

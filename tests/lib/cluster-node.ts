@@ -42,7 +42,7 @@ import { repoRoot, type RunResult } from "./bunvirt.ts";
 import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
 import { command, file, hostTier, root } from "./host.ts";
 import { cniConfig, containerdConfig, kubeletConfig } from "./node-config.ts";
-import { kubepodsCgroups, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
+import { kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
 
 export { kubepodsCgroups, processesIn };
 
@@ -130,6 +130,13 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  // Refuse before touching anything: stop() would otherwise clean up what another node owns.
+  if (kubepodsCgroups().length > 0) {
+    throw new Error(`Cannot start the node: kubepods cgroups exist already (${kubepodsCgroups().join(", ")}): another kubelet runs here, or a crashed run left them`);
+  }
+  if ((await run(["ip", "link", "show", "dev", hostLink])).code === 0) {
+    throw new Error(`Cannot start the node: the host already has a link "${hostLink}" (a node still running, or left by a crashed run: ip link del ${hostLink})`);
+  }
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "bunvirt-node-"));
   const procs: Bun.Subprocess[] = [];
@@ -170,10 +177,34 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const deadline = Date.now() + 10_000;
       while (processesIn(namespaces.mnt, holderPid).length > 0 && Date.now() < deadline) await Bun.sleep(100);
     }
+    // Containers whose pods did not go (their own mount namespaces): found by the kubelet's cgroups.
+    for (let i = 0; i < 50 && kubepodsProcesses().length > 0; i++) {
+      for (const pid of kubepodsProcesses()) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      await Bun.sleep(100);
+    }
     if (holder !== null) {
-      // EOF on its stdin ends the holder; the namespaces, their mounts and the veth pair go with it.
+      // EOF on its stdin ends the holder (after it has ended what is left in its namespace, up to 10 s);
+      // the namespaces, their mounts and the veth pair go with it.
       holder.stdin.end();
-      await stopProcess(holder, 5_000);
+      const h = holder;
+      const ended = await Promise.race([h.exited.then(() => true), Bun.sleep(15_000).then(() => false)]);
+      if (!ended) {
+        problems.push(`the namespace holder ${holderPid} did not end on EOF`);
+        for (const pid of [holderPid, h.pid]) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }
+        await h.exited;
+      }
     }
     for (const c of kubepodsCgroups()) removeCgroupTree(c);
     const left = kubepodsCgroups();
@@ -184,13 +215,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    if ((await run(["ip", "link", "show", "dev", hostLink])).code === 0) {
-      throw new Error(`Cannot start the node: the host already has a link "${hostLink}" (a node still running, or left by a crashed run: ip link del ${hostLink})`);
-    }
     for (const d of ["containerd", "cni/net.d", "cni/ipam", "pod-logs", "kubelet"]) mkdirSync(join(dir, d), { recursive: true });
 
     // 1. The namespaces and the veth pair.
-    holder = Bun.spawn(["unshare", "--net", "--mount", "--propagation", "private", "--fork", join(repoRoot, "scripts/cluster/node-namespace.sh"), dir], {
+    // No --fork: unshare execs the holder, so nothing but the holder sits in the namespace from the start.
+    holder = Bun.spawn(["unshare", "--net", "--mount", "--propagation", "private", join(repoRoot, "scripts/cluster/node-namespace.sh"), dir], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",

@@ -3,7 +3,7 @@
  * namespace, the kubelet's `kubepods` cgroups. Used by the node's stop() and
  * by the tests that prove it left nothing.
  */
-import { existsSync, readdirSync, readlinkSync, rmdirSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 
 /** The inode of a process's namespace ("net:[…]"), or null when it is gone. */
@@ -36,6 +36,27 @@ export function kubepodsCgroups(): string[] {
       return [];
     }
   });
+}
+
+/** Pids in the kubelet's cgroups (containers: they have mount namespaces of their own). */
+export function kubepodsProcesses(): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string): void => {
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name === "cgroup.procs") {
+        for (const p of readFileSync(join(dir, e.name), "utf8").split("\n")) if (p !== "") pids.add(Number(p));
+      }
+    }
+  };
+  for (const c of kubepodsCgroups()) walk(c);
+  return [...pids];
 }
 
 export function removeCgroupTree(path: string): void {
