@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { clusterTier, hostLink, kubepodsCgroups, processesIn } from "../lib/cluster-node.ts";
+import { kill } from "../lib/node-leftovers.ts";
 
 const skip = clusterTier("cluster node crash");
 
@@ -43,13 +44,7 @@ describe.skipIf(skip !== null)("cluster node crash", () => {
         });
       expect(mentioning).toEqual([]);
     } finally {
-      for (const pid of (started.controlPlanePids ?? []).toReversed()) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      for (const pid of (started.controlPlanePids ?? []).toReversed()) kill(pid);
       if (started.controlPlaneDir) rmSync(started.controlPlaneDir, { recursive: true, force: true });
       if (started.dir) rmSync(started.dir, { recursive: true, force: true });
     }

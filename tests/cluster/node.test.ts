@@ -89,7 +89,7 @@ describe.skipIf(skip !== null)("cluster node", () => {
     launcher = await launcherImage();
     console.log(`launcher image ${launcher.ref}: ${launcher.size.replaceAll("\n", ", ")}`);
     cluster = await startCluster({ images: [images.pause, images.busybox] });
-    console.log(`node Ready ${cluster.node.readySeconds.toFixed(1)} s after the harness started`);
+    console.log(`node Ready ${cluster.node.readySeconds.toFixed(1)} s after the harness started (kube-apiserver ready in ${cluster.controlPlane.apiserverReadySeconds.toFixed(1)} s of it)`);
   }, 600_000);
   afterAll(async () => cluster?.stop());
 

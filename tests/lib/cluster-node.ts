@@ -42,7 +42,7 @@ import { repoRoot, type RunResult } from "./bunvirt.ts";
 import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
 import { command, file, hostTier, root } from "./host.ts";
 import { cniConfig, containerdConfig, kubeletConfig } from "./node-config.ts";
-import { kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
+import { kill, kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
 
 export { kubepodsCgroups, processesIn };
 
@@ -167,25 +167,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (const p of procs.reverse()) await stopProcess(p, 10_000);
     if (namespaces !== null) {
       // Shims and containers that outlived containerd.
-      for (const pid of processesIn(namespaces.mnt, holderPid)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      for (const pid of processesIn(namespaces.mnt, holderPid)) kill(pid);
       const deadline = Date.now() + 10_000;
       while (processesIn(namespaces.mnt, holderPid).length > 0 && Date.now() < deadline) await Bun.sleep(100);
     }
     // Containers whose pods did not go (their own mount namespaces): found by the kubelet's cgroups.
     for (let i = 0; i < 50 && kubepodsProcesses().length > 0; i++) {
-      for (const pid of kubepodsProcesses()) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      for (const pid of kubepodsProcesses()) kill(pid);
       await Bun.sleep(100);
     }
     if (holder !== null) {
@@ -196,13 +184,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const ended = await Promise.race([h.exited.then(() => true), Bun.sleep(15_000).then(() => false)]);
       if (!ended) {
         problems.push(`the namespace holder ${holderPid} did not end on EOF`);
-        for (const pid of [holderPid, h.pid]) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
+        kill(h.pid);
         await h.exited;
       }
     }

@@ -73,3 +73,12 @@ export function removeCgroupTree(path: string): void {
     // Still busy (a process left): stop() reports what remains.
   }
 }
+
+/** SIGKILL, quietly when the process is already gone. */
+export function kill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
