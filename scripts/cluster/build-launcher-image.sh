@@ -73,7 +73,11 @@ echo "building the launcher image from $(wc -l < "$work/packages") packages"
   while IFS== read -r p v; do
     ls "${p}_${v//:/%3a}_"*.deb >/dev/null 2>&1 || need+=("$p=$v")
   done < "$work/packages"
-  [ ${#need[@]} = 0 ] || apt-get download -q "${need[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" || true
+  if [ ${#need[@]} -gt 0 ] && ! apt-get download -q "${need[@]}" > "$work/download.log" 2>&1; then
+    grep -v "^W: Download is performed unsandboxed" "$work/download.log" >&2
+    echo "Cannot build the launcher image: apt-get download failed (stale package lists? run apt-get update)" >&2
+    exit 1
+  fi
 )
 
 rootfs=$work/rootfs
