@@ -76,7 +76,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["cpu request above limit", (vm) => (tspec(vm).domain.resources.requests.cpu = "2"), `${T}.domain.resources.requests.cpu`, /requests must not exceed limits/],
   ["bootOrder zero", (vm) => (tspec(vm).domain.devices.disks[1].bootOrder = 0), `${T}.domain.devices.disks[1].bootOrder`, /at least 1/],
   ["bootOrder duplicate", (vm) => (tspec(vm).domain.devices.interfaces[0].bootOrder = 1), `${T}.domain.devices.interfaces[0].bootOrder`, /already used by "root"/],
-  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /not a valid MAC/],
+  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /"02:00:00:00:00" is not a MAC address/],
+  ["multicast MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "01-00-5e-00-00-01"), `${T}.domain.devices.interfaces[0].macAddress`, /multicast MAC address .*libvirt cannot use/],
+  ["masquerade bridge's MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "0200.0000.0000"), `${T}.domain.devices.interfaces[0].macAddress`, /reserved for the in-pod bridge/],
   ["port 0", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 0), `${T}.domain.devices.interfaces[0].ports[0].port`, /at least 1/],
   ["port 65536", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 65536), `${T}.domain.devices.interfaces[0].ports[0].port`, /at most 65535/],
   ["port protocol SCTP", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].protocol = "SCTP"), `${T}.domain.devices.interfaces[0].ports[0].protocol`, /must be one of "TCP", "UDP"/],
@@ -93,6 +95,15 @@ describe("validate", () => {
   test("the base manifest is valid", () => {
     const r = validate(goodVm());
     expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  test("a MAC in any form Go's net.ParseMAC reads for six octets is admitted", () => {
+    for (const mac of ["02:00:5E:00:53:01", "02-00-5e-00-53-01", "0200.5e00.5301"]) {
+      const vm = goodVm();
+      tspec(vm).domain.devices.interfaces[0].macAddress = mac;
+      const r = validate(vm);
+      expect(r.ok ? [] : r.problems).toEqual([]);
+    }
   });
 
   for (const [name, mutate, path, rule] of cases) {

@@ -1,8 +1,7 @@
-import { isMacAddress } from "../names.ts";
+import { macAddressProblem } from "../mac.ts";
 import { joinPath, type Problem } from "../problem.ts";
+import { bindingsOf, interfaceBindings } from "../v1/interface.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
-
-const bindings = ["masquerade", "bridge"] as const;
 
 /** Interfaces and networks pair up by name; bindings, MACs and ports are sound. */
 export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
@@ -24,11 +23,10 @@ export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
     if (ifaceNames.has(nic.name)) out.push({ path: joinPath(here, "name"), rule: `interface name "${nic.name}" is used more than once; interface names must be unique` });
     ifaceNames.add(nic.name);
     if (!netNames.has(nic.name)) out.push({ path: joinPath(here, "name"), rule: `interface "${nic.name}" has no network of the same name in networks` });
-    const set = bindings.filter((b) => nic[b] !== undefined);
-    if (set.length !== 1) out.push({ path: here, rule: `interface "${nic.name}" must set exactly one binding (${bindings.join(" or ")}); it sets ${set.length === 0 ? "none" : set.join(" and ")}` });
-    if (nic.macAddress !== undefined && !isMacAddress(nic.macAddress)) {
-      out.push({ path: joinPath(here, "macAddress"), rule: `"${nic.macAddress}" is not a valid MAC address (six hex octets such as 02:00:00:00:00:01)` });
-    }
+    const set = bindingsOf(nic);
+    if (set.length !== 1) out.push({ path: here, rule: `interface "${nic.name}" must set exactly one binding (${interfaceBindings.join(" or ")}); it sets ${set.length === 0 ? "none" : set.join(" and ")}` });
+    const mac = nic.macAddress === undefined ? null : macAddressProblem(nic.macAddress, set.length === 1 ? (set[0] ?? null) : null);
+    if (mac !== null) out.push({ path: joinPath(here, "macAddress"), rule: mac });
     if (nic.ports !== undefined && nic.bridge !== undefined) {
       out.push({ path: joinPath(here, "ports"), rule: "ports may only be declared on a masquerade interface" });
     }

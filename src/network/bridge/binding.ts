@@ -51,7 +51,8 @@ import {
 import type { Interface, Network } from "../spec.ts";
 import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
 import { deleteState, readState, statePath, writeState } from "../state.ts";
-import { bridgeName, normalizeMac } from "../validate.ts";
+import { normalizeMac } from "../../api/mac.ts";
+import { bridgeName } from "../validate.ts";
 import { BRIDGE_SERVER_ADDRESS, bridgeLease } from "./lease.ts";
 
 /** What the state file holds for a bridge binding. */

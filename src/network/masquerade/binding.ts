@@ -36,7 +36,8 @@ import type { Interface, Network } from "../spec.ts";
 import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
 import { deleteState, readState, statePath, writeState } from "../state.ts";
 import { readSysctl, writeSysctl } from "../sysctl.ts";
-import { bridgeName, normalizeMac } from "../validate.ts";
+import { normalizeMac } from "../../api/mac.ts";
+import { bridgeName } from "../validate.ts";
 import { masqueradeTableBody, type PortRule } from "./rules.ts";
 
 export const defaultVmNetworkCIDR = "10.0.2.0/24";
@@ -100,6 +101,10 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     remembered = ctx;
     // ---- checks: nothing is changed before all of them pass ----
     const { log, bridge, path, input, prior } = await startSetup<MasqueradeState>("masquerade", nic, network, ctx);
+    const net4 = vmNetwork4(network?.pod?.vmNetworkCIDR ?? defaultVmNetworkCIDR);
+    const cidr6 = vmNetwork6(network?.pod?.vmIPv6NetworkCIDR ?? defaultVmIPv6NetworkCIDR);
+    const cidrProblems = [...(typeof net4 === "string" ? [`vmNetworkCIDR ${net4}`] : []), ...(typeof cidr6 === "string" ? [`vmIPv6NetworkCIDR ${cidr6}`] : [])];
+    if (typeof net4 === "string" || typeof cidr6 === "string") throw fail(nic, cidrProblems);
     const pod = prior?.pod ?? (await readPod(ctx.podInterface));
     if (typeof pod === "string") throw fail(nic, [pod]);
     if (prior !== null && (await getLink(ctx.podInterface)) === null) throw fail(nic, [`pod interface "${ctx.podInterface}" does not exist in this network namespace`]);
@@ -107,8 +112,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     if (bridgeLink !== null && prior === null) throw fail(nic, [`bridge "${bridge}" already exists and was not made by an earlier setup`]);
     const tapIssue = tapProblem(ctx, await getLink(ctx.tap), prior !== null);
     if (tapIssue !== null) throw fail(nic, [tapIssue]);
-    const net4 = vmNetwork4(network?.pod?.vmNetworkCIDR ?? defaultVmNetworkCIDR) as VmNetwork;
-    const net6 = pod.ipv6 === null ? null : (vmNetwork6(network?.pod?.vmIPv6NetworkCIDR ?? defaultVmIPv6NetworkCIDR) as VmNetwork);
+    const net6: VmNetwork | null = pod.ipv6 === null ? null : cidr6;
     const mac = prior?.mac ?? normalizeMac(nic.macAddress ?? ctx.defaultMac ?? "") ?? randomMac();
     const resolv = await readResolvConf(ctx.resolvConf ?? "/etc/resolv.conf");
     const lease: LeaseConfig = {
