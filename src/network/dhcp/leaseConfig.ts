@@ -5,7 +5,7 @@
  */
 import type { ClasslessRoute } from "./classlessRoutes.ts";
 import { domainNameProblem } from "./domainSearch.ts";
-import { isIPv4, isNetworkAddress } from "./ipv4.ts";
+import { isIPv4, isNetworkAddress } from "../ipv4.ts";
 import { latin1Encode } from "./latin1.ts";
 import { parseMac } from "../../api/mac.ts";
 
