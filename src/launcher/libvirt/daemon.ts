@@ -7,6 +7,7 @@
  */
 import type { Subprocess } from "bun";
 import { backoffDelay, daemonRestarts, failuresAfterExit, type RestartPolicy } from "../../retry/backoff.ts";
+import { wait } from "../../retry/wait.ts";
 import { inNamespaceArgv } from "./holder-script.ts";
 import { forEachLine } from "./lines.ts";
 import { describeExit, type ComponentState, type ComponentStatus, type DaemonName } from "./status.ts";
@@ -205,13 +206,9 @@ export class SupervisedDaemon {
       const delay = backoffDelay(this.#failures, policy);
       this.#failures += 1;
       this.#ctx.log(`stack: restarting ${this.#spec.name} in ${delay} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const pause = wait(delay);
+      this.#wake = pause.wake;
+      await pause.done;
       this.#wake = null;
       if (this.#stopping) return;
       this.#restarts += 1;

@@ -9,6 +9,7 @@
  */
 import type { Subprocess } from "bun";
 import { backoffDelay, daemonRestarts, type RestartPolicy } from "../../retry/backoff.ts";
+import { wait } from "../../retry/wait.ts";
 import { createHolderArgv, joinHolderArgv, parseHolderReady } from "./holder-script.ts";
 import { forEachLine } from "./lines.ts";
 import type { BindMount } from "./paths.ts";
@@ -204,13 +205,9 @@ export class NamespaceHolder {
       const delay = failures === 0 ? 0 : backoffDelay(failures - 1, policy);
       failures += 1;
       if (delay > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        const pause = wait(delay);
+        this.#wake = pause.wake;
+        await pause.done;
         this.#wake = null;
       }
       if (this.#stopping) return;
