@@ -86,6 +86,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["hostname not DNS-1123", (vm) => (tspec(vm).hostname = "My_Host"), `${T}.hostname`, /DNS-1123 label/],
   ["interface without network", (vm) => (tspec(vm).networks = [{ name: "other", pod: {} }]), `${T}.domain.devices.interfaces[0].name`, /no network of the same name/],
   ["interface with two bindings", (vm) => (tspec(vm).domain.devices.interfaces[0].bridge = {}), `${T}.domain.devices.interfaces[0]`, /exactly one binding/],
+  ["masquerade vmNetworkCIDR with host bits", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" }), `${T}.networks[0].pod.vmNetworkCIDR`, /"10\.0\.2\.1\/24" has host bits set/],
+  ["masquerade vmNetworkCIDR too small", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.0/31" }), `${T}.networks[0].pod.vmNetworkCIDR`, /too small/],
+  ["masquerade vmIPv6NetworkCIDR not IPv6", (vm) => (tspec(vm).networks[0].pod = { vmIPv6NetworkCIDR: "fd10::zz/120" }), `${T}.networks[0].pod.vmIPv6NetworkCIDR`, /is not an IPv6 CIDR/],
   ["two pod networks", (vm) => { tspec(vm).networks.push({ name: "b", pod: {} }); tspec(vm).domain.devices.interfaces.push({ name: "b", masquerade: {} }); }, `${T}.networks`, /at most one network may be the pod network/],
   ["bios and efi", (vm) => (tspec(vm).domain.firmware = { bootloader: { bios: {}, efi: {} } }), `${T}.domain.firmware.bootloader`, /bios or efi, not both/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
@@ -104,6 +107,14 @@ describe("validate", () => {
       const r = validate(vm);
       expect(r.ok ? [] : r.problems).toEqual([]);
     }
+  });
+
+  test("a bridge interface's network may carry any vmNetworkCIDR (only masquerade uses it)", () => {
+    const vm = goodVm();
+    tspec(vm).domain.devices.interfaces[0] = { name: "default", bridge: {} };
+    tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" };
+    const r = validate(vm);
+    expect(r.ok ? [] : r.problems).toEqual([]);
   });
 
   for (const [name, mutate, path, rule] of cases) {

@@ -1,9 +1,10 @@
+import { vmNetwork4, vmNetwork6 } from "../../network/cidr.ts";
 import { macAddressProblem } from "../mac.ts";
 import { joinPath, type Problem } from "../problem.ts";
 import { bindingsOf, interfaceBindings } from "../v1/interface.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
 
-/** Interfaces and networks pair up by name; bindings, MACs and ports are sound. */
+/** Interfaces and networks pair up by name; bindings, MACs, ports and masquerade VM networks are sound. */
 export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
   const out: Problem[] = [];
   const networks = spec.networks ?? [];
@@ -36,6 +37,19 @@ export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
       if (seen.has(key)) out.push({ path: joinPath(joinPath(joinPath(here, "ports"), j), "port"), rule: `port ${key} is declared more than once` });
       seen.add(key);
     });
+  });
+  // The VM network a masquerade interface takes (KubeVirt checks it only at launch; the launcher would refuse it).
+  const masquerade = new Set((spec.domain.devices.interfaces ?? []).filter((nic) => nic.masquerade !== undefined).map((nic) => nic.name));
+  networks.forEach((n, i) => {
+    const pod = joinPath(joinPath(joinPath(at, "networks"), i), "pod");
+    if (masquerade.has(n.name) && n.pod?.vmNetworkCIDR !== undefined) {
+      const v = vmNetwork4(n.pod.vmNetworkCIDR);
+      if (typeof v === "string") out.push({ path: joinPath(pod, "vmNetworkCIDR"), rule: v });
+    }
+    if (masquerade.has(n.name) && n.pod?.vmIPv6NetworkCIDR !== undefined) {
+      const v = vmNetwork6(n.pod.vmIPv6NetworkCIDR);
+      if (typeof v === "string") out.push({ path: joinPath(pod, "vmIPv6NetworkCIDR"), rule: v });
+    }
   });
   networks.forEach((n, i) => {
     if (!ifaceNames.has(n.name)) out.push({ path: joinPath(joinPath(joinPath(at, "networks"), i), "name"), rule: `network "${n.name}" has no interface of the same name` });

@@ -102,6 +102,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     remembered = ctx;
     // ---- checks: nothing is changed before all of them pass ----
     const { log, bridge, path, input, prior } = await startSetup<MasqueradeState>("masquerade", nic, network, ctx);
+    // Admission refuses unsound VM networks; parsing them here also yields the gateway and guest addresses.
     const net4 = vmNetwork4(network?.pod?.vmNetworkCIDR ?? defaultVmNetworkCIDR);
     const cidr6 = vmNetwork6(network?.pod?.vmIPv6NetworkCIDR ?? defaultVmIPv6NetworkCIDR);
     const cidrProblems = [...(typeof net4 === "string" ? [`vmNetworkCIDR ${net4}`] : []), ...(typeof cidr6 === "string" ? [`vmIPv6NetworkCIDR ${cidr6}`] : [])];
