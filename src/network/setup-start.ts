@@ -1,7 +1,8 @@
 /**
  * The first step of every binding's setup, before anything is changed: the
- * context is checked (the spec was admitted before it got here), and a state file left by an earlier setup (a restarted
- * launcher) must be of the same binding and the same input to be reused.
+ * context is checked (the spec was admitted before it got here), and a state
+ * file left by an earlier setup (a restarted launcher) must be of the same
+ * binding and the same input to be reused.
  */
 import type { BindingContext, BindingKind } from "./binding.ts";
 import type { Interface, Network } from "./spec.ts";
