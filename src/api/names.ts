@@ -3,11 +3,6 @@ export function isDns1123Label(s: string): boolean {
   return s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
 }
 
-/** A unicast or multicast MAC in the colon or dash form KubeVirt accepts (six octets). */
-export function isMacAddress(s: string): boolean {
-  return /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/.test(s);
-}
-
 /** An absolute path inside an image: starts with '/', is not '/', has no '..' segment. */
 export function isSafeImagePath(p: string): boolean {
   if (!p.startsWith("/") || p === "/") return false;

@@ -76,7 +76,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["cpu request above limit", (vm) => (tspec(vm).domain.resources.requests.cpu = "2"), `${T}.domain.resources.requests.cpu`, /requests must not exceed limits/],
   ["bootOrder zero", (vm) => (tspec(vm).domain.devices.disks[1].bootOrder = 0), `${T}.domain.devices.disks[1].bootOrder`, /at least 1/],
   ["bootOrder duplicate", (vm) => (tspec(vm).domain.devices.interfaces[0].bootOrder = 1), `${T}.domain.devices.interfaces[0].bootOrder`, /already used by "root"/],
-  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /not a valid MAC/],
+  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /"02:00:00:00:00" is not a MAC address/],
+  ["multicast MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "01-00-5e-00-00-01"), `${T}.domain.devices.interfaces[0].macAddress`, /multicast MAC address .*libvirt cannot use/],
+  ["masquerade bridge's MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "0200.0000.0000"), `${T}.domain.devices.interfaces[0].macAddress`, /reserved for the in-pod bridge/],
   ["port 0", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 0), `${T}.domain.devices.interfaces[0].ports[0].port`, /at least 1/],
   ["port 65536", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 65536), `${T}.domain.devices.interfaces[0].ports[0].port`, /at most 65535/],
   ["port protocol SCTP", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].protocol = "SCTP"), `${T}.domain.devices.interfaces[0].ports[0].protocol`, /must be one of "TCP", "UDP"/],
@@ -84,6 +86,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["hostname not DNS-1123", (vm) => (tspec(vm).hostname = "My_Host"), `${T}.hostname`, /DNS-1123 label/],
   ["interface without network", (vm) => (tspec(vm).networks = [{ name: "other", pod: {} }]), `${T}.domain.devices.interfaces[0].name`, /no network of the same name/],
   ["interface with two bindings", (vm) => (tspec(vm).domain.devices.interfaces[0].bridge = {}), `${T}.domain.devices.interfaces[0]`, /exactly one binding/],
+  ["masquerade vmNetworkCIDR with host bits", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" }), `${T}.networks[0].pod.vmNetworkCIDR`, /"10\.0\.2\.1\/24" has host bits set/],
+  ["masquerade vmNetworkCIDR too small", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.0/31" }), `${T}.networks[0].pod.vmNetworkCIDR`, /too small/],
+  ["masquerade vmIPv6NetworkCIDR not IPv6", (vm) => (tspec(vm).networks[0].pod = { vmIPv6NetworkCIDR: "fd10::zz/120" }), `${T}.networks[0].pod.vmIPv6NetworkCIDR`, /is not an IPv6 CIDR/],
   ["two pod networks", (vm) => { tspec(vm).networks.push({ name: "b", pod: {} }); tspec(vm).domain.devices.interfaces.push({ name: "b", masquerade: {} }); }, `${T}.networks`, /at most one network may be the pod network/],
   ["bios and efi", (vm) => (tspec(vm).domain.firmware = { bootloader: { bios: {}, efi: {} } }), `${T}.domain.firmware.bootloader`, /bios or efi, not both/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
@@ -92,6 +97,23 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
 describe("validate", () => {
   test("the base manifest is valid", () => {
     const r = validate(goodVm());
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  test("a MAC in any form Go's net.ParseMAC reads for six octets is admitted", () => {
+    for (const mac of ["02:00:5E:00:53:01", "02-00-5e-00-53-01", "0200.5e00.5301"]) {
+      const vm = goodVm();
+      tspec(vm).domain.devices.interfaces[0].macAddress = mac;
+      const r = validate(vm);
+      expect(r.ok ? [] : r.problems).toEqual([]);
+    }
+  });
+
+  test("a bridge interface's network may carry any vmNetworkCIDR (only masquerade uses it)", () => {
+    const vm = goodVm();
+    tspec(vm).domain.devices.interfaces[0] = { name: "default", bridge: {} };
+    tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" };
+    const r = validate(vm);
     expect(r.ok ? [] : r.problems).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ export { masqueradeTableBody } from "./masquerade/rules.ts";
 export { bridgeBinding } from "./bridge/binding.ts";
 export { bridgeLease, BRIDGE_SERVER_ADDRESS } from "./bridge/lease.ts";
 export { defaultStateDir, statePath } from "./state.ts";
-export { bridgeName, nicProblems, contextProblems, specProblems } from "./validate.ts";
+export { bridgeName, contextProblems } from "./validate.ts";
 export { namespaceSnapshot } from "./snapshot.ts";
 export type { NamespaceSnapshot } from "./snapshot.ts";
 export type { Interface, Network, Port } from "./spec.ts";

@@ -7,20 +7,24 @@
  * so a VMI without interfaces and networks gets the pod network with
  * masquerade, as KubeVirt's autoattachPodInterface does.
  *
+ * The spec must have been admitted (src/api/admission): interfaces and
+ * networks pair up, one binding each, sound MACs and ports. Only what
+ * admission cannot know (the pod's device names) is checked here.
+ *
  * One pod network, so at most one interface: the DHCP server binds
  * 0.0.0.0:67 and can run only once per namespace, and the bindings keep
  * their state per pod interface.
  */
 import { applyVmiDefaults } from "../api/defaults.ts";
+import { derivedMac } from "../api/mac.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
-import { derivedMac } from "../domain/placeholder-facts.ts";
 import type { BindingContext, BindingFactory, BindingKind, BindingResult, NetworkBinding } from "./binding.ts";
 import { bridgeBinding } from "./bridge/binding.ts";
 import { type DhcpLink, type DhcpServer, startDhcpServer } from "./dhcp/index.ts";
 import { runAll } from "./exec.ts";
 import { masqueradeBinding } from "./masquerade/binding.ts";
 import { defaultStateDir } from "./state.ts";
-import { bindingOf, contextProblems, nicProblems, specProblems } from "./validate.ts";
+import { bindingOf, contextProblems } from "./validate.ts";
 
 /** The binding factories by kind. */
 export const bindings: Record<BindingKind, BindingFactory> = {
@@ -69,13 +73,13 @@ interface Planned {
 function plan(spec: VmiSpec, opts: NetworkingOptions): Planned[] {
   const interfaces = spec.domain.devices.interfaces ?? [];
   const networks = spec.networks ?? [];
-  const problems = specProblems(interfaces, networks);
+  const problems: string[] = [];
   const planned: Planned[] = [];
   interfaces.forEach((nic, index) => {
     const network = networks.find((n) => n.name === nic.name);
     const kind = bindingOf(nic);
     if (kind === null) {
-      problems.push(`interface "${nic.name}" must set exactly one binding (masquerade or bridge)`);
+      problems.push(`interface "${nic.name}" sets no binding or several; the spec was not admitted`);
       return;
     }
     const ctx: BindingContext = {
@@ -90,7 +94,7 @@ function plan(spec: VmiSpec, opts: NetworkingOptions): Planned[] {
       ...(opts.vmiKey !== undefined ? { defaultMac: derivedMac(opts.vmiKey, nic.name) } : {}),
       ...(opts.log !== undefined ? { log: opts.log } : {}),
     };
-    problems.push(...nicProblems(nic, network, kind), ...contextProblems(ctx));
+    problems.push(...contextProblems(ctx));
     planned.push({ binding: bindings[kind](nic, network), ctx });
   });
   if (problems.length > 0) throw new Error(`Cannot set up networking: ${[...new Set(problems)].join("; ")}`);

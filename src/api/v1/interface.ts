@@ -2,6 +2,15 @@
 import * as v from "valibot";
 import { int, marker } from "./primitives.ts";
 
+/** The bindings bunvirt serves, by the Interface field that asks for each. */
+export const interfaceBindings = ["masquerade", "bridge"] as const;
+export type InterfaceBinding = (typeof interfaceBindings)[number];
+
+/** The bindings an interface sets; admission lets through exactly one. */
+export function bindingsOf(nic: Partial<Record<InterfaceBinding, object>>): InterfaceBinding[] {
+  return interfaceBindings.filter((b) => nic[b] !== undefined);
+}
+
 export const interfaceModels = ["virtio", "e1000", "e1000e", "rtl8139", "pcnet", "ne2k_pci"] as const;
 
 export const port = v.strictObject({

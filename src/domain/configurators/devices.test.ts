@@ -71,6 +71,12 @@ describe("interfaces", () => {
     const ctx = ctxOf({ devices: { interfaces: [{ name: "default", bridge: {}, model: "e1000", bootOrder: 3 }] } }, facts, { networks: [{ name: "default", pod: {} }] });
     expect(render(interfaces(ctx)).interfaces![0]).toContain("<model type='e1000'/><mtu size='1450'/><boot order='3'/>");
   });
+  test("the MAC is written in the colon form whatever form it came in", () => {
+    const dotted: Partial<LauncherFacts> = { interfaces: { default: { tap: "tap0", mac: "0200.5E00.5301" } } };
+    expect(render(interfaces(ctxOf({}, dotted))).interfaces![0]).toContain("<mac address='02:00:5e:00:53:01'/>");
+    const bad: Partial<LauncherFacts> = { interfaces: { default: { tap: "tap0", mac: "02:00:5e" } } };
+    expect(() => interfaces(ctxOf({}, bad))).toThrow('domain.devices.interfaces[0].macAddress: "02:00:5e" is not a MAC address');
+  });
   test("an interface without a tap is an error", () => {
     expect(() => interfaces(ctxOf({}))).toThrow('domain.devices.interfaces[0]: interface "default" has no prepared tap device');
   });

@@ -4,7 +4,7 @@
  * then the 4 octets of the router.
  */
 import { type Decoded, DhcpEncodeError, decoded, failed } from "./errors.ts";
-import { parseIPv4, readIPv4 } from "./ipv4.ts";
+import { parseIPv4, readIPv4 } from "../ipv4.ts";
 
 export interface ClasslessRoute {
   destination: string;

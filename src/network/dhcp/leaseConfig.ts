@@ -5,9 +5,9 @@
  */
 import type { ClasslessRoute } from "./classlessRoutes.ts";
 import { domainNameProblem } from "./domainSearch.ts";
-import { isIPv4, isNetworkAddress } from "./ipv4.ts";
+import { isIPv4, isNetworkAddress } from "../ipv4.ts";
 import { latin1Encode } from "./latin1.ts";
-import { parseMac } from "./mac.ts";
+import { parseMac } from "../../api/mac.ts";
 
 export interface LeaseConfig {
   /** The VM interface's MAC; packets from any other chaddr are ignored. */

@@ -7,7 +7,7 @@
 import { type ClasslessRoute, decodeClasslessRoutes, encodeClasslessRoutes } from "./classlessRoutes.ts";
 import { decodeDomainSearch, encodeDomainSearch } from "./domainSearch.ts";
 import { type Decoded, DhcpEncodeError, decoded, failed } from "./errors.ts";
-import { parseIPv4, readIPv4 } from "./ipv4.ts";
+import { parseIPv4, readIPv4 } from "../ipv4.ts";
 import { latin1Decode, latin1Encode } from "./latin1.ts";
 
 export const MessageType = {

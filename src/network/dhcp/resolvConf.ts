@@ -8,7 +8,7 @@
  *   a trailing dot is dropped, duplicates too.
  * - "#" and ";" start comments; other keywords ("options", ...) are ignored.
  */
-import { isIPv4 } from "./ipv4.ts";
+import { isIPv4 } from "../ipv4.ts";
 
 export interface ResolvConf {
   dns: string[];

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Launcher } from "../../launcher/launcher.ts";
-import { backoffDelay } from "../../kube/backoff.ts";
+import { backoffDelay, clusterBackoff } from "../../retry/backoff.ts";
 import type { RoleMain } from "../role.ts";
 
 export const launcherMain: RoleMain = async (ctx) => {
@@ -54,7 +54,7 @@ export const launcherMain: RoleMain = async (ctx) => {
     } catch (e) {
       ctx.readiness.fail("libvirt", (e as Error).message);
       ctx.log(`${(e as Error).message}; retrying with backoff`);
-      timer = setTimeout(() => void start(attempt + 1), backoffDelay(attempt));
+      timer = setTimeout(() => void start(attempt + 1), backoffDelay(attempt, clusterBackoff));
     }
   };
   void start(0);

@@ -1,6 +1,7 @@
 /**
- * IPv4 address helpers shared by the DHCP codec, the responder and the config
- * validation. Pure: strings in dotted-quad form, numbers as unsigned 32 bit.
+ * IPv4 address helpers shared by the VM networks (cidr.ts), the bridge lease
+ * and the DHCP codec, responder and config validation. Pure: strings in
+ * dotted-quad form, numbers as unsigned 32 bit.
  */
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -58,6 +59,12 @@ export function prefixContains(network: string, prefixLength: number, address: s
   if (n === null || a === null) return false;
   const mask = prefixMask(prefixLength);
   return ((n & mask) >>> 0) === ((a & mask) >>> 0);
+}
+
+/** The network address of `address`/`prefixLength` (host bits cleared), or null when `address` is not IPv4. */
+export function networkAddress(address: string, prefixLength: number): string | null {
+  const a = parseIPv4(address);
+  return a === null ? null : formatIPv4((a & prefixMask(prefixLength)) >>> 0);
 }
 
 /** Whether the bits of `address` past `prefixLength` are all zero. */

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { broadcastAddress, formatIPv4, isNetworkAddress, parseIPv4, prefixContains, prefixToNetmask } from "./ipv4.ts";
+import { broadcastAddress, formatIPv4, isNetworkAddress, networkAddress, parseIPv4, prefixContains, prefixToNetmask } from "./ipv4.ts";
 
 test.each([
   ["0.0.0.0", 0],
@@ -28,4 +28,8 @@ test("prefix helpers", () => {
   expect(prefixContains("0.0.0.0", 0, "1.2.3.4")).toBe(true);
   expect(isNetworkAddress("10.96.0.0", 12)).toBe(true);
   expect(isNetworkAddress("10.97.0.0", 12)).toBe(false);
+  expect(networkAddress("10.97.3.4", 12)).toBe("10.96.0.0");
+  expect(networkAddress("10.97.3.4", 32)).toBe("10.97.3.4");
+  expect(networkAddress("10.97.3.4", 0)).toBe("0.0.0.0");
+  expect(networkAddress("10.97.3", 8)).toBeNull();
 });
