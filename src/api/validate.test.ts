@@ -103,6 +103,7 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["empty machine type", (vm) => (tspec(vm).domain.machine = { type: "" }), `${T}.domain.machine.type`, /at least one/],
   ["interface name outside KubeVirt's rule", (vm) => { tspec(vm).domain.devices.interfaces[0].name = "a.b"; tspec(vm).networks[0].name = "a.b"; }, `${T}.domain.devices.interfaces[0].name`, /characters A-Z a-z 0-9 - _/],
   ["memory request 1e30", (vm) => { tspec(vm).domain.resources.requests.memory = "1e30"; tspec(vm).domain.resources.limits.memory = "1e30"; }, `${T}.domain.resources.requests.memory`, /more than 4Pi \(4503599627370496 bytes\)/],
+  ["memory request 1e400 (Infinity)", (vm) => (tspec(vm).domain.resources.requests.memory = "1e400"), `${T}.domain.resources.requests.memory`, /must be a quantity/],
   ["memory limit above 4Pi", (vm) => (tspec(vm).domain.resources.limits.memory = "5Pi"), `${T}.domain.resources.limits.memory`, /more than 4Pi/],
   ["guest memory above 4Pi", (vm) => { tspec(vm).domain.memory = { guest: 2 ** 53 }; delete tspec(vm).domain.resources.limits; }, `${T}.domain.memory.guest`, /more than 4Pi/],
   ["negative memory limit", (vm) => (tspec(vm).domain.resources.limits.memory = "-128M"), `${T}.domain.resources.limits.memory`, /is negative/],
