@@ -161,6 +161,13 @@ describe("validate", () => {
     expect(r.ok ? [] : r.problems).toEqual([]);
   });
 
+  test("text XML cannot carry is reported alone, never quoted back by other rules", () => {
+    const vm = goodVm();
+    tspec(vm).hostname = "Bad\u001b[2J";
+    const r = validate(vm);
+    expect(r.ok ? [] : r.problems).toEqual([{ path: `${T}.hostname`, rule: expect.stringMatching(/^the value contains U\+001B at character 4/) }]);
+  });
+
   test("a v1alpha1 VM is checked at its own paths", () => {
     const alpha = {
       apiVersion: "kubevirt.io/v1alpha1",

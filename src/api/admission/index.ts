@@ -19,7 +19,10 @@ import { checkXmlChars } from "./xml-chars.ts";
 const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
-  const out = [...checkXmlChars(spec, at), ...checks.flatMap((check) => check(spec, at))];
+  // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
+  const chars = checkXmlChars(spec, at);
+  if (chars.length > 0) return chars;
+  const out = checks.flatMap((check) => check(spec, at));
   if (spec.hostname !== undefined && !isDns1123Label(spec.hostname)) {
     out.push({ path: joinPath(at, "hostname"), rule: `"${spec.hostname}" must be a DNS-1123 label` });
   }
