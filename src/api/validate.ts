@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
+import { checkXmlChars } from "./admission/xml-chars.ts";
 import { alphaToV1 } from "./convert/v1alpha1.ts";
 import { kindKey, schemas, type KindKey } from "./kinds.ts";
 import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
@@ -37,6 +38,12 @@ export function validate(obj: unknown): Result {
 }
 
 function admit(valid: Valid): Problem[] {
+  // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
+  const chars = checkXmlChars(valid.object.metadata, "metadata");
+  return chars.length > 0 ? chars : admitSpec(valid);
+}
+
+function admitSpec(valid: Valid): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
       return admitVmSpec(valid.object.spec, "spec");
@@ -53,6 +60,9 @@ function admit(valid: Valid): Problem[] {
  * v1alpha1 paths (the lists keep their order in conversion).
  */
 function admitAlpha(alpha: VirtualMachineV1alpha1): Problem[] {
+  // Checked on the v1alpha1 form so the paths name its fields (registryDisk, volumeName).
+  const chars = checkXmlChars(alpha.spec, "spec");
+  if (chars.length > 0) return chars;
   const out: Problem[] = [];
   const volumeNames = new Set((alpha.spec.volumes ?? []).map((x) => x.name));
   const users = new Map<string, string>();

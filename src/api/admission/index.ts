@@ -14,10 +14,14 @@ import { checkFirmware } from "./firmware.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
+import { checkXmlChars } from "./xml-chars.ts";
 
 const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
+  // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
+  const chars = checkXmlChars(spec, at);
+  if (chars.length > 0) return chars;
   const out = checks.flatMap((check) => check(spec, at));
   if (spec.hostname !== undefined && !isDns1123Label(spec.hostname)) {
     out.push({ path: joinPath(at, "hostname"), rule: `"${spec.hostname}" must be a DNS-1123 label` });
@@ -30,6 +34,7 @@ export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[]
   if (spec.runStrategy !== undefined && spec.running !== undefined) {
     out.push({ path: joinPath(at, "running"), rule: "running and runStrategy are mutually exclusive; set only runStrategy (running is deprecated)" });
   }
+  if (spec.template.metadata !== undefined) out.push(...checkXmlChars(spec.template.metadata, joinPath(at, "template.metadata")));
   out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
   return out;
 }
