@@ -71,38 +71,62 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+/** Creates the lock file exclusively; false when it exists. */
+async function create(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, "wx", 0o644);
+    try {
+      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  }
+}
+
+/** Removes the lock file if it is stale and still the file judged; returns its owner when it is live. */
+async function breakIfStale(path: string, staleAfterMs: number): Promise<{ live: string } | null> {
+  const state = await isStale(path, staleAfterMs);
+  if (state === null) return null;
+  if (!state.stale) return { live: state.owner };
+  // Remove it only if it is still the same file we judged.
+  const again = await stat(path).catch(() => null);
+  if (again !== null && again.ino === state.ino) await unlink(path).catch(() => undefined);
+  return null;
+}
+
 /** Waits until the lock file can be created exclusively; returns the held lock. */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_MS;
   let announced = false;
   for (;;) {
     if (options.signal?.aborted === true) throw options.signal.reason;
-    try {
-      const handle = await open(path, "wx", 0o644);
-      try {
-        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const state = await isStale(path, staleAfterMs);
+    if (await create(path)) break;
+    const state = await breakIfStale(path, staleAfterMs);
     if (state === null) continue;
-    if (state.stale) {
-      // Remove it only if it is still the same file we judged.
-      const again = await stat(path).catch(() => null);
-      if (again !== null && again.ino === state.ino) await unlink(path).catch(() => undefined);
-      continue;
-    }
     if (!announced) {
       announced = true;
-      options.onWait?.(state.owner);
+      options.onWait?.(state.live);
     }
     await sleep(options.pollMs ?? DEFAULT_POLL_MS, options.signal);
   }
+  return held(path, staleAfterMs);
+}
 
+/** The lock if nobody live holds it (a stale one is broken), else null; never waits. */
+export async function tryAcquireLock(path: string, options: LockOptions = {}): Promise<HeldLock | null> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_MS;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await create(path)) return held(path, staleAfterMs);
+    if ((await breakIfStale(path, staleAfterMs)) !== null) return null;
+  }
+  return null;
+}
+
+function held(path: string, staleAfterMs: number): HeldLock {
   const heartbeat = setInterval(() => {
     const now = new Date();
     void utimes(path, now, now).catch(() => undefined);

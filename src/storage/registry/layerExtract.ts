@@ -5,16 +5,18 @@
  * the disk location is recorded by name, the rest is skipped), and verifies
  * the blob's digest before returning.
  */
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { VerifyingBlob } from "./blob.ts";
 import { decompressBlob, type Compression } from "./decompress.ts";
 import { isCandidate, isRelated, parentOf, type DiskScope, type LayerChange } from "./diskSelection.ts";
+import { ImageError } from "./errors.ts";
+import { formatBytes } from "./limits.ts";
+import { SparseFileWriter } from "./sparse-writer.ts";
 import { readTar, type TarEntry } from "./tarReader.ts";
 
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE_MARKER = ".wh..wh..opq";
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface ExtractLayerOptions {
   readonly blob: VerifyingBlob;
@@ -24,48 +26,28 @@ export interface ExtractLayerOptions {
   readonly workDir: string;
   /** Used in temp file names. */
   readonly layerIndex: number;
+  /** Largest file written for a disk candidate. */
+  readonly maxDiskBytes: number;
 }
 
-/** Writes an entry's body to `path`, coalescing small views into large writes. */
-async function writeBody(entry: TarEntry, path: string): Promise<void> {
-  const handle = await open(path, "wx", 0o644);
+/** Writes an entry's body to `path` sparsely (zero blocks become holes), at most `maxBytes`. */
+async function writeBody(entry: TarEntry, path: string, maxBytes: number): Promise<void> {
+  const tooLarge = (): ImageError => diskTooLarge(entry.path, maxBytes);
+  if (entry.size > maxBytes) throw tooLarge();
+  const writer = await SparseFileWriter.create(path, maxBytes, tooLarge);
   try {
-    const buffer = new Uint8Array(Math.min(WRITE_BUFFER_BYTES, Math.max(entry.size, 1)));
-    let filled = 0;
-    for await (const view of entry.body()) {
-      let offset = 0;
-      while (offset < view.length) {
-        if (filled === 0 && view.length - offset >= buffer.length) {
-          // Large view: write it directly (it belongs to this read only).
-          const { bytesWritten } = await handle.write(view, offset, view.length - offset);
-          offset += bytesWritten;
-          continue;
-        }
-        const take = Math.min(buffer.length - filled, view.length - offset);
-        buffer.set(view.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === buffer.length) {
-          await writeAll(handle, buffer, filled);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) await writeAll(handle, buffer, filled);
-    // Durable before it can be published: a cache entry must never hold a
-    // disk whose tail was lost in a crash.
-    await handle.sync();
+    for await (const view of entry.body()) await writer.write(view);
+    await writer.finish();
   } finally {
-    await handle.close();
+    await writer.close();
   }
 }
 
-async function writeAll(handle: Awaited<ReturnType<typeof open>>, buffer: Uint8Array, length: number): Promise<void> {
-  let written = 0;
-  while (written < length) {
-    const { bytesWritten } = await handle.write(buffer, written, length - written);
-    written += bytesWritten;
-  }
+function diskTooLarge(path: string, maxBytes: number): ImageError {
+  return new ImageError(
+    "invalid-image",
+    `the file "/${path}" of the image is larger than ${formatBytes(maxBytes)} uncompressed, the largest disk accepted (the limit is set with --max-disk-size)`,
+  );
 }
 
 function baseName(path: string): string {
@@ -107,7 +89,7 @@ export async function extractLayer(options: ExtractLayerOptions): Promise<LayerC
       if (entry.type === "file" && isCandidate(entry.path, scope)) {
         const tempFile = join(options.workDir, `layer${options.layerIndex}-${tempFiles.length}.part`);
         tempFiles.push(tempFile);
-        await writeBody(entry, tempFile);
+        await writeBody(entry, tempFile, options.maxDiskBytes);
         changes.push({ ...base, tempFile });
       } else {
         changes.push(base);

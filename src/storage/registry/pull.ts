@@ -18,10 +18,13 @@ import {
   ImageError,
   PullError,
   RegistryHttpError,
+  RegistryTimeoutError,
   RegistryUnreachableError,
+  UnsafeResponseError,
   type PullErrorCode,
 } from "./errors.ts";
 import { extractLayer } from "./layerExtract.ts";
+import { DEFAULT_MAX_DISK_BYTES, MAX_CONFIG_BYTES } from "./limits.ts";
 import { fetchManifest, type Descriptor, type FetchedManifest, type Platform } from "./manifest.ts";
 import { DEFAULT_PLATFORM, selectPlatform } from "./platform.ts";
 import { ProgressMeter, type ProgressListener } from "./progress.ts";
@@ -51,6 +54,10 @@ export interface PullOptions {
   readonly concurrency?: number;
   /** A cross-process lock not refreshed for this long is broken (default 30 s). */
   readonly lockStaleAfterMs?: number;
+  /** Idle timeout of every request and body read, in ms (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Largest uncompressed disk accepted, in bytes (default 64 GiB). */
+  readonly maxDiskBytes?: number;
   /** Replaces global fetch (tests). */
   readonly fetch?: FetchLike;
 }
@@ -76,7 +83,6 @@ export interface PullResult {
 }
 
 const DEFAULT_CONCURRENCY = 3;
-const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 interface Flight {
   readonly meter: ProgressMeter;
@@ -123,8 +129,12 @@ function toPullError(reference: string, error: unknown, signal: AbortSignal | un
     code = "invalid-options";
   } else if (error instanceof RegistryHttpError) {
     code = error.status === 401 || error.status === 403 ? "unauthorized" : error.status === 404 ? "not-found" : "registry";
+  } else if (error instanceof RegistryTimeoutError) {
+    code = "timeout";
   } else if (error instanceof RegistryUnreachableError) {
     code = "network";
+  } else if (error instanceof UnsafeResponseError) {
+    code = "registry";
   } else if (error instanceof DigestMismatchError) {
     code = "digest-mismatch";
   } else if (error instanceof ImageError) {
@@ -219,6 +229,7 @@ async function fetchIntoCache(job: FetchJob): Promise<CacheEntry> {
           scope: job.scope,
           workDir,
           layerIndex: item.index,
+          maxDiskBytes: options.maxDiskBytes ?? DEFAULT_MAX_DISK_BYTES,
         });
       });
       meter.finish();
@@ -258,6 +269,8 @@ async function pullInner(reference: string, options: PullOptions): Promise<PullR
   const scope = diskScope(options.path);
   const diskPath = scope.kind === "file" ? scope.path : undefined;
   const cache = new DiskCache(options.cacheDir);
+  // What killed pulls left behind goes now, whatever this pull is for.
+  await cache.sweepAbandoned(options.lockStaleAfterMs !== undefined ? { staleAfterMs: options.lockStaleAfterMs } : {}).catch(() => undefined);
 
   // Pinned to a digest already cached: no network at all.
   if (ref.digest !== undefined) {
@@ -276,6 +289,7 @@ async function pullInner(reference: string, options: PullOptions): Promise<PullR
     ...(credentials !== undefined ? { credentials } : {}),
     ...(options.caCertificates !== undefined ? { caCertificates: options.caCertificates } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
 
   let manifest = await fetchManifest(client, ref.digest ?? ref.tag ?? "latest", ref.digest);

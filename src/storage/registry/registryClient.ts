@@ -1,13 +1,18 @@
 /**
  * HTTP client for one repository of one registry (distribution API v2):
  * plain HTTP only for registries named insecure, redirects followed by hand
- * (credentials never go to another origin), and authentication on demand:
- * anonymous first, then on 401 a Bearer token from the challenge's realm
- * (with basic credentials when the pull secret has them) or Basic
- * credentials, and one retry.
+ * under redirect-policy.ts (http/https only, no downgrade, credentials never
+ * to another origin), an idle timeout on every request and its body, and
+ * authentication on demand: anonymous first, then on 401 a Bearer token
+ * from the challenge's realm (with basic credentials when the pull secret
+ * has them) or Basic credentials, and one retry.
  */
+import type { ChunkSourceReader } from "./blob.ts";
+import { IdleTimer, readCapped, readPrefix, timedReader } from "./body-reader.ts";
 import type { RegistryCredentials } from "./dockerConfig.ts";
-import { RegistryHttpError, RegistryUnreachableError } from "./errors.ts";
+import { RegistryHttpError, RegistryTimeoutError, RegistryUnreachableError, UnsafeResponseError } from "./errors.ts";
+import { DEFAULT_TIMEOUT_MS, formatBytes, formatSeconds, MAX_ERROR_BYTES, MAX_REDIRECTS, MAX_TOKEN_BYTES } from "./limits.ts";
+import { mayCarryCredentials, redirectTarget, tokenRealmProblem } from "./redirect-policy.ts";
 import { isDockerHub } from "./reference.ts";
 import { parseWwwAuthenticate, type AuthChallenge } from "./wwwAuthenticate.ts";
 
@@ -25,16 +30,43 @@ export interface RegistryClientOptions {
   readonly signal?: AbortSignal;
   readonly fetch?: FetchLike;
   readonly userAgent?: string;
+  /** Idle timeout of every request and body read (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
 export interface RegistryRequest {
   readonly method?: "GET" | "HEAD";
   readonly accept?: readonly string[];
+  /** What is fetched, for messages: `the manifest "latest"`, `blob "sha256:..."`. */
+  readonly what: string;
 }
 
-const MAX_REDIRECTS = 5;
-const MAX_ERROR_BODY = 64 * 1024;
+/** A 2xx answer; the body is read through `body` (idle timeout applies). */
+export interface RegistryResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The URL that answered (after redirects). */
+  readonly url: string;
+  readonly body: ChunkSourceReader;
+}
+
+interface Exchange {
+  readonly response: Response;
+  readonly url: URL;
+  readonly body: ChunkSourceReader;
+}
+
 const DEFAULT_TOKEN_LIFETIME_S = 60;
+
+/** A fetch failure in the user's terms: Bun's hints for developers dropped. */
+export function fetchFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cleaned = message
+    .replace(/\s*For more information,? pass `?verbose: true`?[^.]*\.?/gi, "")
+    .replace(/\s*\(?pass `?verbose: true`?[^.)]*\)?\.?/gi, "")
+    .trim();
+  return cleaned === "" ? "the connection failed" : cleaned;
+}
 
 /** Hostname that serves the API for a registry name (Docker Hub's differs). */
 export function registryEndpoint(registry: string): string {
@@ -45,13 +77,9 @@ function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}`;
 }
 
-async function readErrorBody(response: Response): Promise<string> {
-  try {
-    const text = await response.text();
-    return text.length > MAX_ERROR_BODY ? text.slice(0, MAX_ERROR_BODY) : text;
-  } catch {
-    return "";
-  }
+/** The start of an error body (at most MAX_ERROR_BYTES are read), as text. */
+async function readErrorBody(body: ChunkSourceReader): Promise<string> {
+  return new TextDecoder().decode(await readPrefix(body, MAX_ERROR_BYTES));
 }
 
 /** Formats a distribution error document (`{"errors":[{code,message}]}`) or raw text. */
@@ -62,7 +90,8 @@ function describeErrorBody(body: string): { code: string | undefined; text: stri
     if (first !== undefined) {
       const code = typeof first.code === "string" ? first.code : undefined;
       const message = typeof first.message === "string" ? first.message : "";
-      return { code, text: [code, message].filter((s) => s !== undefined && s !== "").join(": ") };
+      const text = [code, message].filter((s) => s !== undefined && s !== "").join(": ");
+      return { code, text: text.length > 200 ? `${text.slice(0, 200)}...` : text };
     }
   } catch {
     // not JSON
@@ -71,6 +100,7 @@ function describeErrorBody(body: string): { code: string | undefined; text: stri
   return { code: undefined, text: text.length > 200 ? `${text.slice(0, 200)}...` : text };
 }
 
+
 export class RegistryClient {
   readonly registry: string;
   readonly repository: string;
@@ -78,6 +108,7 @@ export class RegistryClient {
   readonly scope: string;
   private readonly options: RegistryClientOptions;
   private readonly doFetch: FetchLike;
+  private readonly timeoutMs: number;
   /** Authorization header to send up front once a challenge was answered. */
   private authorization: { header: string; expiresAt: number } | undefined;
 
@@ -88,14 +119,16 @@ export class RegistryClient {
     this.baseUrl = `${options.insecure ? "http" : "https"}://${registryEndpoint(options.registry)}`;
     this.scope = `repository:${options.repository}:pull`;
     this.doFetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /**
    * Sends a request for `path` (below /v2/<repository>/) and returns a 2xx
    * response whose body is unread; throws RegistryHttpError otherwise.
    */
-  async get(path: string, request: RegistryRequest = {}): Promise<Response> {
+  async get(path: string, request: RegistryRequest): Promise<RegistryResponse> {
     const url = `${this.baseUrl}/v2/${this.repository}/${path}`;
+    const method = request.method ?? "GET";
     let answeredChallenge = false;
     for (;;) {
       const headers: Record<string, string> = {};
@@ -103,62 +136,85 @@ export class RegistryClient {
       if (this.authorization !== undefined && this.authorization.expiresAt > Date.now()) {
         headers.authorization = this.authorization.header;
       }
-      const response = await this.send(url, request.method ?? "GET", headers);
+      const { response, url: answered, body } = await this.send(url, method, headers, new URL(this.baseUrl).origin, request.what);
       if (response.status === 401 && !answeredChallenge) {
         const challenge = response.headers.get("www-authenticate");
-        await readErrorBody(response);
+        await body.cancel();
         await this.answer(challenge, url);
         answeredChallenge = true;
         continue;
       }
-      if (response.ok) return response;
-      const body = request.method === "HEAD" ? "" : await readErrorBody(response);
-      const { code, text } = describeErrorBody(body);
-      let message = `registry "${this.registry}" answered ${response.status} ${response.statusText} to ${request.method ?? "GET"} ${url}${text !== "" ? ` (${text})` : ""}`;
+      if (response.ok) return { status: response.status, headers: response.headers, url: answered.href, body };
+      const text0 = method === "HEAD" ? "" : await readErrorBody(body);
+      if (method === "HEAD") await body.cancel();
+      const { code, text } = describeErrorBody(text0);
+      let message = `registry "${this.registry}" answered ${response.status} ${response.statusText} to ${method} ${answered.href}${text !== "" ? ` (${text})` : ""}`;
       if (response.status === 401) {
         message = this.options.credentials === undefined
           ? `registry "${this.registry}" requires authentication and no pull secret has credentials for it (401 to ${url})`
           : `registry "${this.registry}" rejected the credentials of the pull secret (401 to ${url})`;
       }
-      throw new RegistryHttpError(response.status, url, code, message);
+      throw new RegistryHttpError(response.status, answered.href, code, message);
     }
   }
 
-  /** One HTTP exchange, following redirects; Authorization only to the same origin. */
-  private async send(url: string, method: string, headers: Record<string, string>): Promise<Response> {
-    let current = url;
-    const origin = new URL(url).origin;
+  /**
+   * One HTTP exchange, following redirects by hand under the redirect
+   * policy. The Authorization header goes only to `credentialOrigin`; every
+   * hop has the idle timeout, and so has the body of the answer.
+   */
+  private async send(url: string, method: string, headers: Record<string, string>, credentialOrigin: string, what: string): Promise<Exchange> {
+    let current = new URL(url);
     for (let hop = 0; ; hop++) {
-      const sameOrigin = new URL(current).origin === origin;
       const hopHeaders: Record<string, string> = { ...headers, "user-agent": this.options.userAgent ?? "bunvirt" };
-      if (!sameOrigin) delete hopHeaders.authorization;
+      if (!mayCarryCredentials(current, credentialOrigin)) delete hopHeaders.authorization;
+      const abort = new AbortController();
+      const hopUrl = current;
+      const timer = new IdleTimer(
+        this.timeoutMs,
+        () => new RegistryTimeoutError(
+          `timed out waiting for ${what} from "${hopUrl.host}": nothing arrived for ${formatSeconds(this.timeoutMs)} (${hopUrl.origin}${hopUrl.pathname}; the limit is set with --registry-timeout)`,
+        ),
+        abort,
+      );
+      const signal = this.options.signal !== undefined ? AbortSignal.any([this.options.signal, abort.signal]) : abort.signal;
       let response: Response;
       try {
-        response = await this.doFetch(current, {
+        response = await timer.race(this.doFetch(current.href, {
           method,
           headers: hopHeaders,
           redirect: "manual",
           decompress: false,
-          ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
+          signal,
           ...(this.options.caCertificates !== undefined ? { tls: { ca: [...this.options.caCertificates] } } : {}),
-        });
+        }));
       } catch (error) {
+        if (timer.error !== undefined) throw timer.error;
         if (this.options.signal?.aborted === true) throw error;
-        const hint = current.startsWith("https:") && sameOrigin
+        const ownOrigin = current.origin === new URL(this.baseUrl).origin;
+        const hint = current.protocol === "https:" && ownOrigin
           ? ` (if "${this.registry}" serves plain HTTP, list it in insecureRegistries)`
           : "";
         throw new RegistryUnreachableError(
-          `cannot reach registry "${this.registry}" at ${current}: ${error instanceof Error ? error.message : String(error)}${hint}`,
+          `cannot reach ${ownOrigin ? `registry "${this.registry}"` : `"${current.host}"`} at ${current.origin}${current.pathname} (fetching ${what}): ${fetchFailure(error)}${hint}`,
           { cause: error },
         );
       }
-      if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
-        if (hop >= MAX_REDIRECTS) throw new RegistryHttpError(response.status, current, undefined, `too many redirects from ${url}`);
-        await readErrorBody(response);
-        current = new URL(response.headers.get("location") as string, current).toString();
+      const answered = current;
+      const body = timedReader(response.body, timer, (error) => new RegistryUnreachableError(
+        `the connection to "${answered.host}" failed while receiving ${what}: ${fetchFailure(error)}`,
+        { cause: error },
+      ));
+      const location = response.headers.get("location");
+      if (response.status >= 300 && response.status < 400 && location !== null) {
+        await body.cancel();
+        if (hop >= MAX_REDIRECTS) {
+          throw new UnsafeResponseError(`"${current.host}" redirected the request for ${what} more than ${MAX_REDIRECTS} times`);
+        }
+        current = redirectTarget(current, location, what);
         continue;
       }
-      return response;
+      return { response, url: current, body };
     }
   }
 
@@ -196,7 +252,7 @@ export class RegistryClient {
       this.authorization = { header: basicHeader(creds.username, creds.password), expiresAt: Number.POSITIVE_INFINITY };
       return;
     }
-    throw new RegistryHttpError(401, url, "UNAUTHORIZED", `registry "${this.registry}" asks for unsupported authentication "${header}"`);
+    throw new RegistryHttpError(401, url, "UNAUTHORIZED", `registry "${this.registry}" asks for unsupported authentication "${clip(header)}"`);
   }
 
   private async fetchToken(challenge: AuthChallenge): Promise<{ header: string; expiresAt: number }> {
@@ -208,50 +264,46 @@ export class RegistryClient {
     try {
       tokenUrl = new URL(realm);
     } catch {
-      throw new RegistryHttpError(401, this.baseUrl, "UNAUTHORIZED", `registry "${this.registry}" sent a Bearer realm that is not a URL: "${realm}"`);
+      throw new RegistryHttpError(401, this.baseUrl, "UNAUTHORIZED", `registry "${this.registry}" sent a Bearer realm that is not a URL: "${clip(realm)}"`);
     }
+    const problem = tokenRealmProblem(tokenUrl, this.options.insecure);
+    if (problem !== null) throw new UnsafeResponseError(`registry "${this.registry}" asks for a token, but ${problem}; nothing was sent there`);
     if (challenge.params.service !== undefined) tokenUrl.searchParams.set("service", challenge.params.service);
     const scopes = new Set<string>([this.scope]);
     if (challenge.params.scope !== undefined && challenge.params.scope !== "") scopes.add(challenge.params.scope);
     for (const scope of scopes) tokenUrl.searchParams.append("scope", scope);
     const creds = this.options.credentials;
-    const headers: Record<string, string> = { accept: "application/json", "user-agent": this.options.userAgent ?? "bunvirt" };
+    const headers: Record<string, string> = { accept: "application/json" };
     if (creds?.username !== undefined && creds.password !== undefined) headers.authorization = basicHeader(creds.username, creds.password);
-    let response: Response;
-    try {
-      response = await this.doFetch(tokenUrl.toString(), {
-        headers,
-        ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
-        ...(this.options.caCertificates !== undefined ? { tls: { ca: [...this.options.caCertificates] } } : {}),
-      });
-    } catch (error) {
-      throw new RegistryUnreachableError(
-        `cannot reach the token server of registry "${this.registry}" at ${tokenUrl.origin}${tokenUrl.pathname}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const where = `token server ${tokenUrl.origin}${tokenUrl.pathname} of registry "${this.registry}"`;
+    const { response, url, body } = await this.send(tokenUrl.href, "GET", headers, tokenUrl.origin, `a token from the ${where}`);
     if (!response.ok) {
-      const { code, text } = describeErrorBody(await readErrorBody(response));
+      const { code, text } = describeErrorBody(await readErrorBody(body));
       const who = headers.authorization !== undefined ? "rejected the credentials of the pull secret" : "refused an anonymous token";
       throw new RegistryHttpError(
         response.status === 403 ? 403 : 401,
-        tokenUrl.toString(),
+        url.href,
         code ?? "UNAUTHORIZED",
-        `token server ${tokenUrl.origin}${tokenUrl.pathname} of registry "${this.registry}" ${who} (${response.status}${text !== "" ? `: ${text}` : ""})`,
+        `${where} ${who} (${response.status}${text !== "" ? `: ${text}` : ""})`,
       );
     }
+    const bytes = await readCapped(body, MAX_TOKEN_BYTES, () => new UnsafeResponseError(`the ${where} answered more than ${formatBytes(MAX_TOKEN_BYTES)}; a token answer is never that large`));
     let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
-      doc = (await response.json()) as typeof doc;
+      doc = JSON.parse(new TextDecoder().decode(bytes)) as typeof doc;
     } catch (error) {
-      throw new RegistryHttpError(502, tokenUrl.toString(), undefined, `token server of registry "${this.registry}" answered something that is not JSON: ${(error as Error).message}`);
+      throw new RegistryHttpError(502, url.href, undefined, `the ${where} answered something that is not JSON: ${(error as Error).message}`);
     }
-    const token = typeof doc.token === "string" && doc.token !== "" ? doc.token : doc.access_token;
+    const token = typeof doc?.token === "string" && doc.token !== "" ? doc.token : doc?.access_token;
     if (typeof token !== "string" || token === "") {
-      throw new RegistryHttpError(502, tokenUrl.toString(), undefined, `token server of registry "${this.registry}" answered without a token`);
+      throw new RegistryHttpError(502, url.href, undefined, `the ${where} answered without a token`);
     }
     const lifetime = typeof doc.expires_in === "number" && doc.expires_in > 0 ? doc.expires_in : DEFAULT_TOKEN_LIFETIME_S;
     // Renew a little early; a 401 later still gets one more challenge round.
     return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(1, lifetime - 5) * 1000 };
   }
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
