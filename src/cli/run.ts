@@ -16,7 +16,7 @@ import { VmRunner } from "../launcher/vm/runner.ts";
 import { prepareVmStorage, type LauncherOptions } from "../launcher/launcher.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
-import { parseClaimFlag, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
+import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
 import { readDocuments } from "./read-documents.ts";
 import { UsageError } from "./usage.ts";
 
@@ -33,6 +33,8 @@ Options:
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
+  --registry-timeout SECONDS  a registry request fails when nothing arrives for this long (default 30)
+  --max-disk-size SIZE        largest uncompressed disk taken from an image, e.g. 100Gi (default 64Gi)
   --console terminal|off|log  where the serial console goes (default terminal)
   --console-log FILE          the file for --console log
   --grace SECONDS             grace period for Ctrl-C/SIGTERM (default: the VM's terminationGracePeriodSeconds, else 30)
@@ -50,6 +52,8 @@ const options = {
   registry: { type: "string" },
   "insecure-registry": { type: "string", multiple: true },
   "cache-dir": { type: "string" },
+  "registry-timeout": { type: "string" },
+  "max-disk-size": { type: "string" },
   console: { type: "string" },
   "console-log": { type: "string" },
   grace: { type: "string" },
@@ -91,6 +95,7 @@ export async function runCommand(args: string[], log: (line: string) => void): P
       cacheDir: values["cache-dir"] ?? defaultCacheDir,
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),
       insecureRegistries: values["insecure-registry"] ?? [],
+      ...parseRegistryLimits(values),
     },
   };
 

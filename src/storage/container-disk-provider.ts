@@ -101,6 +101,8 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.maxDiskBytes !== undefined ? { maxDiskBytes: settings.maxDiskBytes } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
     ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
     onProgress: progressLog(volume.name, cd.image, ctx),

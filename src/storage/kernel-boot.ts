@@ -34,6 +34,8 @@ export async function prepareKernelBoot(spec: VmiSpec, ctx: VolumeContext): Prom
     ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.maxDiskBytes !== undefined ? { maxDiskBytes: settings.maxDiskBytes } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
   });
   const made: string[] = [];

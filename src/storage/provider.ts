@@ -49,6 +49,10 @@ export interface RegistrySettings {
   readonly pullSecret?: DockerConfig;
   /** Extra CA certificates (PEM) for https registries. */
   readonly caCertificates?: readonly string[];
+  /** Idle timeout of every registry request, in ms (the puller's default: 30 s). */
+  readonly timeoutMs?: number;
+  /** Largest uncompressed disk accepted from an image, in bytes (the puller's default: 64 GiB). */
+  readonly maxDiskBytes?: number;
 }
 
 /** The VMI the volumes belong to. */

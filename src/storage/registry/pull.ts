@@ -115,7 +115,7 @@ function toResult(ref: ImageReference, entry: CacheEntry, bytesFetched: number, 
 }
 
 function toPullError(reference: string, error: unknown, signal: AbortSignal | undefined): PullError {
-  if (error instanceof PullError) return error;
+  if (error instanceof PullError) return error.reference === "" ? new PullError(reference, error.code, error.reason) : error;
   const message = error instanceof Error ? error.message : String(error);
   let code: PullErrorCode;
   let reason = message;
@@ -264,7 +264,18 @@ async function fetchIntoCache(job: FetchJob): Promise<CacheEntry> {
   }
 }
 
+function checkLimits(options: PullOptions): void {
+  const { timeoutMs, maxDiskBytes } = options;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new PullError("", "invalid-options", `the registry timeout must be a positive number of milliseconds, not ${timeoutMs}`);
+  }
+  if (maxDiskBytes !== undefined && !(Number.isSafeInteger(maxDiskBytes) && maxDiskBytes > 0)) {
+    throw new PullError("", "invalid-options", `the maximum disk size must be a positive whole number of bytes, not ${maxDiskBytes}`);
+  }
+}
+
 async function pullInner(reference: string, options: PullOptions): Promise<PullResult> {
+  checkLimits(options);
   const ref = parseReference(reference, options.defaultRegistry !== undefined ? { defaultRegistry: options.defaultRegistry } : {});
   const scope = diskScope(options.path);
   const diskPath = scope.kind === "file" ? scope.path : undefined;
