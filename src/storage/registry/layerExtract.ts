@@ -11,7 +11,7 @@ import type { VerifyingBlob } from "./blob.ts";
 import { decompressBlob, type Compression } from "./decompress.ts";
 import { isCandidate, isRelated, parentOf, type DiskScope, type LayerChange } from "./diskSelection.ts";
 import { ImageError } from "./errors.ts";
-import { formatBytes } from "./limits.ts";
+import { formatBytes, LAYER_SLACK_BYTES } from "./limits.ts";
 import { SparseFileWriter } from "./sparse-writer.ts";
 import { readTar, type TarEntry } from "./tarReader.ts";
 
@@ -50,6 +50,21 @@ function diskTooLarge(path: string, maxBytes: number): ImageError {
   );
 }
 
+/** The decompressed stream, refused once it passes `max` bytes (a decompression bomb in files that are skipped). */
+async function* capped(chunks: AsyncIterable<Uint8Array>, max: number, digest: string): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > max) {
+      throw new ImageError(
+        "invalid-image",
+        `layer "${digest}" expands to more than ${formatBytes(max)} uncompressed, twice the largest disk accepted and more (the limit is set with --max-disk-size)`,
+      );
+    }
+    yield chunk;
+  }
+}
+
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
@@ -65,7 +80,8 @@ export async function extractLayer(options: ExtractLayerOptions): Promise<LayerC
   const tempFiles: string[] = [];
   const stream = decompressBlob(blob, options.compression);
   try {
-    for await (const entry of readTar(stream.chunks)) {
+    const maxLayerBytes = 2 * options.maxDiskBytes + LAYER_SLACK_BYTES;
+    for await (const entry of readTar(capped(stream.chunks, maxLayerBytes, blob.descriptor.digest))) {
       const name = baseName(entry.path);
       const dir = parentOf(entry.path);
       if (name === OPAQUE_MARKER) {

@@ -8,6 +8,8 @@
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A disk's uncompressed size may not exceed this (`--max-disk-size`). */
 export const DEFAULT_MAX_DISK_BYTES = 64 * 2 ** 30;
+/** A layer's uncompressed tar may be at most twice the maximum disk size plus this (other files, headers). */
+export const LAYER_SLACK_BYTES = 64 * 2 ** 20;
 /** Manifests and indexes (containerd's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
 /** Image configs. */
