@@ -166,7 +166,8 @@ export class RegistryClient {
   private async send(url: string, method: string, headers: Record<string, string>, credentialOrigin: string, what: string): Promise<Exchange> {
     let current = new URL(url);
     for (let hop = 0; ; hop++) {
-      const hopHeaders: Record<string, string> = { ...headers, "user-agent": this.options.userAgent ?? "bunvirt" };
+      // Bodies are taken as sent (decompress: false): ask for them uncompressed.
+      const hopHeaders: Record<string, string> = { ...headers, "user-agent": this.options.userAgent ?? "bunvirt", "accept-encoding": "identity" };
       if (!mayCarryCredentials(current, credentialOrigin)) delete hopHeaders.authorization;
       const abort = new AbortController();
       const hopUrl = current;
