@@ -64,7 +64,7 @@ describe.skipIf(skip !== null)("registry pull against a hostile registry", () =>
     const line = out.trim().split("\n").pop() ?? "";
     if (!line.startsWith("{")) throw new Error(`the pull worker printed no result: ${err.trim()}`);
     const result = JSON.parse(line) as WorkerResult;
-    if (process.env.SHOW === "1") console.log(reference, line);
+    if (process.env.SHOW === "1") console.log(reference, line); // SHOW=1: print every worker result
     expect(result.peakRssBytes).toBeGreaterThan(0);
     expect(result.peakRssBytes).toBeLessThan(RSS_LIMIT);
     if (result.error !== undefined) {
