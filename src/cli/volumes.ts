@@ -12,6 +12,7 @@ import { vmiOf } from "../domain/vmi-of.ts";
 import { cleanupVolumes, prepareVolumes } from "../storage/prepare-volumes.ts";
 import type { ClaimMount, StorageLog, VolumeContext } from "../storage/provider.ts";
 import { readDocuments } from "./read-documents.ts";
+import { secondsFlag } from "./seconds-flag.ts";
 import { UsageError } from "./usage.ts";
 
 export const defaultCacheDir = "/var/cache/bunvirt/container-disks";
@@ -61,11 +62,10 @@ export function parseClaimFlag(text: string): ClaimFlag {
 /** `--registry-timeout SECONDS` and `--max-disk-size SIZE` as registry settings (absent: the puller's defaults). */
 export function parseRegistryLimits(values: { "registry-timeout"?: string; "max-disk-size"?: string }): { timeoutMs?: number; maxDiskBytes?: number } {
   const out: { timeoutMs?: number; maxDiskBytes?: number } = {};
-  const timeout = values["registry-timeout"];
-  if (timeout !== undefined) {
-    const seconds = /^\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : Number.NaN;
-    if (!(seconds > 0 && seconds <= 86_400)) throw new UsageError(`--registry-timeout must be a number of seconds above 0 (at most 86400), not "${timeout}"`);
-    out.timeoutMs = Math.round(seconds * 1000);
+  const seconds = secondsFlag("registry-timeout", values["registry-timeout"]);
+  if (seconds !== undefined) {
+    if (seconds > 86_400) throw new UsageError(`--registry-timeout "${values["registry-timeout"]}" is more than a day (86400 seconds)`);
+    out.timeoutMs = Math.max(1, Math.round(seconds * 1000));
   }
   const size = values["max-disk-size"];
   if (size !== undefined) {

@@ -261,7 +261,7 @@ describe("pullDisk against an in-memory registry", () => {
     expect(expanded.code).toBe("invalid-image");
     expect(expanded.message).toContain(`layer "${image.layerDigests[0]}" expands to more than`);
     expect(await cacheContents(options.cacheDir)).toEqual({ entries: [], tmp: [] });
-    for (const bad of [{ timeoutMs: 0 }, { timeoutMs: Number.NaN }, { maxDiskBytes: -1 }, { maxDiskBytes: 1.5 }]) {
+    for (const bad of [{ timeoutMs: 0 }, { timeoutMs: Number.NaN }, { timeoutMs: 2 ** 31 }, { maxDiskBytes: -1 }, { maxDiskBytes: 1.5 }]) {
       const error = await pullError(pullDisk(`${HOST}/vm/big:v1`, await opts(bad)));
       expect(error.code).toBe("invalid-options");
       expect(error.message).toStartWith(`Cannot pull "${HOST}/vm/big:v1": the `);

@@ -266,8 +266,9 @@ async function fetchIntoCache(job: FetchJob): Promise<CacheEntry> {
 
 function checkLimits(options: PullOptions): void {
   const { timeoutMs, maxDiskBytes } = options;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new PullError("", "invalid-options", `the registry timeout must be a positive number of milliseconds, not ${timeoutMs}`);
+  // setTimeout cannot wait longer than 2^31 - 1 ms.
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+    throw new PullError("", "invalid-options", `the registry timeout must be a positive number of milliseconds below 2^31, not ${timeoutMs}`);
   }
   if (maxDiskBytes !== undefined && !(Number.isSafeInteger(maxDiskBytes) && maxDiskBytes > 0)) {
     throw new PullError("", "invalid-options", `the maximum disk size must be a positive whole number of bytes, not ${maxDiskBytes}`);
