@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
+import { checkMetadata } from "./admission/metadata.ts";
 import { alphaToV1 } from "./convert/v1alpha1.ts";
 import { kindKey, schemas, type KindKey } from "./kinds.ts";
 import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
@@ -37,6 +38,10 @@ export function validate(obj: unknown): Result {
 }
 
 function admit(valid: Valid): Problem[] {
+  return [...checkMetadata(valid.object.metadata, "metadata"), ...admitSpec(valid)];
+}
+
+function admitSpec(valid: Valid): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
       return admitVmSpec(valid.object.spec, "spec");
