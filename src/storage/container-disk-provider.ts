@@ -5,7 +5,8 @@
  * The cached disk is only ever a read-only backing file; a second VM on the
  * same image fetches nothing and only creates its overlay.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { pathUnder } from "../paths/index.ts";
 import { requireStateDir, isWithin, realpathOrNull } from "./files.ts";
 import { findOverlay, makeOverlay, removeOverlay, type OverlayOf } from "./overlay.ts";
 import { checkVolumeName, StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
@@ -38,7 +39,7 @@ export interface ContainerDiskOptions {
 export const pullSecretKeys = [".dockerconfigjson", ".dockercfg"] as const;
 
 export function containerDiskOverlayPath(stateDir: string, volume: string): string {
-  return join(stateDir, `${volume}.containerdisk.qcow2`);
+  return pathUnder(stateDir, `${volume}.containerdisk.qcow2`);
 }
 
 interface Plan {
@@ -106,7 +107,7 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     onProgress: progressLog(volume.name, cd.image, ctx),
   };
   return {
-    overlay: { volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
+    overlay: { volume: volume.name, root: ctx.stateDir, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
     reference,
     image: cd.image,
     cacheDir: resolve(settings.cacheDir),
@@ -203,7 +204,7 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
     },
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);
-      return removeOverlay({ volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) });
+      return removeOverlay({ volume: volume.name, root: ctx.stateDir, path: containerDiskOverlayPath(ctx.stateDir, volume.name) });
     },
   };
 }
