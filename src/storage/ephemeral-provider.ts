@@ -45,7 +45,16 @@ export function ephemeralProvider(options: EphemeralOptions = {}): VolumeProvide
     },
     async prepare(volume: Volume, ctx: VolumeContext): Promise<PreparedDisk> {
       const p = await plan(volume, ctx);
-      if ((await findOverlay(p.overlay, p.backing)) === null) {
+      // An overlay over another disk (the claim changed, or a crash left it) is stale; the overlay is disposable: replace it.
+      const existing = await findOverlay(p.overlay).catch((e: unknown) => {
+        if (e instanceof StorageError && e.code === "missing") return "gone" as const;
+        throw e;
+      });
+      if (existing !== null && existing !== p.backing) {
+        ctx.log.warn("replacing a stale ephemeral overlay", { volume: volume.name, was: existing === "gone" ? "a disk that is gone" : existing, now: p.backing });
+        await removeOverlay(p.overlay);
+      }
+      if (existing !== p.backing) {
         await makeOverlay(p.overlay, qemuImg, p.backing, p.format);
         ctx.log.info("created an ephemeral overlay", { volume: volume.name, path: p.overlay.path, backing: p.backing });
       }
