@@ -58,3 +58,25 @@ describe("metadata names (Kubernetes' rules)", () => {
     expect(ra.ok ? [] : ra.problems.map((p) => p.path)).toContain("metadata.name");
   });
 });
+
+describe("documents that are not manifests, in the user's terms", () => {
+  test("no apiVersion, no kind, a list, a string: never \"undefined\"", () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ kind: "VirtualMachineInstance", metadata: { name: "x" } }, "apiVersion", /^is required; bunvirt serves kubevirt\.io\/v1 VirtualMachine/],
+      [{ apiVersion: "kubevirt.io/v1" }, "kind", /^is required/],
+      [{}, "apiVersion", /^is required/],
+      [["a", "b"], "(document)", /not a list$/],
+      ["just a string", "(document)", /not a string$/],
+      [null, "(document)", /not empty$/],
+      [{ apiVersion: 1, kind: "VirtualMachine" }, "apiVersion", /must be a string/],
+    ];
+    for (const [doc, path, rule] of cases) {
+      const r = validate(doc);
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.problems[0]!.path).toBe(path);
+      expect(r.problems[0]!.rule).toMatch(rule);
+      expect(r.problems[0]!.rule).not.toContain("undefined");
+    }
+  });
+});

@@ -6,6 +6,7 @@
  * (with basic credentials when the pull secret has them) or Basic
  * credentials, and one retry.
  */
+import { describeSystemError } from "../../errors/system-error.ts";
 import type { RegistryCredentials } from "./dockerConfig.ts";
 import { RegistryHttpError, RegistryUnreachableError } from "./errors.ts";
 import { isDockerHub } from "./reference.ts";
@@ -148,7 +149,7 @@ export class RegistryClient {
           ? ` (if "${this.registry}" serves plain HTTP, list it in insecureRegistries)`
           : "";
         throw new RegistryUnreachableError(
-          `cannot reach registry "${this.registry}" at ${current}: ${error instanceof Error ? error.message : String(error)}${hint}`,
+          `cannot reach registry "${this.registry}" at ${current}: ${describeSystemError(error)}${hint}`,
           { cause: error },
         );
       }
