@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sym
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { containerDiskProvider } from "../../src/storage/container-disk-provider.ts";
+import { ephemeralProvider } from "../../src/storage/ephemeral-provider.ts";
 import { readDiskHeader } from "../../src/storage/disk-header.ts";
 import type { VolumeContext } from "../../src/storage/provider.ts";
 import { runBunvirt } from "../lib/bunvirt.ts";
@@ -204,6 +205,29 @@ describe.skipIf(skip !== null)("hostile names and state directories (host tier)"
     expect((await readDiskHeader(second.path)).backingFile).toBe(disks.b);
     expect(warnings.join("\n")).toMatch(/replacing a stale container disk overlay .*disk:a.*disk:b/);
     await provider.cleanup(volume("b"), ctx);
+    expect(readdirSync(stateDir)).toEqual([]);
+    unchanged();
+  }, 60_000);
+
+  test("a stale ephemeral overlay over another claim's disk is replaced", async () => {
+    const stateDir = join(dir, "stale-ephemeral");
+    mkdirSync(stateDir);
+    const claims: VolumeContext["claims"] = {};
+    for (const c of ["claim-a", "claim-b"]) {
+      mkdirSync(join(dir, c));
+      expect(Bun.spawnSync(["qemu-img", "create", "-f", "raw", join(dir, c, "disk.img"), "1M"]).exitCode).toBe(0);
+      (claims as Record<string, { path: string }>)[c] = { path: join(dir, c) };
+    }
+    const warnings: string[] = [];
+    const ctx: VolumeContext = { stateDir, claims, secrets: {}, vmi: { namespace: "default", name: "vm-eph" }, log: { info: () => undefined, warn: (m) => warnings.push(m) } };
+    const volume = (claimName: string) => ({ name: "data", ephemeral: { persistentVolumeClaim: { claimName } } });
+    const provider = ephemeralProvider();
+    const first = await provider.prepare(volume("claim-a"), ctx);
+    expect((await readDiskHeader(first.path)).backingFile).toBe(join(dir, "claim-a", "disk.img"));
+    const second = await provider.prepare(volume("claim-b"), ctx);
+    expect((await readDiskHeader(second.path)).backingFile).toBe(join(dir, "claim-b", "disk.img"));
+    expect(warnings).toEqual(["replacing a stale ephemeral overlay"]);
+    await provider.cleanup(volume("claim-b"), ctx);
     expect(readdirSync(stateDir)).toEqual([]);
     unchanged();
   }, 60_000);
