@@ -113,9 +113,23 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   // preparing them again finds them ready.
   if (!inside && (values.netns !== undefined || !none)) {
     let staged: { cleanup(): Promise<void> } | null = null;
+    // Ctrl-C or SIGTERM while pulling: abort the pull; the finally below removes what was made.
+    const abort = new AbortController();
+    const onStagingSignal = (sig: NodeJS.Signals): void => {
+      log(`run: ${sig}: stopping the pull`);
+      abort.abort(new Error(`stopped by ${sig}`));
+    };
+    process.on("SIGINT", onStagingSignal);
+    process.on("SIGTERM", onStagingSignal);
     try {
       makeStateDir(stateDir);
-      staged = await stageContainerDisks({ stateDir, storage, log }, spec, identity);
+      try {
+        staged = await stageContainerDisks({ stateDir, storage: { ...storage, registry: { ...storage.registry, signal: abort.signal } }, log }, spec, identity);
+      } finally {
+        process.off("SIGINT", onStagingSignal);
+        process.off("SIGTERM", onStagingSignal);
+      }
+      if (abort.signal.aborted) return 1;
       const pod = values.netns === undefined ? await createPodNetns(identity.name) : null;
       if (pod !== null) log(`run: network namespace "${pod.name}" stands in for the pod; pod IP ${pod.podIp} (reachable from here), gateway ${pod.hostIp}`);
       return await reRunInside(pod?.name ?? values.netns!, [...args, "--inside-netns"], log, pod);

@@ -135,6 +135,7 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
+    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
     ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
     onProgress: progressLog(volume.name, cd.image, ctx),
   };

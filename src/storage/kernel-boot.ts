@@ -36,6 +36,7 @@ export async function prepareKernelBoot(spec: VmiSpec, ctx: VolumeContext): Prom
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
+    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
   });
   const made: string[] = [];
   const fetch = async (path: string, what: string): Promise<string> => {

@@ -50,6 +50,8 @@ export interface RegistrySettings {
   readonly pullSecret?: DockerConfig;
   /** Extra CA certificates (PEM) for https registries. */
   readonly caCertificates?: readonly string[];
+  /** Aborts pulls in progress (e.g. Ctrl-C while `bunvirt run` stages its disks). */
+  readonly signal?: AbortSignal;
 }
 
 /** The VMI the volumes belong to. */

@@ -14,7 +14,7 @@ import { containerDiskProvider } from "../../src/storage/container-disk-provider
 import { ephemeralProvider } from "../../src/storage/ephemeral-provider.ts";
 import { readDiskHeader } from "../../src/storage/disk-header.ts";
 import type { VolumeContext } from "../../src/storage/provider.ts";
-import { runBunvirt } from "../lib/bunvirt.ts";
+import { bunvirtCommand, runBunvirt } from "../lib/bunvirt.ts";
 import { makeCanary, snapshot } from "../lib/canary.ts";
 import { command, hostTier, root } from "../lib/host.ts";
 
@@ -231,4 +231,28 @@ describe.skipIf(skip !== null)("hostile names and state directories (host tier)"
     expect(readdirSync(stateDir)).toEqual([]);
     unchanged();
   }, 60_000);
+
+  test("SIGTERM while run stages its disks: the pull stops and the default state directory is gone", async () => {
+    // A registry that never answers: the pull waits until it is stopped.
+    let asked = 0;
+    const stalled = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => { asked++; return new Promise<Response>(() => undefined); } });
+    const addr = `127.0.0.1:${stalled.port}`;
+    try {
+      const file = join(dir, "stalled.json");
+      writeFileSync(file, pulledVmi("vm-stalled", addr));
+      const proc = Bun.spawn([...bunvirtCommand(), "run", file, "--emulation", "--console", "off", "--insecure-registry", addr], { stdout: "pipe", stderr: "pipe" });
+      const own = join(runRoot, "default_vm-stalled");
+      for (let i = 0; i < 300 && asked === 0; i++) await Bun.sleep(100);
+      expect(asked).toBeGreaterThan(0);
+      expect(existsSync(own)).toBe(true);
+      proc.kill("SIGTERM");
+      const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect(code).toBe(1);
+      expect(stderr).toContain("run: SIGTERM: stopping the pull");
+      expect(existsSync(own)).toBe(false);
+      unchanged();
+    } finally {
+      await stalled.stop(true);
+    }
+  }, 120_000);
 });
