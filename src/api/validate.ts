@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
 import { checkXmlChars } from "./admission/xml-chars.ts";
+import { checkMetadata } from "./admission/metadata.ts";
 import { alphaToV1 } from "./convert/v1alpha1.ts";
 import { kindKey, schemas, type KindKey } from "./kinds.ts";
 import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
@@ -23,13 +24,7 @@ const supported = Object.keys(schemas).map((k) => `kubevirt.io/${k.replace("/", 
 
 export function validate(obj: unknown): Result {
   const key = kindKey(obj);
-  if (key === null) {
-    const o = obj as { apiVersion?: unknown; kind?: unknown } | null;
-    return {
-      ok: false,
-      problems: [{ path: "apiVersion", rule: `apiVersion "${String(o?.apiVersion)}" kind "${String(o?.kind)}" is not served by bunvirt; supported: ${supported}` }],
-    };
-  }
+  if (key === null) return { ok: false, problems: [unservedKind(obj)] };
   const parsed = v.safeParse(schemas[key], obj);
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
   const valid = { key, object: parsed.output } as Valid;
@@ -37,10 +32,24 @@ export function validate(obj: unknown): Result {
   return problems.length === 0 ? { ok: true, valid } : { ok: false, problems };
 }
 
+/** Why a document is not one of the kinds bunvirt serves, in the user's terms. */
+function unservedKind(obj: unknown): Problem {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    const what = obj === null ? "empty" : Array.isArray(obj) ? "a list" : `a ${typeof obj}`;
+    return { path: "(document)", rule: `must be a manifest (a mapping with apiVersion, kind, metadata and spec), not ${what}` };
+  }
+  const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion === undefined) return { path: "apiVersion", rule: `is required; bunvirt serves ${supported}` };
+  if (typeof apiVersion !== "string") return { path: "apiVersion", rule: "must be a string such as \"kubevirt.io/v1\"" };
+  if (kind === undefined) return { path: "kind", rule: `is required; bunvirt serves ${supported}` };
+  if (typeof kind !== "string") return { path: "kind", rule: "must be a string such as \"VirtualMachine\"" };
+  return { path: "apiVersion", rule: `apiVersion "${apiVersion}" kind "${kind}" is not served by bunvirt; supported: ${supported}` };
+}
+
 function admit(valid: Valid): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
   const chars = checkXmlChars(valid.object.metadata, "metadata");
-  return chars.length > 0 ? chars : admitSpec(valid);
+  return chars.length > 0 ? chars : [...checkMetadata(valid.object.metadata, "metadata"), ...admitSpec(valid)];
 }
 
 function admitSpec(valid: Valid): Problem[] {

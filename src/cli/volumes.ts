@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { parseQuantity } from "../api/quantity.ts";
 import { validate } from "../api/validate.ts";
 import { vmiOf } from "../domain/vmi-of.ts";
+import { checkStateDir } from "../launcher/state-dir.ts";
 import { cleanupVolumes, prepareVolumes } from "../storage/prepare-volumes.ts";
 import type { ClaimMount, StorageLog, VolumeContext } from "../storage/provider.ts";
 import { readDocuments } from "./read-documents.ts";
@@ -133,6 +134,12 @@ export async function volumesCommand(args: string[], out: (line: string) => void
   }
   const { identity, spec } = vmiOf(checked.valid);
   const stateDir = resolve(values["state-dir"]);
+  try {
+    checkStateDir(stateDir);
+  } catch (e) {
+    err(`${doc.label}: ${(e as Error).message}`);
+    return 1;
+  }
   const log: StorageLog = {
     info: () => undefined,
     warn: (message, fields) => err(`${doc.label}: warning: ${message}${fields !== undefined ? ` ${JSON.stringify(fields)}` : ""}`),

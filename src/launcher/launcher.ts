@@ -4,7 +4,7 @@
  * local run (`bunvirt run`) both start it; they differ only in where the VMI
  * comes from and where the pod's volumes are.
  */
-import { chownSync, mkdirSync } from "node:fs";
+import { chownSync } from "node:fs";
 import { join } from "node:path";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
@@ -12,7 +12,9 @@ import { setupNetworking } from "../network/index.ts";
 import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storage/index.ts";
 import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack } from "./libvirt/index.ts";
+import { assertUnder, pathUnder } from "../paths/index.ts";
 import { qemuUser } from "./qemu-user.ts";
+import { makeStateDir } from "./state-dir.ts";
 import { VmRunner } from "./vm/runner.ts";
 import type { PreparedNetwork, PreparedStorage } from "./vm/ports.ts";
 
@@ -41,13 +43,19 @@ export interface Launcher {
 
 /** The launcher's directories below its state dir. */
 export function launcherDirs(stateDir: string): { libvirt: string; volumes: string; console: string; network: string } {
-  return { libvirt: join(stateDir, "libvirt"), volumes: join(stateDir, "volumes"), console: join(stateDir, "console"), network: join(stateDir, "network") };
+  return { libvirt: pathUnder(stateDir, "libvirt"), volumes: pathUnder(stateDir, "volumes"), console: pathUnder(stateDir, "console"), network: pathUnder(stateDir, "network") };
+}
+
+/** Makes a directory below the state directory (0755, for QEMU), refusing one that is a symlink or leads out. */
+function makeBelow(stateDir: string, dir: string): void {
+  assertUnder(stateDir, dir);
+  makeStateDir(dir);
 }
 
 /** The storage context for a VMI, as the launcher prepares its volumes. */
 export function volumeContext(opts: Pick<LauncherOptions, "stateDir" | "storage" | "log">, spec: VmiSpec, vmi: VmiIdentity): VolumeContext {
   const dir = launcherDirs(opts.stateDir).volumes;
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeBelow(opts.stateDir, dir);
   return { ...opts.storage, stateDir: dir, vmi: { ...vmi, ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}) }, log: storageLog(opts.log) };
 }
 
@@ -71,7 +79,7 @@ export async function prepareVmStorage(opts: Pick<LauncherOptions, "stateDir" | 
 
 export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const dirs = launcherDirs(opts.stateDir);
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of Object.values(dirs)) makeBelow(opts.stateDir, d);
   // QEMU (as libvirt-qemu) creates the console socket here.
   const qemu = qemuUser();
   chownSync(dirs.console, qemu.uid, qemu.gid);

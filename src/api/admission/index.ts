@@ -5,12 +5,13 @@
  */
 import { isDns1123Label } from "../names.ts";
 import { joinPath, type Problem } from "../problem.ts";
-import type { VmiSpec } from "../v1/vmi.ts";
+import type { VirtualMachineInstance, VmiSpec } from "../v1/vmi.ts";
 import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
 import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
+import { checkMetadata } from "./metadata.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
@@ -37,4 +38,9 @@ export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[]
   if (spec.template.metadata !== undefined) out.push(...checkXmlChars(spec.template.metadata, joinPath(at, "template.metadata")));
   out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
   return out;
+}
+
+/** A whole VMI as the launcher's `sync` receives it: its metadata and its spec (paths start at `at`). */
+export function admitVmi(vmi: Pick<VirtualMachineInstance, "metadata" | "spec">, at: string): Problem[] {
+  return [...checkMetadata(vmi.metadata, joinPath(at, "metadata")), ...admitVmiSpec(vmi.spec, joinPath(at, "spec"))];
 }

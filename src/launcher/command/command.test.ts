@@ -54,6 +54,18 @@ describe("launcher command API", () => {
     expect(((await res.json()) as { field: string }).field).toBe("vmi.spec.domain.resources.requests.memory");
   });
 
+  test("a VMI whose name could leave a directory is a 422 naming metadata.name", async () => {
+    for (const name of ["a/../../../../../some/dir", "..", "A_B"]) {
+      const bad = structuredClone(vmi);
+      bad.metadata = { ...bad.metadata, name };
+      const res = await fetch("http://launcher/v1/sync", { method: "POST", unix: server.path, body: JSON.stringify({ vmi: bad }) });
+      expect(res.status).toBe(422);
+      const reply = (await res.json()) as { field: string; error: string };
+      expect(reply.field).toBe("vmi.metadata.name");
+      expect(reply.error).toMatch(/DNS-1123 subdomain/);
+    }
+  });
+
   test("the client refuses to send an invalid request", async () => {
     await expect(client.shutdown(1.5)).rejects.toThrow(/must be an integer/);
   });

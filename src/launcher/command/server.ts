@@ -7,9 +7,8 @@ import { rmSync } from "node:fs";
 import { Hono } from "hono";
 import * as v from "valibot";
 import { issuesToProblems } from "../../api/problem.ts";
-import { admitVmiSpec } from "../../api/admission/index.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
-import { killRequest, shutdownRequest, syncRequest, type StatusReply, type SyncRequest } from "./schema.ts";
+import { killRequest, shutdownRequest, syncProblems, syncRequest, type StatusReply, type SyncRequest } from "./schema.ts";
 
 export interface DomainManager {
   sync(vmi: SyncRequest["vmi"]): Promise<StatusReply>;
@@ -49,7 +48,7 @@ export function commandApp(manager: DomainManager, extra?: Hono): Hono {
   });
   app.post("/v1/sync", async (c) => {
     const { vmi } = await body(syncRequest, c.req.raw);
-    const problems = admitVmiSpec(vmi.spec, "vmi.spec");
+    const problems = syncProblems({ vmi });
     if (problems.length > 0) throw new CommandError(422, `${problems[0]!.path}: ${problems[0]!.rule}`, problems[0]!.path);
     return c.json(await manager.sync(vmi));
   });

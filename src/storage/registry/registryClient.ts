@@ -9,6 +9,7 @@
  */
 import type { ChunkSourceReader } from "./blob.ts";
 import { IdleTimer, readCapped, readPrefix, timedReader } from "./body-reader.ts";
+import { describeSystemError } from "../../errors/system-error.ts";
 import type { RegistryCredentials } from "./dockerConfig.ts";
 import { RegistryHttpError, RegistryTimeoutError, RegistryUnreachableError, UnsafeResponseError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, formatBytes, formatSeconds, MAX_ERROR_BYTES, MAX_REDIRECTS, MAX_TOKEN_BYTES } from "./limits.ts";
@@ -57,16 +58,6 @@ interface Exchange {
 }
 
 const DEFAULT_TOKEN_LIFETIME_S = 60;
-
-/** A fetch failure in the user's terms: Bun's hints for developers dropped. */
-export function fetchFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const cleaned = message
-    .replace(/\s*For more information,? pass `?verbose: true`?[^.]*\.?/gi, "")
-    .replace(/\s*\(?pass `?verbose: true`?[^.)]*\)?\.?/gi, "")
-    .trim();
-  return cleaned === "" ? "the connection failed" : cleaned;
-}
 
 /** Hostname that serves the API for a registry name (Docker Hub's differs). */
 export function registryEndpoint(registry: string): string {
@@ -197,13 +188,13 @@ export class RegistryClient {
           ? ` (if "${this.registry}" serves plain HTTP, list it in insecureRegistries)`
           : "";
         throw new RegistryUnreachableError(
-          `cannot reach ${ownOrigin ? `registry "${this.registry}"` : `"${current.host}"`} at ${current.origin}${current.pathname} (fetching ${what}): ${fetchFailure(error)}${hint}`,
+          `cannot reach ${ownOrigin ? `registry "${this.registry}"` : `"${current.host}"`} at ${current.origin}${current.pathname} (fetching ${what}): ${describeSystemError(error)}${hint}`,
           { cause: error },
         );
       }
       const answered = current;
       const body = timedReader(response.body, timer, (error) => new RegistryUnreachableError(
-        `the connection to "${answered.host}" failed while receiving ${what}: ${fetchFailure(error)}`,
+        `the connection to "${answered.host}" failed while receiving ${what}: ${describeSystemError(error)}`,
         { cause: error },
       ));
       const location = response.headers.get("location");
