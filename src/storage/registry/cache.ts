@@ -14,10 +14,11 @@
  * once no live pull holds that key's lock (see cacheLock.ts: a lock whose
  * owner died, or that was not refreshed for a while, is broken).
  */
-import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cacheLock.ts";
 import type { DiskFormat } from "./diskFormat.ts";
+import { removeUnder } from "../../paths/index.ts";
 import { SHA256_DIGEST_RE } from "./reference.ts";
 
 export interface CacheMetadata {
@@ -122,8 +123,8 @@ export class DiskCache {
     checkKey(key);
     const tmp = join(this.root, "tmp");
     const names = await readdir(tmp).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith(`${key}.`)).map((n) => rm(join(tmp, n), { recursive: true, force: true })));
-    if ((await this.lookup(key)) === null) await rm(this.entryDir(key), { recursive: true, force: true });
+    await Promise.all(names.filter((n) => n.startsWith(`${key}.`)).map((n) => removeUnder(this.root, join(tmp, n))));
+    if ((await this.lookup(key)) === null) await removeUnder(this.root, this.entryDir(key));
   }
 
   /**
@@ -186,7 +187,7 @@ export class DiskCache {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
       // Someone published it meanwhile (lock broken as stale): keep theirs.
-      await rm(workDir, { recursive: true, force: true });
+      await removeUnder(this.root, workDir);
       const existing = await this.lookup(key);
       if (existing === null) throw error;
       return existing;
@@ -195,6 +196,6 @@ export class DiskCache {
   }
 
   async discard(workDir: string): Promise<void> {
-    await rm(workDir, { recursive: true, force: true });
+    await removeUnder(this.root, workDir);
   }
 }
