@@ -26,7 +26,7 @@ const skip = hostTier("local-run", [
   command("nft", "nftables"),
 ]);
 
-const seed = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const seed = join(repoRoot, "examples/vm-v1alpha1.yaml");
 const sshKey = "ssh-rsa AAAAB3NzaK8L93bWxnyp test@test.com";
 const netns = podNetnsPlan("myvm").netns;
 
