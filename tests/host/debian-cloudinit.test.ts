@@ -16,7 +16,7 @@ import { parseManifests } from "../../src/api/manifest.ts";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
-import { runOk } from "./fixtures/guest/qemu.ts";
+import { buildGuest, GUEST_BUILD_TIMEOUT_MS } from "./fixtures/guest/build.ts";
 import { leftovers, startRun, type RunProcess } from "./fixtures/run/local-run.ts";
 
 const skip = hostTier("debian-cloudinit", [
@@ -100,10 +100,8 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
 
   beforeAll(async () => {
     // Cached in /var/cache/bunvirt/debian-<version>/; a cold build (debootstrap) takes a few minutes.
-    const out = await runOk(["bash", join(repoRoot, "scripts/guest/build-debian.sh")]);
-    guestDir = out.trim().split("\n").pop()!;
-    if (!guestDir.startsWith("/")) throw new Error(`Cannot find the guest directory in build-debian.sh output '${out}'`);
-  }, 900_000);
+    guestDir = await buildGuest("build-debian.sh");
+  }, GUEST_BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     // After a failure: SIGTERM (forwarded to the run inside the namespace, which

@@ -11,13 +11,13 @@
  * 2. data path with udhcpc: the lease, TCP from the node to the guest (DNAT or
  *    bridged), from the guest out (masqueraded or not), the pod-local case,
  *    declared ports only, IPv6 masquerade; teardown restores the namespace;
- * 3. a real guest under QEMU/TCG on the binding's tap (when the test guest
- *    image from scripts/guest/build.sh is in /var/cache/bunvirt).
+ * 3. a real guest under QEMU/TCG on the binding's tap (the test guest from
+ *    scripts/guest/build.sh, built by this suite when it is not cached).
  *
  * Every packet stays inside these namespaces; all are deleted in afterAll.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -28,7 +28,8 @@ import type { NetworkingOptions } from "../../src/network/setupNetworking.ts";
 import { namespaceSnapshot, type NamespaceSnapshot } from "../../src/network/snapshot.ts";
 import type { Interface, Network } from "../../src/network/spec.ts";
 import { statePath } from "../../src/network/state.ts";
-import { command, file, hostTier, root } from "../lib/host.ts";
+import { command, hostTier, root } from "../lib/host.ts";
+import { buildGuest, GUEST_BUILD_TIMEOUT_MS } from "./fixtures/guest/build.ts";
 
 const skip = hostTier("network", [root, command("ip", "iproute2"), command("nft", "nftables"), command("udhcpc", "udhcpc")]);
 
@@ -127,17 +128,6 @@ function events(path: string): Env[] {
     if (eq > 0) current[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return out;
-}
-
-/** The newest complete test guest, or null. */
-function guestDir(): string | null {
-  const root = process.env.BUNVIRT_CACHE ?? "/var/cache/bunvirt";
-  if (!existsSync(root)) return null;
-  const dirs = readdirSync(root)
-    .filter((d) => d.startsWith("guest-") && existsSync(join(root, d, ".done")) && existsSync(join(root, d, "disk.img")))
-    .sort();
-  const last = dirs.at(-1);
-  return last === undefined ? null : join(root, last);
 }
 
 describe.skipIf(skip !== null)("pod networking for VMs", () => {
@@ -616,11 +606,8 @@ describe.skipIf(skip !== null)("pod networking for VMs", () => {
 
   // ---- a real guest under QEMU/TCG ------------------------------------------
 
-  const guest = guestDir();
-  const qemuSkip = hostTier("network-qemu", [
-    command("qemu-system-x86_64", "qemu-system-x86"),
-    file(guest === null ? "/var/cache/bunvirt/guest-*/disk.img" : join(guest, "disk.img"), "the test guest: bash scripts/guest/build.sh"),
-  ]);
+  const qemuSkip = hostTier("network-qemu", [command("qemu-system-x86_64", "qemu-system-x86")]);
+  let guestDisk = "";
   const BOOT_MS = 5 * 60_000;
 
   async function bootGuest(p: Pod, nic: BindingResult): Promise<{ serial: Output; stop(): Promise<void> }> {
@@ -633,7 +620,7 @@ describe.skipIf(skip !== null)("pod networking for VMs", () => {
         "-nodefaults",
         "-display", "none",
         "-serial", "stdio",
-        "-drive", `if=none,id=boot,file=${join(guest ?? "", "disk.img")},format=raw,snapshot=on`,
+        "-drive", `if=none,id=boot,file=${guestDisk},format=raw,snapshot=on`,
         "-device", "virtio-blk-pci,drive=boot,bootindex=1",
         "-netdev", `tap,id=n0,ifname=${nic.tap},script=no,downscript=no`,
         "-device", `virtio-net-pci,netdev=n0,mac=${nic.mac}`,
@@ -665,6 +652,10 @@ describe.skipIf(skip !== null)("pod networking for VMs", () => {
   }
 
   describe.skipIf(qemuSkip !== null)("with the test guest under QEMU", () => {
+    beforeAll(async () => {
+      guestDisk = join(await buildGuest("build.sh"), "disk.img");
+    }, GUEST_BUILD_TIMEOUT_MS);
+
     test(
       "masquerade (the default for a VMI without interfaces): the guest's lease line, then pod IP:8080 and :22 answer",
       async () => {
