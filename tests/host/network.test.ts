@@ -89,6 +89,29 @@ async function sh(argv: string[], env?: Env): Promise<string> {
 
 const inNs = (ns: string, argv: string[], env?: Env): Promise<string> => sh(["ip", "netns", "exec", ns, ...argv], env);
 
+/**
+ * Waits until the kernel is done with `dev` coming up: its IPv6 link-local
+ * address exists, is no longer tentative (DAD, even when off, completes in a
+ * kernel work item), and has its local route. The kernel does this after
+ * `ip link set up` has returned (link watch, then the DAD work), together with
+ * the fe80::/64 and multicast routes; a snapshot taken before then differs from
+ * every later one for reasons no binding controls.
+ */
+async function linkSettled(ns: string, dev: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const links = JSON.parse(await sh(["ip", "-n", ns, "-j", "-6", "addr", "show", "dev", dev])) as { addr_info?: { local?: string; scope?: string; tentative?: boolean }[] }[];
+    const addrs = links[0]?.addr_info ?? [];
+    const linkLocal = addrs.find((a) => a.scope === "link")?.local;
+    if (linkLocal !== undefined && addrs.every((a) => a.tentative !== true)) {
+      const local = JSON.parse(await sh(["ip", "-n", ns, "-j", "-6", "route", "show", "table", "local", "dev", dev])) as { dst?: string }[];
+      if (local.some((r) => r.dst === linkLocal)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`Cannot wait for "${dev}" in "${ns}" to settle: its IPv6 addresses after 10 s are ${JSON.stringify(addrs)}`);
+    await Bun.sleep(20);
+  }
+}
+
 /** Accumulates a stream's text; waitFor resolves with the first match. */
 class Output {
   text = "";
@@ -174,7 +197,7 @@ describe.skipIf(skip !== null)("pod networking for VMs", () => {
     mac: string;
   }
 
-  /** node + pod namespaces joined by a veth, the pod end configured as CNI would. */
+  /** node + pod namespaces joined by a veth, the pod end configured as CNI would and settled (linkSettled). */
   async function makePod(opts: { ipv6?: boolean; extraRoute?: boolean } = {}): Promise<Pod> {
     const id = ++counter;
     const node = await namespace("node", id);
@@ -195,6 +218,7 @@ describe.skipIf(skip !== null)("pod networking for VMs", () => {
       await sh(["ip", "-n", pod, "addr", "add", "fd99::2/64", "dev", "eth0", "nodad"]);
       await sh(["ip", "-n", pod, "-6", "route", "add", "default", "via", "fd99::1"]);
     }
+    await linkSettled(pod, "eth0");
     const stateDir = join(dir, pod, "state");
     mkdirSync(stateDir, { recursive: true });
     const link = JSON.parse(await sh(["ip", "-n", pod, "-j", "link", "show", "dev", "eth0"])) as { address: string }[];
