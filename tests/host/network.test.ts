@@ -91,11 +91,12 @@ const inNs = (ns: string, argv: string[], env?: Env): Promise<string> => sh(["ip
 
 /**
  * Waits until the kernel is done with `dev` coming up: its IPv6 link-local
- * address exists, is no longer tentative (DAD, even when off, completes in a
- * kernel work item), and has its local route. The kernel does this after
- * `ip link set up` has returned (link watch, then the DAD work), together with
- * the fe80::/64 and multicast routes; a snapshot taken before then differs from
- * every later one for reasons no binding controls.
+ * address exists, none of its addresses is tentative (DAD's flag), and the
+ * link-local address has its local route. The kernel does this on its own
+ * after `ip link set up` has returned (link watch, then DAD), with the
+ * fe80::/64 and multicast routes; seen here, the pod's eth0 had none of them
+ * right after setup and all of them a moment later, so a snapshot taken before
+ * differs from every later one for reasons no binding controls.
  */
 async function linkSettled(ns: string, dev: string): Promise<void> {
   const deadline = Date.now() + 10_000;
