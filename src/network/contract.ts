@@ -24,7 +24,13 @@ import type { BindingContext, BindingKind, BindingResult } from "./binding.ts";
 import { type NamespaceSnapshot, withoutCarrier } from "./snapshot.ts";
 import type { Interface, Network } from "./spec.ts";
 
-/** A fresh pod namespace, as CNI leaves it: `podInterface` with an IPv4 address, MTU and default route. */
+/**
+ * A fresh pod namespace, as CNI leaves it: `podInterface` with an IPv4 address,
+ * MTU and default route, and settled: what the kernel does by itself after a
+ * link comes up (its IPv6 link-local address, DAD's tentative flag, their
+ * routes) is done before pod() returns, so snapshots differ only by what a
+ * binding changed.
+ */
 export interface ContractPod {
   /** The pod interface's MAC, MTU and IPv4 address ("ADDRESS/PREFIX") before any binding ran. */
   podInterface: { name: string; mac: string; mtu: number; address: string };

@@ -3,20 +3,22 @@
  * registries, network namespaces. A test file calls `hostTier([...])` with
  * what it needs and wraps its suite in `describe.skipIf(reason !== null)`.
  *
+ * Requirements are what the machine has (root, commands from Debian packages),
+ * never fixtures: a suite builds the fixtures it needs in beforeAll through the
+ * idempotent scripts (tests/host/fixtures/guest/build.ts), so it never depends
+ * on another test file having run first.
+ *
  * When BUNVIRT_REQUIRE_HOST=1 (scripts/test sets it after installing every
  * dependency), a missing requirement is a failure, not a skip: a skip there
  * would hide a broken install step.
  */
-import { existsSync } from "node:fs";
 
 export type Requirement =
   | { kind: "root" }
-  | { kind: "command"; name: string; pkg: string }
-  | { kind: "file"; path: string; hint: string };
+  | { kind: "command"; name: string; pkg: string };
 
 export const root: Requirement = { kind: "root" };
 export const command = (name: string, pkg: string): Requirement => ({ kind: "command", name, pkg });
-export const file = (path: string, hint: string): Requirement => ({ kind: "file", path, hint });
 
 function missing(req: Requirement): string | null {
   switch (req.kind) {
@@ -24,8 +26,6 @@ function missing(req: Requirement): string | null {
       return process.getuid?.() === 0 ? null : "needs root (network namespaces, libvirtd)";
     case "command":
       return Bun.which(req.name) !== null ? null : `needs '${req.name}' (Debian package ${req.pkg})`;
-    case "file":
-      return existsSync(req.path) ? null : `needs ${req.path} (${req.hint})`;
   }
 }
 

@@ -5,7 +5,7 @@ import { validate } from "../validate.ts";
 import { alphaVm, v1Vm } from "./arbitraries.ts";
 import { alphaToV1, v1ToAlpha } from "./v1alpha1.ts";
 
-const seedPath = new URL("../../../../shared/seed/seed-vm.yaml", import.meta.url).pathname;
+const seedPath = new URL("../../../examples/vm-v1alpha1.yaml", import.meta.url).pathname;
 
 function mustValidate(obj: unknown): void {
   const r = validate(obj);
