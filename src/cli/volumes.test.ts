@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TempDirs, mountedSecret } from "../storage/testing.ts";
+import { TempDirs, mountedSecret } from "../../tests/lib/storage.ts";
 import { UsageError } from "./usage.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, volumesCommand } from "./volumes.ts";
 

@@ -5,7 +5,7 @@
  * DHCP lease must hold. Two exist: masquerade (NAT behind the pod IP,
  * KubeVirt's default) and bridge (the VM takes over the pod's IP and MAC).
  *
- * Contract (src/network/contract.ts runs it against both):
+ * Contract (tests/contracts/network-binding.ts runs it against both):
  * - setup() refuses bad input before it changes anything;
  * - setup() is idempotent: run again (in the same process or after a
  *   launcher restart, with the same state directory) it reuses what exists

@@ -3,8 +3,8 @@
  * connect each VMI interface to the pod network (masquerade or bridge
  * binding) and serve the guest its lease by DHCP.
  */
-export { setupNetworking, bindings } from "./setupNetworking.ts";
-export type { Networking, NetworkingOptions } from "./setupNetworking.ts";
+export { setupNetworking, bindings } from "./setup-networking.ts";
+export type { Networking, NetworkingOptions } from "./setup-networking.ts";
 export { bindingKinds } from "./binding.ts";
 export type { BindingContext, BindingFactory, BindingKind, BindingResult, NetworkBinding } from "./binding.ts";
 export { masqueradeBinding, defaultVmNetworkCIDR, defaultVmIPv6NetworkCIDR } from "./masquerade/binding.ts";

@@ -3,7 +3,7 @@
  * Volume plus the launcher's context into a disk QEMU can open
  * (`prepare`), and removes what it made when the VM stops (`cleanup`).
  *
- * Rules every provider keeps (and `contract.ts` proves):
+ * Rules every provider keeps (and tests/contracts/storage-provider.ts proves):
  * - bad input is rejected before anything is created;
  * - files appear under a temporary name and are published last, so a
  *   failure part-way leaves nothing behind;

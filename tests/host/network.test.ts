@@ -7,7 +7,7 @@
  *   guest ns: eth0, the peer of a veth whose pod end "tap0" takes the tap's place (existingTaps),
  *             where udhcpc and a small TCP server stand in for the VM
  *
- * 1. the NetworkBinding contract (src/network/contract.ts) for both bindings;
+ * 1. the NetworkBinding contract (tests/contracts/network-binding.ts) for both bindings;
  * 2. data path with udhcpc: the lease, TCP from the node to the guest (DNAT or
  *    bridged), from the guest out (masqueraded or not), the pod-local case,
  *    declared ports only, IPv6 masquerade; teardown restores the namespace;
@@ -23,8 +23,8 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { VmiSpec } from "../../src/api/v1/vmi.ts";
 import type { BindingContext, BindingKind, BindingResult } from "../../src/network/binding.ts";
-import { bindingContract, type ContractPod } from "../../src/network/contract.ts";
-import type { NetworkingOptions } from "../../src/network/setupNetworking.ts";
+import { bindingContract, type ContractPod } from "../contracts/network-binding.ts";
+import type { NetworkingOptions } from "../../src/network/setup-networking.ts";
 import { namespaceSnapshot, type NamespaceSnapshot } from "../../src/network/snapshot.ts";
 import type { Interface, Network } from "../../src/network/spec.ts";
 import { statePath } from "../../src/network/state.ts";

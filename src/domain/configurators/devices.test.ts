@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { LauncherFacts } from "../facts.ts";
-import { ctxOf, render } from "../test-helpers.ts";
+import { ctxOf, render } from "../../../tests/lib/domain.ts";
 import { serialConsole } from "./console.ts";
 import { memballoon, rng } from "./devices-misc.ts";
 import { disks, driveLetters } from "./disks.ts";

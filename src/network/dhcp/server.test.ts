@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { DhcpLink } from "./link.ts";
-import type { LeaseConfig } from "./leaseConfig.ts";
+import type { LeaseConfig } from "./lease-config.ts";
 import { MessageType } from "./options.ts";
 import { type DhcpPacket, decode, encode } from "./packet.ts";
 import { type DhcpServer, startDhcpServer } from "./server.ts";

@@ -18,7 +18,7 @@
  */
 import { encode, decode } from "./packet.ts";
 import { type DhcpLink, ipCommandLink } from "./link.ts";
-import { type LeaseConfig, leaseConfigProblems } from "./leaseConfig.ts";
+import { type LeaseConfig, leaseConfigProblems } from "./lease-config.ts";
 import { normalizeMac } from "../../api/mac.ts";
 import { messageTypeName } from "./options.ts";
 import { type Exchange, respond } from "./responder.ts";

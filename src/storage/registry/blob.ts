@@ -7,7 +7,7 @@
  */
 import { DigestMismatchError, ImageError } from "./errors.ts";
 import type { Descriptor } from "./manifest.ts";
-import type { RegistryClient } from "./registryClient.ts";
+import type { RegistryClient } from "./registry-client.ts";
 
 export type BytesListener = (bytes: number) => void;
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskCache, cacheKey, type CacheMetadata } from "./cache.ts";
-import { acquireLock } from "./cacheLock.ts";
+import { acquireLock } from "./cache-lock.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {

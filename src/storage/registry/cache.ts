@@ -11,13 +11,13 @@
  * An entry appears by renaming a complete work directory into place, so a
  * reader sees either nothing or a whole entry. What a killed pull left (its
  * work directory, its lock file) is swept by the next pull of anything,
- * once no live pull holds that key's lock (see cacheLock.ts: a lock whose
+ * once no live pull holds that key's lock (see cache-lock.ts: a lock whose
  * owner died, or that was not refreshed for a while, is broken).
  */
 import { mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cacheLock.ts";
-import type { DiskFormat } from "./diskFormat.ts";
+import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cache-lock.ts";
+import type { DiskFormat } from "./disk-format.ts";
 import { removeUnder } from "../../paths/index.ts";
 import { SHA256_DIGEST_RE } from "./reference.ts";
 

@@ -7,7 +7,7 @@ import { readCapped } from "./body-reader.ts";
 import { DigestMismatchError, ImageError } from "./errors.ts";
 import { formatBytes, MAX_MANIFEST_BYTES } from "./limits.ts";
 import { digestProblem } from "./reference.ts";
-import type { RegistryClient } from "./registryClient.ts";
+import type { RegistryClient } from "./registry-client.ts";
 
 export const MediaType = {
   ociIndex: "application/vnd.oci.image.index.v1+json",

@@ -2,12 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDockerConfigJson } from "./dockerConfig.ts";
+import { parseDockerConfigJson } from "./docker-config.ts";
 import { PullError } from "./errors.ts";
 import { MediaType } from "./manifest.ts";
 import type { PullProgress } from "./progress.ts";
 import { pullDisk, type PullOptions } from "./pull.ts";
-import { buildTar, fakeRegistry, memoryImage, sha256, type FakeRegistry } from "./testing.ts";
+import { buildTar, fakeRegistry, memoryImage, sha256, type FakeRegistry } from "../../../tests/lib/registry-bytes.ts";
 
 const HOST = "reg.test:5000";
 const dirs: string[] = [];

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { fetchSmallBlob, openBlob } from "./blob.ts";
 import { DiskCache, cacheKey, diskFileName, type CacheEntry, type CacheMetadata } from "./cache.ts";
 import { layerCompression } from "./decompress.ts";
-import { detectDiskFormat, type DiskFormat } from "./diskFormat.ts";
-import { diskScope, InvalidDiskPathError, selectDisk, type DiskScope, type LayerChange } from "./diskSelection.ts";
-import { credentialsFor, InvalidDockerConfigError, type DockerConfig } from "./dockerConfig.ts";
+import { detectDiskFormat, type DiskFormat } from "./disk-format.ts";
+import { diskScope, InvalidDiskPathError, selectDisk, type DiskScope, type LayerChange } from "./disk-selection.ts";
+import { credentialsFor, InvalidDockerConfigError, type DockerConfig } from "./docker-config.ts";
 import {
   DigestMismatchError,
   ImageError,
@@ -23,14 +23,14 @@ import {
   UnsafeResponseError,
   type PullErrorCode,
 } from "./errors.ts";
-import { extractLayer } from "./layerExtract.ts";
+import { extractLayer } from "./layer-extract.ts";
 import { DEFAULT_MAX_DISK_BYTES, MAX_CONFIG_BYTES } from "./limits.ts";
 import { fetchManifest, type Descriptor, type FetchedManifest, type Platform } from "./manifest.ts";
 import { DEFAULT_PLATFORM, selectPlatform } from "./platform.ts";
 import { ProgressMeter, type ProgressListener } from "./progress.ts";
 import { formatReference, InvalidReferenceError, parseReference, type ImageReference } from "./reference.ts";
-import { RegistryClient, type FetchLike } from "./registryClient.ts";
-import { TarFormatError } from "./tarReader.ts";
+import { RegistryClient, type FetchLike } from "./registry-client.ts";
+import { TarFormatError } from "./tar-reader.ts";
 
 export interface PullOptions {
   /** Node cache directory (created when missing). */

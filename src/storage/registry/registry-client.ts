@@ -10,12 +10,12 @@
 import type { ChunkSourceReader } from "./blob.ts";
 import { IdleTimer, readCapped, readPrefix, timedReader } from "./body-reader.ts";
 import { describeSystemError } from "../../errors/system-error.ts";
-import type { RegistryCredentials } from "./dockerConfig.ts";
+import type { RegistryCredentials } from "./docker-config.ts";
 import { RegistryHttpError, RegistryTimeoutError, RegistryUnreachableError, UnsafeResponseError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, formatBytes, formatSeconds, MAX_ERROR_BYTES, MAX_REDIRECTS, MAX_TOKEN_BYTES } from "./limits.ts";
 import { mayCarryCredentials, redirectTarget, tokenRealmProblem } from "./redirect-policy.ts";
 import { isDockerHub } from "./reference.ts";
-import { parseWwwAuthenticate, type AuthChallenge } from "./wwwAuthenticate.ts";
+import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts";
 
 export type FetchLike = (url: string, init: BunFetchRequestInit) => Promise<Response>;
 

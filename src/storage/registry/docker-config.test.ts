@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { credentialsFor, InvalidDockerConfigError, normalizeRegistryKey, parseDockerConfigJson } from "./dockerConfig.ts";
+import { credentialsFor, InvalidDockerConfigError, normalizeRegistryKey, parseDockerConfigJson } from "./docker-config.ts";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 

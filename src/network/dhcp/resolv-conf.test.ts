@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseResolvConf } from "./resolvConf.ts";
+import { parseResolvConf } from "./resolv-conf.ts";
 
 test.each([
   [

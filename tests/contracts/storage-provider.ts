@@ -17,7 +17,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { lstat, mkdir, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
+import { StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "../../src/storage/provider.ts";
 
 export interface ContractCase {
   readonly volume: Volume;

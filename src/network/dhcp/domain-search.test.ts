@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { decodeDomainSearch, domainNameProblem, encodeDomainSearch } from "./domainSearch.ts";
-import { ascii } from "./testBytes.ts";
+import { decodeDomainSearch, domainNameProblem, encodeDomainSearch } from "./domain-search.ts";
+import { ascii } from "../../../tests/lib/dhcp-bytes.ts";
 
 test("Kubernetes search list: later names point into the first one", () => {
   const wire = encodeDomainSearch(["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]);

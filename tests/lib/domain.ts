@@ -1,9 +1,9 @@
 /** Shared by the configurator tests: a small VMI spec, facts, and rendering of a contribution. */
-import { applyVmiDefaults } from "../api/defaults.ts";
-import type { VmiSpec } from "../api/v1/vmi.ts";
-import type { Contribution, DomainContext } from "./context.ts";
-import type { LauncherFacts } from "./facts.ts";
-import { renderXml } from "./xml.ts";
+import { applyVmiDefaults } from "../../src/api/defaults.ts";
+import type { VmiSpec } from "../../src/api/v1/vmi.ts";
+import type { Contribution, DomainContext } from "../../src/domain/context.ts";
+import type { LauncherFacts } from "../../src/domain/facts.ts";
+import { renderXml } from "../../src/domain/xml.ts";
 
 export function ctxOf(domain: Partial<VmiSpec["domain"]>, facts: Partial<LauncherFacts> = {}, rest: Partial<VmiSpec> = {}): DomainContext {
   const spec: VmiSpec = { domain: { resources: { requests: { memory: "64Mi" } }, devices: {}, ...domain }, ...rest };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { RegistryClient } from "./registryClient.ts";
+import { RegistryClient } from "./registry-client.ts";
 
 describe("RegistryClient credentials", () => {
   /** A registry at reg.test that wants Basic auth and redirects to storage.test; records what each request carried. */

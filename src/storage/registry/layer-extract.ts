@@ -9,11 +9,11 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { VerifyingBlob } from "./blob.ts";
 import { decompressBlob, type Compression } from "./decompress.ts";
-import { isCandidate, isRelated, parentOf, type DiskScope, type LayerChange } from "./diskSelection.ts";
+import { isCandidate, isRelated, parentOf, type DiskScope, type LayerChange } from "./disk-selection.ts";
 import { ImageError } from "./errors.ts";
 import { formatBytes, LAYER_SLACK_BYTES } from "./limits.ts";
 import { SparseFileWriter } from "./sparse-writer.ts";
-import { readTar, type TarEntry } from "./tarReader.ts";
+import { readTar, type TarEntry } from "./tar-reader.ts";
 
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE_MARKER = ".wh..wh..opq";

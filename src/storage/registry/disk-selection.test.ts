@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { diskScope, isRelated, mergeLayers, selectDisk, type LayerChange } from "./diskSelection.ts";
+import { diskScope, isRelated, mergeLayers, selectDisk, type LayerChange } from "./disk-selection.ts";
 
 const file = (path: string, tempFile?: string, size = 10): LayerChange => ({
   op: "entry",

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { normalizeTarPath, parsePaxRecords, readTar, TarFormatError, type TarEntry } from "./tarReader.ts";
-import { buildTar, chunked, paxRecords } from "./testing.ts";
+import { normalizeTarPath, parsePaxRecords, readTar, TarFormatError, type TarEntry } from "./tar-reader.ts";
+import { buildTar, chunked, paxRecords } from "../../../tests/lib/registry-bytes.ts";
 
 interface Read {
   path: string;

@@ -1,7 +1,7 @@
 /** setupNetworking's refusals happen before any command runs, so they are unit-testable. */
 import { expect, test } from "bun:test";
 import type { VmiSpec } from "../api/v1/vmi.ts";
-import { setupNetworking } from "./setupNetworking.ts";
+import { setupNetworking } from "./setup-networking.ts";
 
 const spec = (interfaces: NonNullable<VmiSpec["domain"]["devices"]["interfaces"]>, networks: NonNullable<VmiSpec["networks"]>): VmiSpec => ({
   domain: { devices: { interfaces } },

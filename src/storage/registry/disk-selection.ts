@@ -5,7 +5,7 @@
  * Pure: works on the change lists that layer extraction produced.
  */
 import { ImageError } from "./errors.ts";
-import type { TarEntryType } from "./tarReader.ts";
+import type { TarEntryType } from "./tar-reader.ts";
 
 export type DiskScope = { readonly kind: "dir"; readonly dir: string } | { readonly kind: "file"; readonly path: string };
 

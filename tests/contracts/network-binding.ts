@@ -20,9 +20,9 @@
  * Not a *.test.ts file: the unit tier (bunfig root = src) must not run it.
  */
 import { describe, expect, test } from "bun:test";
-import type { BindingContext, BindingKind, BindingResult } from "./binding.ts";
-import { type NamespaceSnapshot, withoutCarrier } from "./snapshot.ts";
-import type { Interface, Network } from "./spec.ts";
+import type { BindingContext, BindingKind, BindingResult } from "../../src/network/binding.ts";
+import { type NamespaceSnapshot, withoutCarrier } from "../../src/network/snapshot.ts";
+import type { Interface, Network } from "../../src/network/spec.ts";
 
 /**
  * A fresh pod namespace, as CNI leaves it: `podInterface` with an IPv4 address,

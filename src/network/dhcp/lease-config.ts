@@ -3,8 +3,8 @@
  * network configuration. Pure validation, so a bad config fails at start-up
  * instead of at the VM's first request.
  */
-import type { ClasslessRoute } from "./classlessRoutes.ts";
-import { domainNameProblem } from "./domainSearch.ts";
+import type { ClasslessRoute } from "./classless-routes.ts";
+import { domainNameProblem } from "./domain-search.ts";
 import { isIPv4, isNetworkAddress } from "../ipv4.ts";
 import { latin1Encode } from "./latin1.ts";
 import { parseMac } from "../../api/mac.ts";

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { type LeaseConfig, leaseConfigProblems } from "./leaseConfig.ts";
+import { type LeaseConfig, leaseConfigProblems } from "./lease-config.ts";
 
 const GOOD: LeaseConfig = {
   clientMac: "02:00:00:00:00:01",

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { InvalidChallengeError, parseWwwAuthenticate } from "./wwwAuthenticate.ts";
+import { InvalidChallengeError, parseWwwAuthenticate } from "./www-authenticate.ts";
 
 describe("parseWwwAuthenticate", () => {
   test("docker hub bearer challenge", () => {

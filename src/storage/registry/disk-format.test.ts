@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { inspectDiskHeader } from "./diskFormat.ts";
+import { inspectDiskHeader } from "./disk-format.ts";
 
 function qcow2Header(version: number, size: bigint, backing = 0n): Uint8Array {
   const h = new Uint8Array(512);

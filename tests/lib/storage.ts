@@ -8,8 +8,8 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from "node:fs
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ContractFixtures } from "./contract.ts";
-import type { ClaimMount, StorageLog, Volume, VolumeContext } from "./provider.ts";
+import type { ContractFixtures } from "../contracts/storage-provider.ts";
+import type { ClaimMount, StorageLog, Volume, VolumeContext } from "../../src/storage/provider.ts";
 
 /** Temporary directories made during a suite, removed by `dispose`. */
 export class TempDirs {

@@ -3,7 +3,7 @@
  * tier): a small tar writer producing ustar, pax and GNU long-name entries,
  * and an in-memory registry behind a `fetch` function.
  */
-import { MediaType } from "./manifest.ts";
+import { MediaType } from "../../src/storage/registry/manifest.ts";
 
 export interface TarSpec {
   readonly name: string;

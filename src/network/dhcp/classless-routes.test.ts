@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { decodeClasslessRoutes, encodeClasslessRoutes } from "./classlessRoutes.ts";
+import { decodeClasslessRoutes, encodeClasslessRoutes } from "./classless-routes.ts";
 import { DhcpEncodeError } from "./errors.ts";
 
 test.each([
