@@ -13,7 +13,7 @@ import { attachConsole, type ConsoleSink } from "../local/console.ts";
 import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
 import { selfCommand } from "../local/self.ts";
 import { VmRunner } from "../launcher/vm/runner.ts";
-import { prepareVmStorage, type LauncherOptions } from "../launcher/launcher.ts";
+import { prepareVmStorage, type LauncherOptions } from "../launcher/vm-launcher.ts";
 import { checkStateDir, makeStateDir, qemuAccount } from "../launcher/state-dir.ts";
 import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";

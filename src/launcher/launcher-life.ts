@@ -4,8 +4,8 @@
  * command API, and when the VM ends (or `stop` is asked, e.g. on a signal)
  * shut it down within its grace period and stop everything it started.
  */
-import { commandApp, serveCommands } from "./command/server.ts";
-import { startLauncher, type Launcher, type LauncherOptions } from "./launcher.ts";
+import { commandApp, serveCommands } from "./command/command-server.ts";
+import { startLauncher, type Launcher, type LauncherOptions } from "./vm-launcher.ts";
 import { checkStateDir, makeStateDir, qemuAccount } from "./state-dir.ts";
 import type { Outcome } from "./vm/outcome.ts";
 

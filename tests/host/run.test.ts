@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LauncherClient } from "../../src/launcher/command/client.ts";
+import { LauncherClient } from "../../src/launcher/command/command-client.ts";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";

@@ -3,10 +3,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LauncherClient } from "./client.ts";
+import { LauncherClient } from "./command-client.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
 import type { StatusReply } from "./schema.ts";
-import { commandApp, serveCommands, type DomainManager } from "./server.ts";
+import { commandApp, serveCommands, type DomainManager } from "./command-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-cmd-"));
 const calls: string[] = [];

@@ -2,8 +2,8 @@
  * Per-VM DHCPv4 server: serves one MAC on one interface (the pod's bridge),
  * like the DHCP server in KubeVirt's virt-launcher.
  */
-export { startDhcpServer, SERVER_PORT, CLIENT_PORT } from "./server.ts";
-export type { DhcpServer, DhcpServerOptions } from "./server.ts";
+export { startDhcpServer, SERVER_PORT, CLIENT_PORT } from "./dhcp-server.ts";
+export type { DhcpServer, DhcpServerOptions } from "./dhcp-server.ts";
 export { ipCommandLink, routesCover } from "./link.ts";
 export type { DhcpLink } from "./link.ts";
 export { respond } from "./responder.ts";

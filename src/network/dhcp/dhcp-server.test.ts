@@ -7,7 +7,7 @@ import type { DhcpLink } from "./link.ts";
 import type { LeaseConfig } from "./lease-config.ts";
 import { MessageType } from "./options.ts";
 import { type DhcpPacket, decode, encode } from "./packet.ts";
-import { type DhcpServer, startDhcpServer } from "./server.ts";
+import { type DhcpServer, startDhcpServer } from "./dhcp-server.ts";
 
 const LEASE: LeaseConfig = {
   clientMac: "02:00:00:00:00:01",
