@@ -109,13 +109,7 @@ export async function readCapped(reader: ChunkSourceReader, max: number, tooLarg
     }
     chunks.push(result.value);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return concatChunks(chunks, total);
 }
 
 /** The first `max` bytes of a body (an error page); the rest is not read. Never throws. */
@@ -134,6 +128,11 @@ export async function readPrefix(reader: ChunkSourceReader, max: number): Promis
     // what arrived is enough for a message
   }
   await reader.cancel().catch(() => undefined);
+  return concatChunks(chunks, total);
+}
+
+/** The chunks as one array of `total` bytes. */
+function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) {
