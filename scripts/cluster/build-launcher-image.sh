@@ -114,7 +114,7 @@ find "$rootfs" -xtype l -path '*/usr/share/doc/*' -delete 2>/dev/null || true
 # The few files an installed system gets from maintainer scripts.
 mkdir -p "$rootfs"/{etc,tmp,run,root,var/lib,var/log,var/cache,var/tmp,proc,sys,dev}
 chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
-ln -sfn ../run "$rootfs/var/run"
+ln -s ../run "$rootfs/var/run"
 cat > "$rootfs/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 messagebus:x:100:101::/nonexistent:/usr/sbin/nologin

@@ -40,7 +40,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, type RunResult } from "./bunvirt.ts";
 import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
-import { command, file, hostTier, root } from "./host.ts";
+import { built, command, hostTier, root } from "./host.ts";
 import { cniConfig, containerdConfig, kubeletConfig } from "./node-config.ts";
 import { kill, kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
 
@@ -55,20 +55,22 @@ const cniBin = "/usr/lib/cni";
 
 /** Null when the cluster tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
 export function clusterTier(suite: string): string | null {
-  const built = "built by scripts/cluster/build-k8s.sh";
-  const node = "scripts/cluster/setup-node.sh";
+  const k8s = "built by scripts/cluster/build-k8s.sh, which scripts/test runs first";
   return hostTier(suite, [
     root,
-    ...["kube-apiserver", "kubectl", "kube-scheduler", "kubelet"].map((c) => file(join(k8sBin, c), built)),
+    ...["kube-apiserver", "kubectl", "kube-scheduler", "kubelet"].map((c) => built(join(k8sBin, c), k8s)),
     command("etcd", "etcd-server"),
     command("openssl", "openssl"),
     command("containerd", "containerd"),
     command("ctr", "containerd"),
     command("runc", "runc"),
-    file(join(cniBin, "bridge"), `containernetworking-plugins, ${node}`),
+    built(join(cniBin, "bridge"), "Debian package containernetworking-plugins, installed by scripts/cluster/setup-node.sh"),
     command("unshare", "util-linux"),
     command("nsenter", "util-linux"),
     command("ip", "iproute2"),
+    command("umoci", "umoci"),
+    command("skopeo", "skopeo"),
+    command("gcc", "gcc"),
   ]);
 }
 
