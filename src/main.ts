@@ -39,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       emulation: { type: "boolean" },
       "state-dir": { type: "string" },
       "command-socket": { type: "string" },
+      "leader-elect-lease-duration": { type: "string" },
+      "leader-elect-retry-period": { type: "string" },
     },
   });
   if (values.version) {
@@ -59,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
       ...(values["state-dir"] !== undefined ? { stateDir: values["state-dir"] } : {}),
       ...(values["command-socket"] !== undefined ? { commandSocket: values["command-socket"] } : {}),
+      leaseDuration: values["leader-elect-lease-duration"],
+      leaseRetry: values["leader-elect-retry-period"],
       emulation: values.emulation === true,
     }, await role());
   }

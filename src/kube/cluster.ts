@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
+import { makeApiClient } from "./api-client.ts";
 import { backoffDelay } from "./backoff.ts";
 
 export interface ClusterOptions {
@@ -26,7 +27,7 @@ export function loadKubeConfig(opts: ClusterOptions): KubeConfig {
 /** Asks the API server for its version; throws with the reason when it cannot. */
 export async function probeCluster(kc: KubeConfig): Promise<string> {
   try {
-    const info = await kc.makeApiClient(VersionApi).getCode();
+    const info = await makeApiClient(kc, VersionApi).getCode();
     return info.gitVersion;
   } catch (cause) {
     const server = kc.getCurrentCluster()?.server ?? "?";

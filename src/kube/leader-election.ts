@@ -3,7 +3,8 @@
  * controllers do it. The decision is a pure function of the lease, the
  * clock and our identity; the loop around it does the I/O.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { makeApiClient } from "./api-client.ts";
 
 export interface LeaseView {
   holder?: string;
@@ -43,7 +44,7 @@ function view(lease: V1Lease): LeaseView {
 }
 
 export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop(): void } {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = makeApiClient(kc, CoordinationV1Api);
   const leaseSeconds = opts.leaseSeconds ?? 15;
   let leading = false;
   let stopped = false;
@@ -68,11 +69,14 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop
       if (d === "follow") {
         report(false, lease?.spec?.holderIdentity);
       } else {
+        // Lease times are MicroTime: six fractional digits, which a plain Date
+        // does not serialize to (the API server answers 400).
+        const stamp = new V1MicroTime(now.getTime());
         const spec = {
           holderIdentity: opts.identity,
           leaseDurationSeconds: leaseSeconds,
-          renewTime: now as unknown as never,
-          ...(d === "acquire" ? { acquireTime: now as unknown as never } : {}),
+          renewTime: stamp,
+          ...(d === "acquire" ? { acquireTime: stamp, leaseTransitions: (lease?.spec?.leaseTransitions ?? -1) + 1 } : {}),
         };
         if (lease === null) {
           await api.createNamespacedLease({ namespace: opts.namespace, body: { metadata: { name: opts.name }, spec } });

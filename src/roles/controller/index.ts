@@ -4,6 +4,7 @@
  * pods is built on this skeleton by a later issue.
  */
 import { hostname } from "node:os";
+import { secondsFlag } from "../../cli/seconds-flag.ts";
 import { runLeaderElection } from "../../kube/leader-election.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
@@ -11,6 +12,8 @@ import type { RoleMain } from "../role.ts";
 export const controllerMain: RoleMain = async (ctx) => {
   const identity = `${process.env.POD_NAME ?? hostname()}_${process.pid}`;
   const namespace = process.env.POD_NAMESPACE ?? "bunvirt";
+  const leaseSeconds = secondsFlag("leader-elect-lease-duration", ctx.flags.leaseDuration, true);
+  const retrySeconds = secondsFlag("leader-elect-retry-period", ctx.flags.leaseRetry);
   ctx.readiness.fail("leader", "not the leader yet");
   let election: { stop(): void } | undefined;
   const connection = connectRole(ctx, (kc) => {
@@ -18,6 +21,8 @@ export const controllerMain: RoleMain = async (ctx) => {
       namespace,
       name: "bunvirt-controller",
       identity,
+      ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
+      ...(retrySeconds !== undefined ? { retrySeconds } : {}),
       onChange: (leading, holder) => {
         if (leading) ctx.readiness.pass("leader");
         else ctx.readiness.fail("leader", `standby; the leader is "${holder ?? "unknown"}"`);

@@ -1,0 +1,169 @@
+/**
+ * A real Kubernetes control plane for the control-plane tier
+ * (tests/control-plane): etcd and kube-apiserver (v1.34.4, built by
+ * scripts/cluster/build-k8s.sh) bound to 127.0.0.1 on free ports, their data
+ * and PKI in a temp dir, the generated CRDs applied. `stop()` kills the
+ * processes and removes the dir. No node: pods stay Pending.
+ *
+ * A test file calls `controlPlaneTier()` to gate itself, starts one control
+ * plane in beforeAll and stops it in afterAll.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, repoRoot, type RunResult } from "./bunvirt.ts";
+import { command, file, hostTier } from "./host.ts";
+
+export const k8sVersion = "v1.34.4";
+export const k8sBin = process.env.BUNVIRT_K8S_BIN ?? `/var/cache/bunvirt/k8s-${k8sVersion}/bin`;
+
+/** Null when the tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
+export function controlPlaneTier(suite: string): string | null {
+  const built = "built by scripts/cluster/build-k8s.sh";
+  return hostTier(suite, [
+    file(join(k8sBin, "kube-apiserver"), built),
+    file(join(k8sBin, "kubectl"), built),
+    command("etcd", "etcd-server"),
+    command("openssl", "openssl"),
+  ]);
+}
+
+export interface ControlPlane {
+  /** The temp dir holding PKI, data and logs. */
+  dir: string;
+  /** https://127.0.0.1:PORT */
+  server: string;
+  /** PKI dir (scripts/cluster/pki.sh): ca.crt, admin.kubeconfig, … */
+  pki: string;
+  /** A kubeconfig with the admin client certificate (system:masters) and the CA file. */
+  adminKubeconfig: string;
+  /** Seconds from starting kube-apiserver until /readyz answered ok. */
+  apiserverReadySeconds: number;
+  /** Runs kubectl with the admin kubeconfig. */
+  kubectl(args: string[], opts?: { stdin?: string }): Promise<RunResult>;
+  /** Like kubectl, but throws with its stderr unless it exits 0; returns stdout. */
+  kubectlOk(args: string[], opts?: { stdin?: string }): Promise<string>;
+  /** Kills the processes and removes the dir. */
+  stop(): Promise<void>;
+}
+
+async function run(argv: string[], stdin?: string): Promise<RunResult> {
+  const p = Bun.spawn(argv, {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+function tail(path: string, lines = 20): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** Polls `probe` until it returns true; throws when `proc` exits first or after `seconds`. */
+async function waitUntil(what: string, seconds: number, proc: Bun.Subprocess, log: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`Cannot start ${what}: it exited (${proc.exitCode ?? proc.signalCode}):\n${tail(log)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`Cannot start ${what}: not ready after ${seconds} s:\n${tail(log)}`);
+    await Bun.sleep(100);
+  }
+}
+
+export async function startControlPlane(): Promise<ControlPlane> {
+  const dir = mkdtempSync(join(tmpdir(), "bunvirt-control-plane-"));
+  const procs: Bun.Subprocess[] = [];
+  const stop = async (): Promise<void> => {
+    // The API server first, so it does not log etcd's absence; then etcd.
+    for (const p of procs.reverse()) {
+      p.kill("SIGTERM");
+      const ended = await Promise.race([p.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+      if (!ended) {
+        p.kill("SIGKILL");
+        await p.exited;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const spawn = (argv: string[], log: string): Bun.Subprocess => {
+    // etcd and the Kubernetes components log to stderr.
+    const p = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: Bun.file(log) });
+    procs.push(p);
+    return p;
+  };
+  try {
+    const [etcdPort, etcdPeerPort, apiPort] = [freePort(), freePort(), freePort()];
+    const server = `https://127.0.0.1:${apiPort}`;
+    const pki = join(dir, "pki");
+    const made = await run([join(repoRoot, "scripts/cluster/pki.sh"), pki, server]);
+    if (made.code !== 0) throw new Error(`Cannot make the cluster PKI: ${made.stderr}`);
+
+    const etcdLog = join(dir, "etcd.log");
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    const etcd = spawn(
+      [
+        "etcd",
+        "--name=bunvirt-test",
+        `--data-dir=${join(dir, "etcd")}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=bunvirt-test=http://127.0.0.1:${etcdPeerPort}`,
+      ],
+      etcdLog,
+    );
+    await waitUntil("etcd", 60, etcd, etcdLog, async () => ((await (await fetch(`${etcdUrl}/health`)).json()) as { health?: string }).health === "true");
+
+    const apiLog = join(dir, "kube-apiserver.log");
+    const started = performance.now();
+    const apiserver = spawn(
+      [
+        join(k8sBin, "kube-apiserver"),
+        `--etcd-servers=${etcdUrl}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
+        `--tls-cert-file=${pki}/apiserver.crt`,
+        `--tls-private-key-file=${pki}/apiserver.key`,
+        `--client-ca-file=${pki}/ca.crt`,
+        // Every request must authenticate: a client that drops its credentials gets 401, not a quiet anonymous answer.
+        "--anonymous-auth=false",
+        "--authorization-mode=Node,RBAC",
+        `--service-account-key-file=${pki}/sa.pub`,
+        `--service-account-signing-key-file=${pki}/sa.key`,
+        "--service-account-issuer=https://kubernetes.default.svc",
+        "--service-cluster-ip-range=10.96.0.0/16",
+        // One API server on loopback: no kubernetes Service endpoints to reconcile.
+        "--endpoint-reconciler-type=none",
+        `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`,
+        `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
+        "--allow-privileged=true",
+        "--profiling=false",
+      ],
+      apiLog,
+    );
+    const tls = { ca: readFileSync(`${pki}/ca.crt`), cert: readFileSync(`${pki}/admin.crt`), key: readFileSync(`${pki}/admin.key`) };
+    await waitUntil("kube-apiserver", 120, apiserver, apiLog, async () => (await (await fetch(`${server}/readyz`, { tls })).text()) === "ok");
+    const apiserverReadySeconds = (performance.now() - started) / 1000;
+
+    const adminKubeconfig = join(pki, "admin.kubeconfig");
+    const kubectl = (args: string[], opts: { stdin?: string } = {}): Promise<RunResult> =>
+      run([join(k8sBin, "kubectl"), `--kubeconfig=${adminKubeconfig}`, ...args], opts.stdin);
+    const kubectlOk = async (args: string[], opts: { stdin?: string } = {}): Promise<string> => {
+      const r = await kubectl(args, opts);
+      if (r.code !== 0) throw new Error(`Cannot run "kubectl ${args.join(" ")}": exit ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout;
+    };
+    await kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/base/crds")]);
+    return { dir, server, pki, adminKubeconfig, apiserverReadySeconds, kubectl, kubectlOk, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
