@@ -59,6 +59,9 @@ export class ControllerLoop {
   readonly #writes: ControllerWrites;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
+  #stopped = false;
+  #onStop: () => void = () => undefined;
+  readonly #stop = new Promise<void>((resolve) => (this.#onStop = resolve));
 
   constructor(kc: KubeConfig, opts: ControllerLoopOptions) {
     this.#opts = opts;
@@ -130,7 +133,8 @@ export class ControllerLoop {
   /** Starts the informers, waits for their first lists, then the workers. */
   async start(): Promise<void> {
     for (const i of [this.vms, this.vmis, this.pods]) i.start();
-    await Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced]);
+    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced]), this.#stop]);
+    if (this.#stopped) return;
     this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods`);
     const n = this.#opts.workers ?? 8;
     const onError = (what: string) => (key: string, e: unknown): void => {
@@ -144,6 +148,8 @@ export class ControllerLoop {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#onStop();
     this.#vmQueue.shutDown();
     this.#vmiQueue.shutDown();
     await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), ...this.#workers]);

@@ -1,0 +1,195 @@
+/**
+ * The controller as a process against a real kube-apiserver (no node, no
+ * scheduler, no garbage collector: pods stay Pending and every deletion is
+ * the controller's finalizer work): the webhooks over TLS registered by the
+ * controller convert the seed's v1alpha1 VM to v1, default it and refuse an
+ * invalid one with the field path and rule; a running VM gets its VMI and a
+ * launcher pod (labels, owners, resources, Scheduling, Events); Halted and
+ * Always stop and start it; deleting the VM takes the VMI and pod with it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
+import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
+
+/** The seed manifest (v1alpha1), kept in one place. */
+export const seedVmPath = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const testvmPath = join(repoRoot, "tests/fixtures/user-guide/quickstart-testvm.yaml");
+
+const skip = controlPlaneTier("control-plane reconcile");
+const ns = "vms";
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; uid: string; labels?: Record<string, string>; finalizers?: string[]; ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[]; deletionTimestamp?: string };
+  spec?: Record<string, unknown> & { containers?: { name: string; resources?: { requests?: Record<string, string> } }[]; runStrategy?: string };
+  status?: Record<string, unknown> & { phase?: string; printableStatus?: string };
+}
+
+describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => {
+  let cp: ControlPlane;
+  let proc: Bun.Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  let stderr: Promise<string> = Promise.resolve("");
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    await cp.kubectlOk(["create", "namespace", "bunvirt"]);
+    await cp.kubectlOk(["create", "namespace", ns]);
+    // No controller-manager here to make it; the ServiceAccount admission plugin needs it for pods.
+    await cp.kubectlOk(["create", "serviceaccount", "default", "-n", ns]);
+    const health = freePort();
+    const webhook = freePort();
+    proc = Bun.spawn(
+      [...bunvirtCommand(), "--role", "controller", "--kubeconfig", cp.adminKubeconfig, "--health-addr", `127.0.0.1:${health}`,
+        "--webhook-addr", `127.0.0.1:${webhook}`, "--webhook-url", `https://127.0.0.1:${webhook}`,
+        "--launcher-image", "registry.test/bunvirt:dev", "--leader-elect-retry-period", "0.5"],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: cp.dir, POD_NAME: "c1", POD_NAMESPACE: "bunvirt" } },
+    );
+    stderr = new Response(proc.stderr).text();
+    const deadline = Date.now() + 60_000;
+    let last = "";
+    while (Date.now() < deadline && proc.exitCode === null) {
+      const r = await fetch(`http://127.0.0.1:${health}/readyz`).catch(() => null);
+      last = r === null ? "not listening" : `${r.status} ${await r.text()}`;
+      if (r?.status === 200) return;
+      await Bun.sleep(200);
+    }
+    proc.kill("SIGKILL");
+    throw new Error(`controller not ready: ${last}\n${await stderr}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (proc !== undefined) {
+      proc.kill("SIGTERM");
+      const code = await proc.exited;
+      if (code !== 0 || process.env.BUNVIRT_TEST_LOG === "1") console.error(`controller exited ${code}:\n${await stderr}`);
+    }
+    await cp?.stop();
+  });
+
+  const get = async (kind: string, name: string): Promise<Obj | null> => {
+    const r = await cp.kubectl(["get", kind, name, "-n", ns, "-o", "json"]);
+    if (r.code !== 0) {
+      if (r.stderr.includes("NotFound")) return null;
+      throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
+    }
+    return JSON.parse(r.stdout) as Obj;
+  };
+  const launcherPods = async (vmName: string): Promise<Obj[]> =>
+    (JSON.parse(await cp.kubectlOk(["get", "pods", "-n", ns, "-l", `kubevirt.io=virt-launcher,vm.kubevirt.io/name=${vmName}`, "-o", "json"])) as { items: Obj[] }).items;
+
+  /** Polls until `probe` returns a value other than undefined; fails naming `what` and the controller's log. */
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 30): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const got = await probe();
+      if (got !== undefined) return got;
+      if (Date.now() > deadline || proc?.exitCode !== null) {
+        proc?.kill("SIGKILL");
+        throw new Error(`Timed out waiting for ${what}; controller log:\n${await stderr}`);
+      }
+      await Bun.sleep(200);
+    }
+  }
+
+  test("the seed's v1alpha1 VM goes through the conversion webhook: stored and shown as v1, defaulted, readable as v1alpha1", async () => {
+    const out = await cp.kubectlOk(["apply", "-n", ns, "-f", seedVmPath]);
+    expect(out).toContain("virtualmachine.kubevirt.io/myvm created");
+    const yaml = await cp.kubectlOk(["get", "vm", "myvm", "-n", ns, "-o", "yaml"]);
+    expect(yaml).toMatch(/^apiVersion: kubevirt\.io\/v1$/m);
+    const vm = (await get("vm", "myvm"))!;
+    expect(vm.spec?.runStrategy).toBe("Always");
+    // The mutating webhook's defaults (KubeVirt's): machine type, firmware UUID and serial.
+    const domain = (vm.spec as { template: { spec: { domain: { machine?: { type?: string }; firmware?: { uuid?: string; serial?: string } } } } }).template.spec.domain;
+    expect(domain.machine?.type).toBe("q35");
+    expect(domain.firmware?.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    const alpha = JSON.parse(await cp.kubectlOk(["get", "virtualmachines.v1alpha1.kubevirt.io", "myvm", "-n", ns, "-o", "json"])) as Obj;
+    expect(alpha.apiVersion).toBe("kubevirt.io/v1alpha1");
+    expect((alpha.spec as { volumes: { registryDisk?: { image: string } }[] }).volumes[0]!.registryDisk?.image).toBe("kubevirt/cirros-registry-disk-demo:devel");
+    // It runs (runStrategy Always): a VMI and a pod follow.
+    await until("myvm's launcher pod", async () => ((await launcherPods("myvm")).length === 1 ? true : undefined));
+  }, 60_000);
+
+  test("a v1 VM with runStrategy Always gets a VMI (Scheduling) and one launcher pod with KubeVirt's labels, owners and resources", async () => {
+    const manifest = readFileSync(testvmPath, "utf8").replace("runStrategy: Halted", "runStrategy: Always");
+    await cp.kubectlOk(["apply", "-n", ns, "-f", "-"], { stdin: manifest });
+    const vm = (await get("vm", "testvm"))!;
+    const vmi = await until("testvm's VMI in Scheduling", async () => {
+      const got = await get("vmi", "testvm");
+      return got?.status?.phase === "Scheduling" ? got : undefined;
+    });
+    expect(vmi.metadata.ownerReferences).toEqual([{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", name: "testvm", uid: vm.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(vmi.metadata.finalizers?.sort()).toEqual(["kubevirt.io/foregroundDeleteVirtualMachine", "kubevirt.io/virtualMachineControllerFinalizer"]);
+    expect(vmi.metadata.labels?.["kubevirt.io/size"]).toBe("small");
+
+    const pods = await launcherPods("testvm");
+    expect(pods).toHaveLength(1);
+    const pod = pods[0]!;
+    expect(pod.metadata.name).toMatch(/^virt-launcher-testvm-[a-z0-9]{5}$/);
+    expect(pod.metadata.labels).toMatchObject({ "kubevirt.io": "virt-launcher", "kubevirt.io/created-by": vmi.metadata.uid, "vm.kubevirt.io/name": "testvm", "kubevirt.io/size": "small" });
+    expect(pod.metadata.ownerReferences).toEqual([{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", name: "testvm", uid: vmi.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    // 64M of guest memory (61.04 MiB) + the launcher's 130 MiB, rounded up.
+    expect(pod.spec?.containers?.[0]?.resources?.requests).toEqual({ memory: "192Mi", cpu: "100m" });
+    expect(pod.status?.phase).toBe("Pending");
+
+    const status = await until("testvm's status Starting, created", async () => {
+      const got = await get("vm", "testvm");
+      return got?.status?.printableStatus === "Starting" && got.status.created === true ? got.status : undefined;
+    });
+    expect(status.ready).toBe(false);
+    const events = await cp.kubectlOk(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=testvm", "-o", "jsonpath={range .items[*]}{.involvedObject.kind} {.reason}{\"\\n\"}{end}"]);
+    expect(events).toContain("VirtualMachine SuccessfulCreate");
+    expect(events).toContain("VirtualMachineInstance SuccessfulCreate");
+  }, 60_000);
+
+  test("an invalid VM is refused by the validating webhook with the field path and rule; nothing is created", async () => {
+    const bad = readFileSync(testvmPath, "utf8").replace("name: testvm", "name: badvm").replace("- name: cloudinitdisk\n          cloudInitNoCloud", "- name: other\n          cloudInitNoCloud");
+    const r = await cp.kubectl(["apply", "-n", ns, "-f", "-"], { stdin: bad });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.template.spec.domain.devices.disks[1].name: disk "cloudinitdisk" has no volume of the same name');
+    expect(r.stderr).toContain("spec.template.spec.volumes[1].name: volume \"other\" is not used by any disk");
+    // kubectl shows the causes; the API server's Status names the webhook that decided.
+    const res = await fetch(`${cp.server}/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(parse(bad)),
+      tls: { ca: readFileSync(`${cp.pki}/ca.crt`), cert: readFileSync(`${cp.pki}/admin.crt`), key: readFileSync(`${cp.pki}/admin.key`) },
+    });
+    expect(res.status).toBe(422);
+    const status = (await res.json()) as { message: string; details: { causes: { reason: string; field: string; message: string }[] } };
+    expect(status.message).toStartWith('admission webhook "virtualmachines.validate.bunvirt.io" denied the request: ');
+    expect(status.details.causes).toContainEqual({ reason: "FieldValueInvalid", field: "spec.template.spec.domain.devices.disks[1].name", message: 'disk "cloudinitdisk" has no volume of the same name' });
+    expect(await get("vm", "badvm")).toBeNull();
+    expect(await get("vmi", "badvm")).toBeNull();
+  });
+
+  test("runStrategy Always -> Halted deletes the VMI and its pod; Halted -> Always makes new ones", async () => {
+    const before = (await get("vmi", "testvm"))!;
+    await cp.kubectlOk(["patch", "vm", "testvm", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Halted"}}']);
+    await until("testvm's VMI and pod gone", async () => ((await get("vmi", "testvm")) === null && (await launcherPods("testvm")).length === 0 ? true : undefined));
+    await until("testvm Stopped", async () => ((await get("vm", "testvm"))?.status?.printableStatus === "Stopped" ? true : undefined));
+
+    await cp.kubectlOk(["patch", "vm", "testvm", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Always"}}']);
+    const again = await until("a new VMI in Scheduling", async () => {
+      const got = await get("vmi", "testvm");
+      return got?.status?.phase === "Scheduling" ? got : undefined;
+    });
+    expect(again.metadata.uid).not.toBe(before.metadata.uid);
+    const pods = await until("one new pod", async () => {
+      const got = await launcherPods("testvm");
+      return got.length === 1 ? got : undefined;
+    });
+    expect(pods[0]!.metadata.labels?.["kubevirt.io/created-by"]).toBe(again.metadata.uid);
+  }, 60_000);
+
+  test("deleting the VM takes its VMI and launcher pod with it (finalizers, no garbage collector)", async () => {
+    await cp.kubectlOk(["delete", "vm", "myvm", "testvm", "-n", ns, "--wait=false"]);
+    await until("the VMs, VMIs and pods gone", async () => {
+      const left = JSON.parse(await cp.kubectlOk(["get", "vm,vmi,pods", "-n", ns, "-o", "json"])) as { items: Obj[] };
+      return left.items.length === 0 ? true : undefined;
+    });
+  }, 60_000);
+});
