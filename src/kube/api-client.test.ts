@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { version } from "../version.ts";
-import { fetchTls, makeApiClient } from "./api-client.ts";
+import { fetchTls, kubeFetch, makeApiClient } from "./api-client.ts";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
@@ -45,6 +45,26 @@ test("a client's requests reach the kubeconfig's server with the user's credenti
     const kc = config("insecure-skip-tls-verify: true", "token: secret", `http://127.0.0.1:${server.port}`);
     expect((await makeApiClient(kc, VersionApi).getCode()).gitVersion).toBe("v1.34.4");
     expect(seen).toEqual([{ path: "/version", auth: "Bearer secret", agent: `bunvirt/${version}` }]);
+  } finally {
+    await server.stop(true);
+  }
+});
+
+test("kubeFetch sends a raw request with the user's credentials, keeping the caller's headers", async () => {
+  const seen: { url: string; auth: string | null; accept: string | null }[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => {
+      seen.push({ url: req.url, auth: req.headers.get("authorization"), accept: req.headers.get("accept") });
+      return new Response("{}");
+    },
+  });
+  try {
+    const kc = config("insecure-skip-tls-verify: true", "token: secret", `http://127.0.0.1:${server.port}/`);
+    const resp = await kubeFetch(kc, "/apis/kubevirt.io/v1/virtualmachines?watch=1", { headers: { Accept: "application/json" } });
+    expect(resp.status).toBe(200);
+    expect(seen).toEqual([{ url: `http://127.0.0.1:${server.port}/apis/kubevirt.io/v1/virtualmachines?watch=1`, auth: "Bearer secret", accept: "application/json" }]);
   } finally {
     await server.stop(true);
   }

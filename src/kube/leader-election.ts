@@ -31,6 +31,7 @@ export interface ElectionOptions {
   leaseSeconds?: number;
   /** Seconds between attempts. Default 2. */
   retrySeconds?: number;
+  /** Called when we start or stop leading, and when the holder we follow changes. */
   onChange: (leading: boolean, holder: string | undefined) => void;
 }
 
@@ -47,11 +48,14 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop
   const api = makeApiClient(kc, CoordinationV1Api);
   const leaseSeconds = opts.leaseSeconds ?? 15;
   let leading = false;
+  // The holder last reported; null before the first report, so a standby says whom it follows.
+  let reported: string | undefined | null = null;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const report = (now: boolean, holder: string | undefined): void => {
-    if (now !== leading) {
+    if (now !== leading || holder !== reported) {
       leading = now;
+      reported = holder;
       opts.onChange(now, holder);
     }
   };

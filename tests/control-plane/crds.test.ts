@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { kubeFetch } from "../../src/kube/api-client.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
 
@@ -57,11 +59,22 @@ describe.skipIf(skip !== null)("CRDs on kube-apiserver", () => {
     expect(out).toMatch(/^virtualmachineinstance\.kubevirt\.io\/vmi-ephemeral\s/m);
   });
 
+  test("bunvirt's raw client (kubeFetch) lists them with a client certificate and the CA file", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.adminKubeconfig);
+    const resp = await kubeFetch(kc, "/apis/kubevirt.io/v1/namespaces/default/virtualmachines");
+    expect(resp.status).toBe(200);
+    const list = (await resp.json()) as { items: { metadata: { name: string } }[] };
+    expect(list.items.map((vm) => vm.metadata.name).sort()).toEqual(["testvm", "vm-cirros", "vm-secret"]);
+  });
+
   test("kubectl explain vm.spec.template.spec.domain answers from the schema", async () => {
     const out = await cp.kubectlOk(["explain", "vm.spec.template.spec.domain"]);
-    expect(out).toContain("KIND:       VirtualMachine");
-    expect(out).toContain("VERSION:    kubevirt.io/v1");
-    expect(out).toMatch(/FIELDS:\n[\s\S]*\bdevices\b/);
-    expect(out).toMatch(/\bresources\b/);
+    expect(out).toMatch(/^GROUP: +kubevirt\.io$/m);
+    expect(out).toMatch(/^KIND: +VirtualMachine$/m);
+    expect(out).toMatch(/^VERSION: +v1$/m);
+    expect(out).toMatch(/^FIELD: domain <Object>$/m);
+    expect(out).toMatch(/^ {2}devices\t<Object> -required-$/m);
+    expect(out).toMatch(/^ {2}resources\t<Object>$/m);
   });
 });

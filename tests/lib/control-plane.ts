@@ -1,9 +1,10 @@
 /**
  * A real Kubernetes control plane for the control-plane tier
  * (tests/control-plane): etcd and kube-apiserver (v1.34.4, built by
- * scripts/cluster/build-k8s.sh) bound to 127.0.0.1 on free ports, their data
- * and PKI in a temp dir, the generated CRDs applied. `stop()` kills the
- * processes and removes the dir. No node: pods stay Pending.
+ * scripts/cluster/build-k8s.sh), optionally kube-scheduler, bound to
+ * 127.0.0.1 on free ports, their data and PKI in a temp dir, the generated
+ * CRDs applied. `stop()` kills the processes and removes the dir. No node:
+ * pods stay Pending (Unschedulable with the scheduler).
  *
  * A test file calls `controlPlaneTier()` to gate itself, starts one control
  * plane in beforeAll and stops it in afterAll.
@@ -37,6 +38,8 @@ export interface ControlPlane {
   pki: string;
   /** A kubeconfig with the admin client certificate (system:masters) and the CA file. */
   adminKubeconfig: string;
+  /** Process ids of etcd, kube-apiserver and (when started) kube-scheduler. */
+  pids: number[];
   /** Seconds from starting kube-apiserver until /readyz answered ok. */
   apiserverReadySeconds: number;
   /** Runs kubectl with the admin kubeconfig. */
@@ -75,7 +78,12 @@ async function waitUntil(what: string, seconds: number, proc: Bun.Subprocess, lo
   }
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** Also run kube-scheduler (with the kube-scheduler client certificate). */
+  scheduler?: boolean;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), "bunvirt-control-plane-"));
   const procs: Bun.Subprocess[] = [];
   const stop = async (): Promise<void> => {
@@ -161,7 +169,29 @@ export async function startControlPlane(): Promise<ControlPlane> {
       return r.stdout;
     };
     await kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/base/crds")]);
-    return { dir, server, pki, adminKubeconfig, apiserverReadySeconds, kubectl, kubectlOk, stop };
+
+    if (opts.scheduler === true) {
+      const log = join(dir, "kube-scheduler.log");
+      const port = freePort();
+      const kubeconfig = join(pki, "kube-scheduler.kubeconfig");
+      const scheduler = spawn(
+        [
+          join(k8sBin, "kube-scheduler"),
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          "--bind-address=127.0.0.1",
+          `--secure-port=${port}`,
+          "--leader-elect=false",
+          "--profiling=false",
+        ],
+        log,
+      );
+      // Its serving certificate is self-signed; /readyz is open to anyone.
+      const insecure = { rejectUnauthorized: false };
+      await waitUntil("kube-scheduler", 60, scheduler, log, async () => (await (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: insecure })).text()) === "ok");
+    }
+    return { dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop };
   } catch (e) {
     await stop();
     throw e;
