@@ -11,8 +11,7 @@ import { UsageError } from "../../cli/usage.ts";
 import { runLeaderElection } from "../../kube/leader-election.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
-import { ControllerLoop } from "./controller-loop.ts";
-import { registerWebhooks, serveWebhooks } from "./webhook-server.ts";
+import type { ControllerLoop } from "./controller-loop.ts";
 
 /** The launcher image when --launcher-image is not given. */
 export const defaultLauncherImage = "bunvirt:dev";
@@ -41,21 +40,35 @@ export const controllerMain: RoleMain = async (ctx) => {
     emulation: ctx.flags.emulation === true,
   };
 
-  const webhooks = webhookAddr === undefined ? undefined : await serveWebhooks(webhookAddr, [...new Set([webhookHost ?? "localhost", "127.0.0.1"])]);
-  if (webhooks !== undefined) ctx.log(`webhooks served over TLS on https://${webhooks.address}`);
+  // Set up in the background, so the health listener is up at once.
+  const loopModule = import("./controller-loop.ts");
+  const webhookSetup = webhookAddr === undefined ? Promise.resolve(undefined) : (async () => {
+    const m = await import("./webhook-server.ts");
+    const server = await m.serveWebhooks(webhookAddr, [...new Set([webhookHost ?? "localhost", "127.0.0.1"])]);
+    ctx.log(`webhooks served over TLS on https://${server.address}`);
+    return { server, register: m.registerWebhooks };
+  })();
+  webhookSetup.catch((e: unknown) => {
+    ctx.log(`Cannot serve the webhooks on "${webhookAddr ?? ""}": ${(e as Error).message}`);
+    ctx.exit(1);
+  });
 
   ctx.readiness.fail("leader", "not the leader yet");
   if (webhookUrl !== undefined) ctx.readiness.fail("webhooks", "not registered yet");
   let election: { stop(): void } | undefined;
   let loop: ControllerLoop | undefined;
+  /** Set while leading; a loop starts only if its term is still the current one. */
+  let term: object | undefined;
   let loopStopped: Promise<void> = Promise.resolve();
   let registration: Promise<void> = Promise.resolve();
   let stopping = false;
   const connection = connectRole(ctx, (kc) => {
-    if (webhookUrl !== undefined && webhooks !== undefined) {
+    if (webhookUrl !== undefined) {
       const register = async (attempt: number): Promise<void> => {
         try {
-          await registerWebhooks(kc, webhookUrl, webhooks.certs.caPem);
+          const webhooks = await webhookSetup;
+          if (webhooks === undefined) return;
+          await webhooks.register(kc, webhookUrl, webhooks.server.certs.caPem);
           ctx.readiness.pass("webhooks");
           ctx.log(`webhooks registered at ${webhookUrl}`);
         } catch (e) {
@@ -81,19 +94,19 @@ export const controllerMain: RoleMain = async (ctx) => {
         ctx.metrics.set("bunvirt_controller_leader", "1 when this replica holds the lease.", leading ? 1 : 0);
         ctx.log(leading ? "became the leader" : `following the leader "${holder ?? "unknown"}"`);
         if (leading && !stopping) {
-          const mine = new ControllerLoop(kc, {
-            podOptions,
-            log: ctx.log,
-            count: (name, help) => ctx.metrics.inc(name, help),
-          });
-          loop = mine;
+          const mine = {};
+          term = mine;
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
-          void loopStopped.then(() => (loop === mine && !stopping ? mine.start() : undefined))
-            .catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
-        } else if (!leading && loop !== undefined) {
+          void Promise.all([loopModule, loopStopped]).then(([m]) => {
+            if (term !== mine || stopping) return;
+            loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
+            return loop.start();
+          }).catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
+        } else if (!leading) {
+          term = undefined;
           const old = loop;
           loop = undefined;
-          loopStopped = loopStopped.then(() => old.stop());
+          if (old !== undefined) loopStopped = loopStopped.then(() => old.stop());
         }
       },
     });
@@ -107,6 +120,6 @@ export const controllerMain: RoleMain = async (ctx) => {
     await loopStopped;
     await running?.stop();
     await registration;
-    await webhooks?.stop();
+    await (await webhookSetup.catch(() => undefined))?.server.stop();
   };
 };
