@@ -181,7 +181,7 @@ export class ControllerLoop {
       try {
         await w.create(vmiResource, vm.metadata.namespace ?? "default", action.vmi);
         this.#syncErrors.delete(key);
-        if (result.event !== undefined) await w.event(vm, result.event);
+        if (result.event !== undefined) w.event(vm, result.event);
       } catch (e) {
         this.#vmExpect.creationObserved(key);
         failed = e as Error;
@@ -192,7 +192,7 @@ export class ControllerLoop {
       try {
         await w.delete(vmiResource, vm.metadata.namespace ?? "default", action.name, action.uid);
         this.#syncErrors.delete(key);
-        if (result.event !== undefined) await w.event(vm, result.event);
+        if (result.event !== undefined) w.event(vm, result.event);
       } catch (e) {
         this.#vmExpect.deletionObserved(key, action.name);
         failed = e as Error;
@@ -239,10 +239,10 @@ export class ControllerLoop {
         pod = await w.createPod(podAction.pod);
       } catch (e) {
         this.#vmiExpect.creationObserved(key);
-        await w.event(vmi, { type: "Warning", reason: "FailedCreate", message: `Error creating pod: ${(e as Error).message}` });
+        w.event(vmi, { type: "Warning", reason: "FailedCreate", message: `Error creating pod: ${(e as Error).message}` });
         throw e;
       }
-      await w.event(vmi, podCreatedEvent(pod.metadata?.name ?? "?"));
+      w.event(vmi, podCreatedEvent(pod.metadata?.name ?? "?"));
     } else if (podAction.kind === "delete") {
       // A pod already deleting or gone satisfies the expectation at once (no event will come for it).
       const fresh = podAction.names.filter((n) => pods.some((p) => p.metadata.name === n));
@@ -255,7 +255,7 @@ export class ControllerLoop {
           throw e;
         }
       }
-      if (result.event !== undefined) await w.event(vmi, result.event);
+      if (result.event !== undefined) w.event(vmi, result.event);
     }
     if (result.labels !== undefined) await w.patchLabels(vmiResource, vmi, result.labels);
     if (result.statusChanged) await w.patchStatus(vmiResource, vmi, result.status);

@@ -85,8 +85,16 @@ export class ControllerWrites {
     return this.setFinalizers<T>(r, obj, current.filter((f) => !finalizers.includes(f)));
   }
 
-  /** Records an Event on the object; a failure is logged, never fails the reconcile. */
-  async event(obj: KubeObject, ev: KubeEvent): Promise<void> {
+  /**
+   * Records an Event on the object in the background (as client-go's
+   * recorder does: the reconcile does not wait for it); a failure is logged,
+   * never fails the reconcile.
+   */
+  event(obj: KubeObject, ev: KubeEvent): void {
+    void this.#recordEvent(obj, ev);
+  }
+
+  async #recordEvent(obj: KubeObject, ev: KubeEvent): Promise<void> {
     try {
       const { namespace, name } = nameOf(obj);
       const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
