@@ -37,6 +37,12 @@ const rssKiB = (pid: number, field: "VmRSS" | "VmHWM"): number => {
   return Number(m?.[1] ?? NaN);
 };
 
+/** User + system CPU seconds a process has used (/proc/PID/stat, clock ticks of 1/100 s). */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 const cp = await startControlPlane();
 let controller: Bun.Subprocess | undefined;
 try {
@@ -69,6 +75,7 @@ try {
     return ((await r.json()) as { items: unknown[] }).items.length;
   };
   console.log(`controller scale: ${n} VMs created at once (50 requests in flight), until ${n} launcher pods exist (goal: ≤ ${goalSeconds} s)`);
+  const cpu0 = { controller: cpuSeconds(controller.pid), plane: cp.pids.reduce((t, p) => t + cpuSeconds(p), 0) };
   const t0 = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: 50 }, async () => {
@@ -84,9 +91,11 @@ try {
   }
   const total = (performance.now() - t0) / 1000;
   const afterKiB = rssKiB(controller.pid, "VmRSS");
+  const cpu = { controller: cpuSeconds(controller.pid) - cpu0.controller, plane: cp.pids.reduce((t, p) => t + cpuSeconds(p), 0) - cpu0.plane };
   const mib = (k: number): string => `${(k / 1024).toFixed(0)} MiB`;
   console.log(`  VMs created (through the webhooks)   ${created.toFixed(1).padStart(6)} s`);
   console.log(`  ${pods} launcher pods exist after     ${total.toFixed(1).padStart(6)} s   (goal ≤ ${goalSeconds} s: ${total <= goalSeconds ? "met" : "NOT met"})`);
+  console.log(`  CPU used: controller ${cpu.controller.toFixed(1)} s, etcd + kube-apiserver ${cpu.plane.toFixed(1)} s (${navigator.hardwareConcurrency} cores, shared)`);
   console.log(`  controller RSS idle / peak / after   ${mib(idleKiB)} / ${mib(Math.max(peakKiB, afterKiB))} / ${mib(afterKiB)}   (KubeVirt's virt-controller: no published figure)`);
 } finally {
   controller?.kill("SIGTERM");
