@@ -54,7 +54,7 @@ try {
   controller = Bun.spawn(
     [...bunvirtCommand(), "--role", "controller", "--kubeconfig", cp.adminKubeconfig, "--health-addr", `127.0.0.1:${health}`,
       "--webhook-addr", `127.0.0.1:${webhook}`, "--webhook-url", `https://127.0.0.1:${webhook}`],
-    { stdin: "ignore", stdout: "ignore", stderr: process.env.BENCH_LOG === undefined ? "ignore" : Bun.file(process.env.BENCH_LOG), env: { PATH: process.env.PATH ?? "", HOME: cp.dir, POD_NAMESPACE: "bunvirt" } },
+    { stdin: "ignore", stdout: "ignore", stderr: process.env.BENCH_LOG === undefined ? "ignore" : Bun.file(process.env.BENCH_LOG), env: { PATH: process.env.PATH ?? "", HOME: cp.dir, POD_NAMESPACE: "bunvirt", REST_DEBUG: process.env.REST_DEBUG ?? "" } },
   );
   for (let i = 0; i < 600; i++) {
     if ((await fetch(`http://127.0.0.1:${health}/readyz`).catch(() => null))?.status === 200) break;
@@ -72,7 +72,7 @@ try {
       tls,
       headers: { accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io" },
     });
-    return ((await r.json()) as { items: unknown[] }).items.length;
+    return ((await r.json()) as { items: unknown[] | null }).items?.length ?? 0;
   };
   console.log(`controller scale: ${n} VMs created at once (50 requests in flight), until ${n} launcher pods exist (goal: ≤ ${goalSeconds} s)`);
   const cpu0 = { controller: cpuSeconds(controller.pid), plane: cp.pids.reduce((t, p) => t + cpuSeconds(p), 0) };

@@ -187,6 +187,10 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     expect(status.details.causes).toContainEqual({ reason: "FieldValueInvalid", field: "spec.template.spec.domain.devices.disks[1].name", message: 'disk "cloudinitdisk" has no volume of the same name' });
     expect(await get("vm", "badvm")).toBeNull();
     expect(await get("vmi", "badvm")).toBeNull();
+    // An update that breaks the spec is refused too (updates leaving the spec alone skip the webhooks).
+    const patch = await cp.kubectl(["patch", "vm", "testvm", "-n", ns, "--type", "json", "-p", '[{"op":"replace","path":"/spec/template/spec/volumes/1/name","value":"other"}]']);
+    expect(patch.code).not.toBe(0);
+    expect(patch.stderr).toContain('spec.template.spec.domain.devices.disks[1].name: disk "cloudinitdisk" has no volume of the same name');
   });
 
   test("runStrategy Always -> Halted deletes the VMI and its pod; Halted -> Always makes new ones", async () => {

@@ -61,6 +61,8 @@ function webhook(name: string, url: string, caBundle: string, resource: string):
     sideEffects: "None",
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 10,
+    // An update that leaves the spec alone (finalizers, labels, the controller's own writes) has nothing to check or default.
+    matchConditions: [{ name: "create-or-spec-changed", expression: "request.operation != 'UPDATE' || object.spec != oldObject.spec" }],
   };
 }
 
