@@ -7,7 +7,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeObject } from "../../kube/informer.ts";
-import { isNotFound, KubeRest, resourcePath } from "../../kube/rest.ts";
+import { isNotFound, KubeError, KubeRest, resourcePath } from "../../kube/rest.ts";
 import { mergePatch } from "./merge-patch.ts";
 import type { KubeEvent } from "./reconcile-vm.ts";
 
@@ -72,7 +72,15 @@ export class ControllerWrites {
     const ops = current === undefined
       ? [{ op: "test", path: "/metadata/resourceVersion", value: obj.metadata.resourceVersion }, { op: "add", path: "/metadata/finalizers", value: next }]
       : [{ op: "test", path: "/metadata/finalizers", value: current }, { op: "replace", path: "/metadata/finalizers", value: next }];
-    return this.rest.patch<T>(resourcePath(r, namespace, name), "json", ops);
+    try {
+      return await this.rest.patch<T>(resourcePath(r, namespace, name), "json", ops);
+    } catch (e) {
+      // A failed `test` is a 422: someone changed the list since the cache showed it.
+      if (e instanceof KubeError && e.code === 422) {
+        throw new KubeError(`Cannot set the finalizers of ${obj.kind ?? "the object"} "${namespace}/${name}" to ${JSON.stringify(next)}: they are no longer ${JSON.stringify(current ?? [])}`, 409);
+      }
+      throw e;
+    }
   }
 
   addFinalizer<T>(r: Resource, obj: KubeObject, finalizer: string): Promise<T> {
