@@ -20,7 +20,7 @@ import { rssKiB } from "../src/launcher/libvirt/index.ts";
 const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
-const manifest = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs") ?? join(repoRoot, "../shared/seed/seed-vm.yaml");
+const manifest = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs") ?? join(repoRoot, "examples/vm-v1alpha1.yaml");
 const firstLine = /bunvirt-guest: booted/;
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-bench-run-"));

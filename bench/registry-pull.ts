@@ -98,7 +98,7 @@ try {
     cold = { bytesFetched: r.value.bytesFetched, bytes: r.value.bytes, cacheDir };
 
     const procCache = join(scratch, `proc-cache-${i}`);
-    const worker = join(import.meta.dir, "..", "tests", "host", "fixtures", "registry", "pullWorker.ts");
+    const worker = join(import.meta.dir, "..", "tests", "host", "fixtures", "registry", "pull-worker.ts");
     bunvirtProcMs.push((await time(() => run([process.execPath, worker, ref, procCache, registry.host]))).ms);
 
     const oci = join(scratch, `oci-${i}`);

@@ -94,7 +94,8 @@ try {
   process.exit();
 } catch (e) {
   const usageProblem = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-  console.error(`bunvirt: ${(e as Error).message}`);
+  const { withoutRuntimeHints } = await import("./errors/system-error.ts");
+  console.error(`bunvirt: ${withoutRuntimeHints((e as Error).message)}`);
   if (usageProblem) process.stderr.write(`\n${usage}`);
   process.exitCode = usageProblem ? 2 : 1;
 }

@@ -41,7 +41,8 @@ function flatten(values: unknown[]): Document[] {
 
 export function describeDocument(doc: Document): string {
   const o = doc.value as { kind?: unknown; metadata?: { name?: unknown } } | null;
-  const kind = typeof o?.kind === "string" ? o.kind : "object";
+  const v = doc.value;
+  const kind = typeof o?.kind === "string" ? o.kind : Array.isArray(v) ? "list" : v !== null && typeof v === "object" ? "object" : typeof v;
   const name = typeof o?.metadata?.name === "string" ? ` "${o.metadata.name}"` : "";
   return `document ${doc.index} (${kind}${name})`;
 }

@@ -17,6 +17,10 @@ describe("parseQuantity", () => {
     ["Mi", null],
     ["1MB", null],
     [" 1", null],
+    ["1e30", 1e30],
+    ["1e400", null],
+    ["1e308Ei", null],
+    [Number.POSITIVE_INFINITY, null],
   ];
   for (const [input, want] of cases) {
     test(`${JSON.stringify(input)} -> ${want}`, () => expect(parseQuantity(input)).toBe(want));

@@ -10,7 +10,7 @@ const pattern = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|
 
 export type Quantity = string | number;
 
-/** Returns the quantity's value in base units, or null when it is not a quantity. */
+/** Returns the quantity's value in base units, or null when it is not a quantity or not a finite number. */
 export function parseQuantity(q: Quantity): number | null {
   if (typeof q === "number") return Number.isFinite(q) ? q : null;
   const m = pattern.exec(q.trim() === q ? q : "");
@@ -18,10 +18,16 @@ export function parseQuantity(q: Quantity): number | null {
   const [, num, suffix, exponent] = m;
   const base = Number(num);
   if (!Number.isFinite(base)) return null;
-  if (exponent !== undefined) return base * 10 ** Number(exponent);
-  if (suffix === undefined) return base;
-  const factor = binary[suffix] ?? decimal[suffix];
-  return factor === undefined ? null : base * factor;
+  let value: number;
+  if (exponent !== undefined) value = base * 10 ** Number(exponent);
+  else if (suffix === undefined) value = base;
+  else {
+    const factor = binary[suffix] ?? decimal[suffix];
+    if (factor === undefined) return null;
+    value = base * factor;
+  }
+  // "1e400" or "1e308Ei" would be Infinity: not a size anything can have.
+  return Number.isFinite(value) ? value : null;
 }
 
 export function isQuantity(q: unknown): q is Quantity {

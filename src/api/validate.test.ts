@@ -76,7 +76,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["cpu request above limit", (vm) => (tspec(vm).domain.resources.requests.cpu = "2"), `${T}.domain.resources.requests.cpu`, /requests must not exceed limits/],
   ["bootOrder zero", (vm) => (tspec(vm).domain.devices.disks[1].bootOrder = 0), `${T}.domain.devices.disks[1].bootOrder`, /at least 1/],
   ["bootOrder duplicate", (vm) => (tspec(vm).domain.devices.interfaces[0].bootOrder = 1), `${T}.domain.devices.interfaces[0].bootOrder`, /already used by "root"/],
-  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /not a valid MAC/],
+  ["bad MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "02:00:00:00:00"), `${T}.domain.devices.interfaces[0].macAddress`, /"02:00:00:00:00" is not a MAC address/],
+  ["multicast MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "01-00-5e-00-00-01"), `${T}.domain.devices.interfaces[0].macAddress`, /multicast MAC address .*libvirt cannot use/],
+  ["masquerade bridge's MAC", (vm) => (tspec(vm).domain.devices.interfaces[0].macAddress = "0200.0000.0000"), `${T}.domain.devices.interfaces[0].macAddress`, /reserved for the in-pod bridge/],
   ["port 0", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 0), `${T}.domain.devices.interfaces[0].ports[0].port`, /at least 1/],
   ["port 65536", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].port = 65536), `${T}.domain.devices.interfaces[0].ports[0].port`, /at most 65535/],
   ["port protocol SCTP", (vm) => (tspec(vm).domain.devices.interfaces[0].ports[0].protocol = "SCTP"), `${T}.domain.devices.interfaces[0].ports[0].protocol`, /must be one of "TCP", "UDP"/],
@@ -84,14 +86,65 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["hostname not DNS-1123", (vm) => (tspec(vm).hostname = "My_Host"), `${T}.hostname`, /DNS-1123 label/],
   ["interface without network", (vm) => (tspec(vm).networks = [{ name: "other", pod: {} }]), `${T}.domain.devices.interfaces[0].name`, /no network of the same name/],
   ["interface with two bindings", (vm) => (tspec(vm).domain.devices.interfaces[0].bridge = {}), `${T}.domain.devices.interfaces[0]`, /exactly one binding/],
+  ["masquerade vmNetworkCIDR with host bits", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" }), `${T}.networks[0].pod.vmNetworkCIDR`, /"10\.0\.2\.1\/24" has host bits set/],
+  ["masquerade vmNetworkCIDR too small", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.0/31" }), `${T}.networks[0].pod.vmNetworkCIDR`, /too small/],
+  ["masquerade vmIPv6NetworkCIDR not IPv6", (vm) => (tspec(vm).networks[0].pod = { vmIPv6NetworkCIDR: "fd10::zz/120" }), `${T}.networks[0].pod.vmIPv6NetworkCIDR`, /is not an IPv6 CIDR/],
   ["two pod networks", (vm) => { tspec(vm).networks.push({ name: "b", pod: {} }); tspec(vm).domain.devices.interfaces.push({ name: "b", masquerade: {} }); }, `${T}.networks`, /at most one network may be the pod network/],
   ["bios and efi", (vm) => (tspec(vm).domain.firmware = { bootloader: { bios: {}, efi: {} } }), `${T}.domain.firmware.bootloader`, /bios or efi, not both/],
+  // Values that reach the domain XML (issue 9).
+  ["serial with a space", (vm) => (tspec(vm).domain.devices.disks[0].serial = "abc def"), `${T}.domain.devices.disks[0].serial`, /characters A-Z a-z 0-9 _ \. \+ -/],
+  ["serial with XML metacharacters", (vm) => (tspec(vm).domain.devices.disks[0].serial = "a'b<c>&"), `${T}.domain.devices.disks[0].serial`, /characters A-Z a-z 0-9/],
+  ["empty serial", (vm) => (tspec(vm).domain.devices.disks[0].serial = ""), `${T}.domain.devices.disks[0].serial`, /at least one/],
+  ["serial of 257 characters", (vm) => (tspec(vm).domain.devices.disks[0].serial = "s".repeat(257)), `${T}.domain.devices.disks[0].serial`, /at most 256 characters/],
+  ["NUL in the hostname", (vm) => (tspec(vm).hostname = "vm\u0000"), `${T}.hostname`, /contains U\+0000 at character 3, which XML cannot carry/],
+  ["control character in the cpu model", (vm) => (tspec(vm).domain.cpu.model = "Haswell\u001b[0m"), `${T}.domain.cpu.model`, /contains U\+001B/],
+  ["U+FFFE in kernelArgs", (vm) => (tspec(vm).domain.firmware = { kernelBoot: { kernelArgs: "console=ttyS0 \uFFFE", container: { image: "k", kernelPath: "/vmlinuz" } } }), `${T}.domain.firmware.kernelBoot.kernelArgs`, /contains U\+FFFE/],
+  ["lone surrogate in the firmware serial", (vm) => (tspec(vm).domain.firmware = { serial: "abc\uD800" }), `${T}.domain.firmware.serial`, /contains U\+D800/],
+  ["lone low surrogate in user data", (vm) => (tspec(vm).volumes[1].cloudInitNoCloud.userData = "#cloud-config\n\uDC00"), `${T}.volumes[1].cloudInitNoCloud.userData`, /contains U\+DC00/],
+  ["control character in a nodeSelector key", (vm) => (tspec(vm).nodeSelector = { "a\u0007": "b" }), `${T}.nodeSelector`, /a key contains U\+0007/],
+  ["control character in metadata.uid", (vm) => (vm.metadata.uid = "x\u000by"), "metadata.uid", /contains U\+000B/],
+  ["firmware uuid not a UUID", (vm) => (tspec(vm).domain.firmware = { uuid: "not-a-uuid</uuid>" }), `${T}.domain.firmware.uuid`, /must be a UUID/],
+  ["machine type outside libvirt's pattern", (vm) => (tspec(vm).domain.machine = { type: "q35' evil='1" }), `${T}.domain.machine.type`, /characters A-Z a-z 0-9 _ \. -/],
+  ["empty machine type", (vm) => (tspec(vm).domain.machine = { type: "" }), `${T}.domain.machine.type`, /at least one/],
+  ["interface name outside KubeVirt's rule", (vm) => { tspec(vm).domain.devices.interfaces[0].name = "a.b"; tspec(vm).networks[0].name = "a.b"; }, `${T}.domain.devices.interfaces[0].name`, /characters A-Z a-z 0-9 - _/],
+  ["memory request 1e30", (vm) => { tspec(vm).domain.resources.requests.memory = "1e30"; tspec(vm).domain.resources.limits.memory = "1e30"; }, `${T}.domain.resources.requests.memory`, /more than 4Pi \(4503599627370496 bytes\)/],
+  ["memory request 1e400 (Infinity)", (vm) => (tspec(vm).domain.resources.requests.memory = "1e400"), `${T}.domain.resources.requests.memory`, /must be a quantity/],
+  ["memory limit above 4Pi", (vm) => (tspec(vm).domain.resources.limits.memory = "5Pi"), `${T}.domain.resources.limits.memory`, /more than 4Pi/],
+  ["guest memory above 4Pi", (vm) => { tspec(vm).domain.memory = { guest: 2 ** 53 }; delete tspec(vm).domain.resources.limits; }, `${T}.domain.memory.guest`, /more than 4Pi/],
+  ["negative memory limit", (vm) => (tspec(vm).domain.resources.limits.memory = "-128M"), `${T}.domain.resources.limits.memory`, /is negative/],
+  ["negative cpu request", (vm) => (tspec(vm).domain.resources.requests.cpu = "-1"), `${T}.domain.resources.requests.cpu`, /is negative/],
+  ["emptyDisk capacity 1e30", (vm) => { tspec(vm).volumes.push({ name: "scratch", emptyDisk: { capacity: "1e30" } }); tspec(vm).domain.devices.disks.push({ name: "scratch" }); }, `${T}.volumes[2].emptyDisk.capacity`, /more than 2Pi \(2251799813685248 bytes\)/],
+  ["emptyDisk capacity zero", (vm) => { tspec(vm).volumes.push({ name: "scratch", emptyDisk: { capacity: 0 } }); tspec(vm).domain.devices.disks.push({ name: "scratch" }); }, `${T}.volumes[2].emptyDisk.capacity`, /not a positive size/],
+  ["257 disks", (vm) => { for (let i = 0; i < 255; i++) { tspec(vm).domain.devices.disks.push({ name: `d${i}` }); tspec(vm).volumes.push({ name: `d${i}`, emptyDisk: { capacity: "1Mi" } }); } }, `${T}.domain.devices.disks`, /at most 256 items/],
+  ["257 volumes", (vm) => { for (let i = 0; i < 255; i++) tspec(vm).volumes.push({ name: `v${i}`, emptyDisk: { capacity: "1Mi" } }); }, `${T}.volumes`, /at most 256 items/],
+  ["257 interfaces", (vm) => { for (let i = 0; i < 256; i++) tspec(vm).domain.devices.interfaces.push({ name: `n${i}`, bridge: {} }); }, `${T}.domain.devices.interfaces`, /at most 256 items/],
+  ["257 networks", (vm) => { for (let i = 0; i < 256; i++) tspec(vm).networks.push({ name: `n${i}`, pod: {} }); }, `${T}.networks`, /at most 256 items/],
+  ["cores above 4096", (vm) => (tspec(vm).domain.cpu.cores = 1e300), `${T}.domain.cpu.cores`, /at most 4096/],
+  ["sockets × cores × threads above 4096", (vm) => (tspec(vm).domain.cpu = { sockets: 64, cores: 64, threads: 2 }), `${T}.domain.cpu`, /8192 vCPUs; at most 4096/],
+  ["bootOrder above unsigned int", (vm) => (tspec(vm).domain.devices.disks[0].bootOrder = 2 ** 32), `${T}.domain.devices.disks[0].bootOrder`, /at most 4294967295/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
 ];
 
 describe("validate", () => {
   test("the base manifest is valid", () => {
     const r = validate(goodVm());
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  test("a MAC in any form Go's net.ParseMAC reads for six octets is admitted", () => {
+    for (const mac of ["02:00:5E:00:53:01", "02-00-5e-00-53-01", "0200.5e00.5301"]) {
+      const vm = goodVm();
+      tspec(vm).domain.devices.interfaces[0].macAddress = mac;
+      const r = validate(vm);
+      expect(r.ok ? [] : r.problems).toEqual([]);
+    }
+  });
+
+  test("a bridge interface's network may carry any vmNetworkCIDR (only masquerade uses it)", () => {
+    const vm = goodVm();
+    tspec(vm).domain.devices.interfaces[0] = { name: "default", bridge: {} };
+    tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.1/24" };
+    const r = validate(vm);
     expect(r.ok ? [] : r.problems).toEqual([]);
   });
 
@@ -107,6 +160,52 @@ describe("validate", () => {
       expect(hit!.rule).toMatch(rule);
     });
   }
+
+  test("exactly 256 disks and volumes are accepted (KubeVirt's MaxItems is inclusive)", () => {
+    const vm = goodVm();
+    for (let i = 0; i < 254; i++) {
+      tspec(vm).domain.devices.disks.push({ name: `d${i}` });
+      tspec(vm).volumes.push({ name: `d${i}`, emptyDisk: { capacity: "1Mi" } });
+    }
+    const r = validate(vm);
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  test("the largest bounded values are accepted", () => {
+    const vm = goodVm();
+    tspec(vm).domain.devices.disks[0].serial = "A".repeat(256);
+    tspec(vm).domain.resources = { requests: { memory: "4Pi" } };
+    tspec(vm).domain.cpu = { sockets: 16, cores: 128, threads: 2 };
+    tspec(vm).domain.firmware = { uuid: "5D307CA9-B3EF-428C-8861-06E72D69F223", serial: "tab\tand\r\nnewline é 😀" };
+    tspec(vm).volumes[1].cloudInitNoCloud.userData = "#cloud-config\n\t# tab, CR\r\n";
+    vm.metadata.annotations = { note: "annotations may hold anything: \u0000" };
+    const r = validate(vm);
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  test("text XML cannot carry is reported alone, never quoted back by other rules", () => {
+    const vm = goodVm();
+    tspec(vm).hostname = "Bad\u001b[2J";
+    const r = validate(vm);
+    expect(r.ok ? [] : r.problems).toEqual([{ path: `${T}.hostname`, rule: expect.stringMatching(/^the value contains U\+001B at character 4/) }]);
+  });
+
+  test("a v1alpha1 VM is checked at its own paths", () => {
+    const alpha = {
+      apiVersion: "kubevirt.io/v1alpha1",
+      kind: "VirtualMachine",
+      metadata: { name: "a" },
+      spec: {
+        domain: { resources: { requests: { memory: "64M" } }, devices: { disks: [{ name: "d", volumeName: "v", serial: "x y" }] } },
+        volumes: [{ name: "v", registryDisk: { image: "img\u0000" } }],
+      },
+    };
+    const r = validate(alpha);
+    expect(r.ok ? [] : r.problems.map((p) => p.path).sort()).toEqual(["spec.domain.devices.disks[0].serial"]);
+    alpha.spec.domain.devices.disks[0]!.serial = "ok";
+    const r2 = validate(alpha);
+    expect(r2.ok ? [] : r2.problems.map((p) => p.path)).toEqual(["spec.volumes[0].registryDisk.image"]);
+  });
 
   test("a VMI is checked at spec.*", () => {
     const vm = goodVm();

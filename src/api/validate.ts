@@ -4,6 +4,8 @@
  */
 import * as v from "valibot";
 import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
+import { checkXmlChars } from "./admission/xml-chars.ts";
+import { checkMetadata } from "./admission/metadata.ts";
 import { alphaToV1 } from "./convert/v1alpha1.ts";
 import { kindKey, schemas, type KindKey } from "./kinds.ts";
 import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
@@ -22,13 +24,7 @@ const supported = Object.keys(schemas).map((k) => `kubevirt.io/${k.replace("/", 
 
 export function validate(obj: unknown): Result {
   const key = kindKey(obj);
-  if (key === null) {
-    const o = obj as { apiVersion?: unknown; kind?: unknown } | null;
-    return {
-      ok: false,
-      problems: [{ path: "apiVersion", rule: `apiVersion "${String(o?.apiVersion)}" kind "${String(o?.kind)}" is not served by bunvirt; supported: ${supported}` }],
-    };
-  }
+  if (key === null) return { ok: false, problems: [unservedKind(obj)] };
   const parsed = v.safeParse(schemas[key], obj);
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
   const valid = { key, object: parsed.output } as Valid;
@@ -36,7 +32,27 @@ export function validate(obj: unknown): Result {
   return problems.length === 0 ? { ok: true, valid } : { ok: false, problems };
 }
 
+/** Why a document is not one of the kinds bunvirt serves, in the user's terms. */
+function unservedKind(obj: unknown): Problem {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    const what = obj === null ? "empty" : Array.isArray(obj) ? "a list" : `a ${typeof obj}`;
+    return { path: "(document)", rule: `must be a manifest (a mapping with apiVersion, kind, metadata and spec), not ${what}` };
+  }
+  const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion === undefined) return { path: "apiVersion", rule: `is required; bunvirt serves ${supported}` };
+  if (typeof apiVersion !== "string") return { path: "apiVersion", rule: "must be a string such as \"kubevirt.io/v1\"" };
+  if (kind === undefined) return { path: "kind", rule: `is required; bunvirt serves ${supported}` };
+  if (typeof kind !== "string") return { path: "kind", rule: "must be a string such as \"VirtualMachine\"" };
+  return { path: "apiVersion", rule: `apiVersion "${apiVersion}" kind "${kind}" is not served by bunvirt; supported: ${supported}` };
+}
+
 function admit(valid: Valid): Problem[] {
+  // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
+  const chars = checkXmlChars(valid.object.metadata, "metadata");
+  return chars.length > 0 ? chars : [...checkMetadata(valid.object.metadata, "metadata"), ...admitSpec(valid)];
+}
+
+function admitSpec(valid: Valid): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
       return admitVmSpec(valid.object.spec, "spec");
@@ -53,6 +69,9 @@ function admit(valid: Valid): Problem[] {
  * v1alpha1 paths (the lists keep their order in conversion).
  */
 function admitAlpha(alpha: VirtualMachineV1alpha1): Problem[] {
+  // Checked on the v1alpha1 form so the paths name its fields (registryDisk, volumeName).
+  const chars = checkXmlChars(alpha.spec, "spec");
+  if (chars.length > 0) return chars;
   const out: Problem[] = [];
   const volumeNames = new Set((alpha.spec.volumes ?? []).map((x) => x.name));
   const users = new Map<string, string>();

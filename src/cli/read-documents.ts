@@ -1,3 +1,4 @@
+import { describeSystemError } from "../errors/system-error.ts";
 import { describeDocument, parseManifests, type Document } from "../api/manifest.ts";
 
 export interface FileDocument extends Document {
@@ -11,7 +12,7 @@ export async function readDocuments(file: string): Promise<FileDocument[]> {
   try {
     text = file === "-" ? await Bun.stdin.text() : await Bun.file(file).text();
   } catch (cause) {
-    throw new Error(`Cannot read "${file}": ${(cause as Error).message}`, { cause });
+    throw new Error(`Cannot read "${file}": ${describeSystemError(cause)}`, { cause });
   }
   let docs: Document[];
   try {

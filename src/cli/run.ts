@@ -3,7 +3,7 @@
  * with a local state directory instead of pod volumes, a network namespace
  * standing in for the pod's, and the serial console on the terminal.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { VirtualMachineInstance } from "../api/v1/vmi.ts";
@@ -13,12 +13,17 @@ import { attachConsole, type ConsoleSink } from "../local/console.ts";
 import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
 import { selfCommand } from "../local/self.ts";
 import { VmRunner } from "../launcher/vm/runner.ts";
-import { prepareVmStorage, type LauncherOptions } from "../launcher/launcher.ts";
+import { prepareVmStorage, type LauncherOptions } from "../launcher/vm-launcher.ts";
+import { checkStateDir, makeStateDir, qemuAccount } from "../launcher/state-dir.ts";
+import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
-import { parseClaimFlag, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
+import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
 import { readDocuments } from "./read-documents.ts";
 import { UsageError } from "./usage.ts";
+
+/** Where `bunvirt run` keeps a VM's state when no --state-dir is given: NAMESPACE_NAME below it. */
+export const runRoot = "/var/lib/bunvirt/run";
 
 export const runUsage = `Usage: bunvirt run FILE [options]
   Boots a VirtualMachine, VirtualMachineInstance or v1alpha1 VM manifest locally.
@@ -33,6 +38,8 @@ Options:
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
+  --registry-timeout SECONDS  a registry request fails when nothing arrives for this long (default 30)
+  --max-disk-size SIZE        largest uncompressed disk taken from an image, e.g. 100Gi (default 64Gi)
   --console terminal|off|log  where the serial console goes (default terminal)
   --console-log FILE          the file for --console log
   --grace SECONDS             grace period for Ctrl-C/SIGTERM (default: the VM's terminationGracePeriodSeconds, else 30)
@@ -50,6 +57,8 @@ const options = {
   registry: { type: "string" },
   "insecure-registry": { type: "string", multiple: true },
   "cache-dir": { type: "string" },
+  "registry-timeout": { type: "string" },
+  "max-disk-size": { type: "string" },
   console: { type: "string" },
   "console-log": { type: "string" },
   grace: { type: "string" },
@@ -82,8 +91,11 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   const none = values.network === "none";
   if (none && (spec.domain.devices.interfaces ?? []).length > 0) throw new UsageError("--network none: the VM declares interfaces; remove them or give it a network");
 
-  const stateDir = resolve(values["state-dir"] ?? `/var/lib/bunvirt/run/${identity.namespace}_${identity.name}`);
-  mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+  // The default state directory is built from the (admitted) names and proved to stay under the run root;
+  // a given one is checked (not a symlink, reachable by QEMU) before anything is written or pulled.
+  const ownDir = values["state-dir"] === undefined;
+  const stateDir = ownDir ? pathUnder(runRoot, `${identity.namespace}_${identity.name}`) : resolve(values["state-dir"]!);
+  checkStateDir(stateDir, qemuAccount());
   const storage = {
     claims: Object.fromEntries((values.claim ?? []).map((c) => { const x = parseClaimFlag(c); return [x.name, x.mount]; })),
     secrets: Object.fromEntries((values.secret ?? []).map((s) => { const x = parseSecretFlag(s); return [x.name, x.dir]; })),
@@ -91,32 +103,79 @@ export async function runCommand(args: string[], log: (line: string) => void): P
       cacheDir: values["cache-dir"] ?? defaultCacheDir,
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),
       insecureRegistries: values["insecure-registry"] ?? [],
+      ...parseRegistryLimits(values),
     },
+  };
+  const inside = values["inside-netns"] === true;
+  // What this run made is removed on every way out; the default state directory whole (it is the tool's own).
+  const removeOwnDir = async (): Promise<void> => {
+    if (!ownDir || inside) return;
+    await removeUnder(runRoot, stateDir).catch((e: unknown) => log(`run: removing "${stateDir}": ${(e as Error).message}`));
   };
 
   // Outside the pod's namespace: pull container disks from here (a registry on this
   // host's 127.0.0.1 is not reachable from inside), then run again inside it, where
   // preparing them again finds them ready.
-  if (values["inside-netns"] !== true && (values.netns !== undefined || !none)) {
-    const staged = await stageContainerDisks({ stateDir, storage, log }, spec, identity);
-    const pod = values.netns === undefined ? await createPodNetns(identity.name).catch(async (e: unknown) => {
-      await staged.cleanup();
-      throw e;
-    }) : null;
-    if (pod !== null) log(`run: network namespace "${pod.name}" stands in for the pod; pod IP ${pod.podIp} (reachable from here), gateway ${pod.hostIp}`);
-    const code = await reRunInside(pod?.name ?? values.netns!, [...args, "--inside-netns"], log, pod);
-    await staged.cleanup(); // whatever the inner run did not remove
-    if (values["state-dir"] === undefined) rmSync(stateDir, { recursive: true, force: true });
-    return code;
+  if (!inside && (values.netns !== undefined || !none)) {
+    let staged: { cleanup(): Promise<void> } | null = null;
+    // Ctrl-C or SIGTERM while pulling: abort the pull; the finally below removes what was made.
+    const abort = new AbortController();
+    const onStagingSignal = (sig: NodeJS.Signals): void => {
+      log(`run: ${sig}: stopping the pull`);
+      abort.abort(new Error(`stopped by ${sig}`));
+    };
+    process.on("SIGINT", onStagingSignal);
+    process.on("SIGTERM", onStagingSignal);
+    try {
+      makeStateDir(stateDir);
+      try {
+        staged = await stageContainerDisks({ stateDir, storage: { ...storage, registry: { ...storage.registry, signal: abort.signal } }, log }, spec, identity);
+      } finally {
+        process.off("SIGINT", onStagingSignal);
+        process.off("SIGTERM", onStagingSignal);
+      }
+      if (abort.signal.aborted) return 1;
+      const pod = values.netns === undefined ? await createPodNetns(identity.name) : null;
+      if (pod !== null) log(`run: network namespace "${pod.name}" stands in for the pod; pod IP ${pod.podIp} (reachable from here), gateway ${pod.hostIp}`);
+      return await reRunInside(pod?.name ?? values.netns!, [...args, "--inside-netns"], log, pod);
+    } finally {
+      await staged?.cleanup().catch((e: unknown) => log(`run: ${(e as Error).message}`)); // whatever the inner run did not remove
+      await removeOwnDir();
+    }
   }
 
+  try {
+    return await runHere({ stateDir, storage, identity, spec, none, emulation: values.emulation === true, grace: values.grace, inside, sink, log });
+  } finally {
+    await removeOwnDir();
+  }
+}
+
+interface Here {
+  stateDir: string;
+  storage: LauncherOptions["storage"];
+  identity: VmiIdentity;
+  spec: VmiSpec;
+  none: boolean;
+  emulation: boolean;
+  /** --grace, when given. */
+  grace: string | undefined;
+  /** Inside the namespace the outer run made. */
+  inside: boolean;
+  sink: ConsoleSink;
+  log: (line: string) => void;
+}
+
+/** Runs the launcher in this process: its life (see launcher-life.ts), the VMI synced to it, the console on the terminal. */
+async function runHere(h: Here): Promise<number> {
+  const { stateDir, storage, identity, spec, none, inside, sink, log } = h;
   const vmi: VirtualMachineInstance = {
     apiVersion: "kubevirt.io/v1",
     kind: "VirtualMachineInstance",
     metadata: { name: identity.name, namespace: identity.namespace, ...(identity.uid !== undefined ? { uid: identity.uid } : {}) },
     spec: none ? { ...spec, domain: { ...spec.domain, devices: { ...spec.domain.devices, autoattachPodInterface: false } } } : spec,
   };
-  const { startLauncher } = await import("../launcher/launcher.ts");
+  const { startLauncherLife } = await import("../launcher/launcher-life.ts");
   // The daemons' own lines go to a file in the state dir; the terminal gets bunvirt's.
   const daemonLog = resolve(stateDir, "daemons.log");
   const launcherLog = (line: string): void => {
@@ -124,56 +183,53 @@ export async function runCommand(args: string[], log: (line: string) => void): P
     else log(line);
   };
   const started = Date.now();
-  const launcher = await startLauncher({
-    stateDir,
-    emulation: values.emulation === true,
-    network: none ? "none" : "pod",
-    storage,
-    log: launcherLog,
-  });
-  // The launcher's command API, as a handler would reach it (status, shutdown, kill).
-  const { commandApp, serveCommands } = await import("../launcher/command/server.ts");
-  const commands = serveCommands(commandApp(launcher.runner), resolve(stateDir, "launcher.sock"));
+  let life;
+  try {
+    // The launcher's command API, as a handler would reach it (status, shutdown, kill).
+    life = await startLauncherLife({ stateDir, socket: resolve(stateDir, "launcher.sock"), emulation: h.emulation, network: none ? "none" : "pod", storage, log: launcherLog });
+  } catch (e) {
+    log(`run: ${(e as Error).message}`);
+    return 1;
+  }
+  const { launcher } = life;
+  const l = life;
   // After a sync the runner knows the VM's terminationGracePeriodSeconds.
-  const graceOf = (): number => (values.grace !== undefined ? Number(values.grace) : launcher.runner.graceSeconds);
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    const grace = graceOf();
-    log(`run: ${sig}: shutting the guest down (grace ${grace} s)`);
-    void launcher.runner.shutdown(grace).catch((e: unknown) => log(`run: shutdown: ${(e as Error).message}`));
+  const grace = (): number | undefined => (h.grace !== undefined ? Number(h.grace) : undefined);
+  let ending = false;
+  const onSignal = (why: string): void => {
+    ending = true;
+    l.stop(`run: ${why}`, grace());
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   // Inside the namespace the outer run is our parent: if it dies (even by SIGKILL),
   // nobody would stop this VM, so its disappearance counts as SIGTERM.
-  const parentWatch = values["inside-netns"] === true ? watchParent(() => onSignal("the outer bunvirt run is gone")) : null;
-
-  let code: number;
+  const parentWatch = inside ? watchParent(() => onSignal("the outer bunvirt run is gone")) : null;
+  let failed = false;
   try {
     // Attach as soon as QEMU opens the socket, so the first lines are not missed.
     const consoleReady = attachConsole(launcher.consoleSocket, sink, { stdin: process.stdin.isTTY === true }).catch((e: unknown) => {
-      if (!stopping) log(`run: console: ${(e as Error).message}`);
+      if (!ending) log(`run: console: ${(e as Error).message}`);
       return null;
     });
     await launcher.runner.sync(vmi);
     log(`run: domain running ${((Date.now() - started) / 1000).toFixed(2)} s after start`);
     const console = await consoleReady;
-    const outcome = await launcher.runner.ended;
+    await launcher.runner.ended;
     console?.close();
-    log(`run: the VM ended: ${outcome.detail}`);
-    code = VmRunner.exitCode(outcome);
   } catch (e) {
     log(`run: ${(e as Error).message}`);
-    code = 1;
-  } finally {
-    if (parentWatch !== null) clearInterval(parentWatch);
-    await commands.stop();
-    await launcher.stop();
+    failed = true;
+    ending = true;
+    // A failed start has ended the runner already; anything else still running is stopped.
+    const s = await launcher.runner.status().catch(() => null);
+    if (s === null || s.state !== "shutoff") l.stop("run: cannot go on");
   }
-  if (values["state-dir"] === undefined && values["inside-netns"] !== true) rmSync(stateDir, { recursive: true, force: true });
-  return code;
+  // The VM has ended (or never started): the life has stopped the command API and the stack.
+  const outcome = await l.done;
+  if (parentWatch !== null) clearInterval(parentWatch);
+  if (!failed) log(`run: the VM ended: ${outcome.detail}`);
+  return failed ? 1 : VmRunner.exitCode(outcome);
 }
 
 /** Prepares the container disks and kernelBoot files of a spec (pull + overlay/copy) so that a later prepare finds them ready. */

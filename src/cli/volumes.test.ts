@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TempDirs, mountedSecret } from "../storage/testing.ts";
+import { TempDirs, mountedSecret } from "../../tests/lib/storage.ts";
 import { UsageError } from "./usage.ts";
-import { parseClaimFlag, parseSecretFlag, volumesCommand } from "./volumes.ts";
+import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, volumesCommand } from "./volumes.ts";
 
 const dirs = new TempDirs();
 afterAll(() => dirs.dispose());
@@ -115,5 +115,17 @@ describe("bunvirt volumes", () => {
     await expect(volumesCommand(["prepare"], () => undefined, () => undefined)).rejects.toThrow(UsageError);
     await expect(volumesCommand(["frobnicate", "x"], () => undefined, () => undefined)).rejects.toThrow('volumes needs "prepare" or "cleanup"');
     await expect(volumesCommand(["prepare", "x.yaml"], () => undefined, () => undefined)).rejects.toThrow("needs --state-dir DIR");
+  });
+});
+
+describe("parseRegistryLimits", () => {
+  test("seconds and sizes; nothing given leaves the puller's defaults", () => {
+    expect(parseRegistryLimits({})).toEqual({});
+    expect(parseRegistryLimits({ "registry-timeout": "2.5", "max-disk-size": "100Gi" })).toEqual({ timeoutMs: 2500, maxDiskBytes: 100 * 2 ** 30 });
+  });
+  test("refuses what is not a positive number of seconds or a size", () => {
+    for (const t of ["0", "-1", "abc", "1e3"]) expect(() => parseRegistryLimits({ "registry-timeout": t })).toThrow(`--registry-timeout "${t}" is not a positive number of seconds`);
+    expect(() => parseRegistryLimits({ "registry-timeout": "100000" })).toThrow("more than a day");
+    for (const s of ["0", "-1Gi", "big", "1e30"]) expect(() => parseRegistryLimits({ "max-disk-size": s })).toThrow(`--max-disk-size must be`);
   });
 });

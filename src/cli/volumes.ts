@@ -9,9 +9,11 @@ import { parseArgs } from "node:util";
 import { parseQuantity } from "../api/quantity.ts";
 import { validate } from "../api/validate.ts";
 import { vmiOf } from "../domain/vmi-of.ts";
+import { checkStateDir } from "../launcher/state-dir.ts";
 import { cleanupVolumes, prepareVolumes } from "../storage/prepare-volumes.ts";
 import type { ClaimMount, StorageLog, VolumeContext } from "../storage/provider.ts";
 import { readDocuments } from "./read-documents.ts";
+import { secondsFlag } from "./seconds-flag.ts";
 import { UsageError } from "./usage.ts";
 
 export const defaultCacheDir = "/var/cache/bunvirt/container-disks";
@@ -28,6 +30,8 @@ Options:
   --registry HOST[:PORT]       registry for image references without a host (default docker.io)
   --insecure-registry HOST     speak plain HTTP to HOST[:PORT] (repeatable)
   --cache-dir DIR              the node's container disk cache (default ${defaultCacheDir})
+  --registry-timeout SECONDS   a registry request fails when nothing arrives for this long (default 30)
+  --max-disk-size SIZE         largest uncompressed disk taken from an image, e.g. 100Gi (default 64Gi)
 `;
 
 export interface ClaimFlag {
@@ -54,6 +58,25 @@ export function parseClaimFlag(text: string): ClaimFlag {
   }
   if (path === "") throw new UsageError(`--claim "${text}" gives no PATH`);
   return { name, mount: { path: resolve(path), ...(capacity !== undefined ? { capacity } : {}) } };
+}
+
+/** `--registry-timeout SECONDS` and `--max-disk-size SIZE` as registry settings (absent: the puller's defaults). */
+export function parseRegistryLimits(values: { "registry-timeout"?: string; "max-disk-size"?: string }): { timeoutMs?: number; maxDiskBytes?: number } {
+  const out: { timeoutMs?: number; maxDiskBytes?: number } = {};
+  const seconds = secondsFlag("registry-timeout", values["registry-timeout"]);
+  if (seconds !== undefined) {
+    if (seconds > 86_400) throw new UsageError(`--registry-timeout "${values["registry-timeout"]}" is more than a day (86400 seconds)`);
+    out.timeoutMs = Math.max(1, Math.round(seconds * 1000));
+  }
+  const size = values["max-disk-size"];
+  if (size !== undefined) {
+    const bytes = parseQuantity(size);
+    if (bytes === null || !Number.isSafeInteger(Math.floor(bytes)) || bytes < 1) {
+      throw new UsageError(`--max-disk-size must be a size such as 100Gi, not "${size}"`);
+    }
+    out.maxDiskBytes = Math.floor(bytes);
+  }
+  return out;
 }
 
 /** `NAME=DIR`. */
@@ -84,6 +107,8 @@ export async function volumesCommand(args: string[], out: (line: string) => void
       registry: { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
       "cache-dir": { type: "string" },
+      "registry-timeout": { type: "string" },
+      "max-disk-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -97,6 +122,7 @@ export async function volumesCommand(args: string[], out: (line: string) => void
   if (values["state-dir"] === undefined || values["state-dir"] === "") throw new UsageError(`volumes ${action} needs --state-dir DIR`);
   const claims = unique("--claim", (values.claim ?? []).map(parseClaimFlag));
   const secrets = unique("--secret", (values.secret ?? []).map(parseSecretFlag));
+  const limits = parseRegistryLimits(values);
 
   const docs = await readDocuments(file);
   if (docs.length !== 1) throw new UsageError(`volumes needs a file with one manifest; "${file}" has ${docs.length}`);
@@ -108,6 +134,12 @@ export async function volumesCommand(args: string[], out: (line: string) => void
   }
   const { identity, spec } = vmiOf(checked.valid);
   const stateDir = resolve(values["state-dir"]);
+  try {
+    checkStateDir(stateDir);
+  } catch (e) {
+    err(`${doc.label}: ${(e as Error).message}`);
+    return 1;
+  }
   const log: StorageLog = {
     info: () => undefined,
     warn: (message, fields) => err(`${doc.label}: warning: ${message}${fields !== undefined ? ` ${JSON.stringify(fields)}` : ""}`),
@@ -120,6 +152,7 @@ export async function volumesCommand(args: string[], out: (line: string) => void
       cacheDir: resolve(values["cache-dir"] ?? defaultCacheDir),
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),
       ...(values["insecure-registry"] !== undefined ? { insecureRegistries: values["insecure-registry"] } : {}),
+      ...limits,
     },
     vmi: { ...identity, ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}) },
     log,

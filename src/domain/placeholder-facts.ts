@@ -3,19 +3,12 @@
  * use, without preparing anything. MACs not given in the spec are derived
  * from the VMI and interface names (locally administered, stable).
  */
-import { createHash } from "node:crypto";
 import { applyVmiDefaults } from "../api/defaults.ts";
+import { derivedMac } from "../api/mac.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { LauncherFacts, PreparedVolume } from "./facts.ts";
 
 export const placeholderRoot = "/var/run/bunvirt";
-
-/** A stable locally administered unicast MAC for an interface. */
-export function derivedMac(vmiKey: string, iface: string): string {
-  const h = createHash("sha256").update(`${vmiKey}/${iface}`).digest();
-  const bytes = [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!];
-  return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
-}
 
 export function placeholderFacts(vmiKey: string, input: VmiSpec, emulation: boolean): LauncherFacts {
   const spec = applyVmiDefaults(input);

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { makeApiClient } from "./api-client.ts";
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay, clusterBackoff } from "../retry/backoff.ts";
 
 export interface ClusterOptions {
   /** Path to a kubeconfig; default: in-cluster config, else $KUBECONFIG or ~/.kube/config. */
@@ -62,7 +62,7 @@ export function connectWithRetry(
     } catch (e) {
       if (stopped) return;
       onState((e as Error).message);
-      timer = setTimeout(() => void attempt(n + 1), backoffDelay(n));
+      timer = setTimeout(() => void attempt(n + 1), backoffDelay(n, clusterBackoff));
     }
   };
   void attempt(0);

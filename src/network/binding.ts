@@ -5,7 +5,7 @@
  * DHCP lease must hold. Two exist: masquerade (NAT behind the pod IP,
  * KubeVirt's default) and bridge (the VM takes over the pod's IP and MAC).
  *
- * Contract (src/network/contract.ts runs it against both):
+ * Contract (tests/contracts/network-binding.ts runs it against both):
  * - setup() refuses bad input before it changes anything;
  * - setup() is idempotent: run again (in the same process or after a
  *   launcher restart, with the same state directory) it reuses what exists
@@ -13,13 +13,15 @@
  * - teardown() puts the namespace back as setup found it (addresses, links,
  *   routes, nftables ruleset, sysctls) and is idempotent.
  */
+import { type InterfaceBinding, interfaceBindings } from "../api/v1/interface.ts";
 import type { Interface, Network } from "./spec.ts";
 import type { PreparedInterface } from "../domain/facts.ts";
 import type { LeaseConfig } from "./dhcp/index.ts";
 
-export type BindingKind = "masquerade" | "bridge";
+/** The bindings, as the API names them. */
+export type BindingKind = InterfaceBinding;
 
-export const bindingKinds: readonly BindingKind[] = ["masquerade", "bridge"];
+export const bindingKinds: readonly BindingKind[] = interfaceBindings;
 
 export interface BindingContext {
   /** The pod's interface as CNI left it (default "eth0"). */

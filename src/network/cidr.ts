@@ -1,10 +1,8 @@
 /**
- * Address arithmetic for the VM networks: IPv4 through the DHCP module's
- * helpers, IPv6 as 128-bit bigints. Pure.
+ * Address arithmetic for the VM networks: IPv4 through ipv4.ts, IPv6 as
+ * 128-bit bigints. Pure.
  */
-import { formatIPv4, isNetworkAddress, parseIPv4, prefixContains } from "./dhcp/ipv4.ts";
-
-export { formatIPv4, parseIPv4, prefixContains };
+import { formatIPv4, isNetworkAddress, parseIPv4 } from "./ipv4.ts";
 
 export interface Cidr {
   address: string;
@@ -120,16 +118,4 @@ export function vmNetwork6(cidr: string): VmNetwork | string {
   if (c.prefixLength > 126) return `"${cidr}" is too small: the prefix must be at most /126`;
   if (((parseIPv6(c.address) ?? 0n) & hostBits6(c.prefixLength)) !== 0n) return `"${cidr}" has host bits set`;
   return { gateway: nthIPv6(c.address, 1), guest: nthIPv6(c.address, 2), prefixLength: c.prefixLength };
-}
-
-/** Whether `address` (IPv4) is inside `network`/`prefixLength`. */
-export function contains4(network: string, prefixLength: number, address: string): boolean {
-  return prefixContains(network, prefixLength, address);
-}
-
-/** The network address of an IPv4 address and prefix. */
-export function network4(address: string, prefixLength: number): string {
-  const a = parseIPv4(address) ?? 0;
-  const mask = prefixLength <= 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-  return formatIPv4((a & mask) >>> 0);
 }

@@ -5,6 +5,7 @@
  * changes nothing.
  */
 import { readFile } from "node:fs/promises";
+import { localUnicastMac } from "../api/mac.ts";
 import type { BindingContext } from "./binding.ts";
 import { type ResolvConf, parseResolvConf } from "./dhcp/index.ts";
 import { addBridge, addTap, deleteLink, deleteTap, getLink, type Link, setMaster, setMtu, setUp } from "./iproute.ts";
@@ -20,9 +21,7 @@ export const isUp = (link: Link): boolean => link.flags.includes("UP");
 
 /** A random locally administered unicast MAC. */
 export function randomMac(): string {
-  const b = crypto.getRandomValues(new Uint8Array(6));
-  b[0] = ((b[0] ?? 0) & 0xfc) | 0x02;
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+  return localUnicastMac(crypto.getRandomValues(new Uint8Array(6)));
 }
 
 export async function readResolvConf(path: string): Promise<ResolvConf> {

@@ -3,8 +3,8 @@
  * connect each VMI interface to the pod network (masquerade or bridge
  * binding) and serve the guest its lease by DHCP.
  */
-export { setupNetworking, bindings } from "./setupNetworking.ts";
-export type { Networking, NetworkingOptions } from "./setupNetworking.ts";
+export { setupNetworking, bindings } from "./setup-networking.ts";
+export type { Networking, NetworkingOptions } from "./setup-networking.ts";
 export { bindingKinds } from "./binding.ts";
 export type { BindingContext, BindingFactory, BindingKind, BindingResult, NetworkBinding } from "./binding.ts";
 export { masqueradeBinding, defaultVmNetworkCIDR, defaultVmIPv6NetworkCIDR } from "./masquerade/binding.ts";
@@ -12,7 +12,7 @@ export { masqueradeTableBody } from "./masquerade/rules.ts";
 export { bridgeBinding } from "./bridge/binding.ts";
 export { bridgeLease, BRIDGE_SERVER_ADDRESS } from "./bridge/lease.ts";
 export { defaultStateDir, statePath } from "./state.ts";
-export { bridgeName, nicProblems, contextProblems, specProblems } from "./validate.ts";
+export { bridgeName, contextProblems } from "./validate.ts";
 export { namespaceSnapshot } from "./snapshot.ts";
 export type { NamespaceSnapshot } from "./snapshot.ts";
 export type { Interface, Network, Port } from "./spec.ts";

@@ -1,12 +1,13 @@
 /**
  * The first step of every binding's setup, before anything is changed: the
- * input is checked, and a state file left by an earlier setup (a restarted
- * launcher) must be of the same binding and the same input to be reused.
+ * context is checked (the spec was admitted before it got here), and a state
+ * file left by an earlier setup (a restarted launcher) must be of the same
+ * binding and the same input to be reused.
  */
 import type { BindingContext, BindingKind } from "./binding.ts";
 import type { Interface, Network } from "./spec.ts";
 import { canonicalJson, readState, statePath } from "./state.ts";
-import { bridgeName, contextProblems, nicProblems } from "./validate.ts";
+import { bridgeName, contextProblems } from "./validate.ts";
 
 /** What a setup was asked for; a later setup must ask for the same. */
 export interface BindingInput {
@@ -39,7 +40,7 @@ export async function startSetup<S extends { kind: BindingKind; input: BindingIn
   network: Network | undefined,
   ctx: BindingContext,
 ): Promise<SetupStart<S>> {
-  const problems = [...contextProblems(ctx), ...nicProblems(nic, network, kind)];
+  const problems = contextProblems(ctx);
   if (problems.length > 0) throw setupFailure(kind, nic, problems);
   const path = statePath(ctx.stateDir, ctx.podInterface);
   const input: BindingInput = {

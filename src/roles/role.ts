@@ -3,10 +3,10 @@
  * metrics, and a clean stop on SIGTERM/SIGINT.
  */
 import type { Hono } from "hono";
-import { createHealthApp } from "../server/health-app.ts";
-import { listenTcp } from "../server/listen.ts";
-import { Metrics } from "../server/metrics.ts";
-import { Readiness } from "../server/readiness.ts";
+import { createHealthApp } from "../health/health-app.ts";
+import { listenTcp } from "../health/listen.ts";
+import { Metrics } from "../health/metrics.ts";
+import { Readiness } from "../health/readiness.ts";
 import { version } from "../version.ts";
 
 export interface RoleFlags {

@@ -3,7 +3,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { containerDiskProvider } from "./container-disk-provider.ts";
 import { StorageError, type Volume } from "./provider.ts";
-import { contextOf, mountedSecret, TempDirs } from "./testing.ts";
+import { contextOf, mountedSecret, TempDirs } from "../../tests/lib/storage.ts";
 
 const dirs = new TempDirs();
 afterAll(() => dirs.dispose());

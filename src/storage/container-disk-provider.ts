@@ -5,8 +5,10 @@
  * The cached disk is only ever a read-only backing file; a second VM on the
  * same image fetches nothing and only creates its overlay.
  */
-import { join, resolve } from "node:path";
-import { requireStateDir, isWithin, realpathOrNull } from "./files.ts";
+import { resolve } from "node:path";
+import { pathUnder } from "../paths/index.ts";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { requireStateDir, isWithin, realpathOrNull, removeIfPresent, removeTempLeftovers, tempPathFor } from "./files.ts";
 import { findOverlay, makeOverlay, removeOverlay, type OverlayOf } from "./overlay.ts";
 import { checkVolumeName, StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
 import { readDiskHeader } from "./disk-header.ts";
@@ -38,7 +40,38 @@ export interface ContainerDiskOptions {
 export const pullSecretKeys = [".dockerconfigjson", ".dockercfg"] as const;
 
 export function containerDiskOverlayPath(stateDir: string, volume: string): string {
-  return join(stateDir, `${volume}.containerdisk.qcow2`);
+  return pathUnder(stateDir, `${volume}.containerdisk.qcow2`);
+}
+
+/** Beside the overlay: which image (and path in it) the overlay was made over. */
+export function containerDiskRecordPath(stateDir: string, volume: string): string {
+  return pathUnder(stateDir, `${volume}.containerdisk.json`);
+}
+
+interface OverlayRecord {
+  image: string;
+  path: string;
+  digest: string;
+}
+
+async function readRecord(path: string): Promise<OverlayRecord | null> {
+  try {
+    const r = JSON.parse(await readFile(path, "utf8")) as Partial<OverlayRecord>;
+    return typeof r.image === "string" && typeof r.path === "string" && typeof r.digest === "string" ? { image: r.image, path: r.path, digest: r.digest } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeRecord(path: string, record: OverlayRecord): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, JSON.stringify(record) + "\n", { flag: "wx", mode: 0o644 });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 interface Plan {
@@ -101,12 +134,15 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
     ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.maxDiskBytes !== undefined ? { maxDiskBytes: settings.maxDiskBytes } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
+    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
     ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
     onProgress: progressLog(volume.name, cd.image, ctx),
   };
   return {
-    overlay: { volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
+    overlay: { volume: volume.name, root: ctx.stateDir, path: containerDiskOverlayPath(ctx.stateDir, volume.name) },
     reference,
     image: cd.image,
     cacheDir: resolve(settings.cacheDir),
@@ -166,16 +202,34 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
         cacheHit,
         ...(backing !== undefined ? { backing } : {}),
       });
-      // A second prepare (a restarted launcher) keeps the VM's overlay and needs no registry.
-      const backing = await findOverlay(plan.overlay);
+      // A second prepare (a restarted launcher) keeps the VM's overlay and needs no registry,
+      // when the overlay is over the image the volume names now; any other overlay is stale.
+      const record = containerDiskRecordPath(ctx.stateDir, volume.name);
+      const backing = await findOverlay(plan.overlay).catch((e: unknown) => {
+        if (e instanceof StorageError && e.code === "missing") return "gone" as const; // its backing file is gone: stale
+        throw e;
+      });
       if (backing !== null) {
         const cacheRoot = (await realpathOrNull(plan.cacheDir)) ?? plan.cacheDir;
-        const real = (await realpathOrNull(backing)) ?? backing;
-        if (!isWithin(cacheRoot, real)) {
+        const real = backing === "gone" ? null : ((await realpathOrNull(backing)) ?? backing);
+        if (real !== null && !isWithin(cacheRoot, real)) {
           throw new StorageError(volume.name, "conflict", `the overlay "${plan.overlay.path}" is on "${backing}", outside the node cache "${plan.cacheDir}"`);
         }
-        const header = await readDiskHeader(real).catch(() => null);
-        return done(0, true, header === null ? undefined : { path: real, format: header.format });
+        const was = await readRecord(record);
+        const wanted = plan.options.path ?? "";
+        const same = real !== null && was !== null && was.image === plan.image && was.path === wanted;
+        if (same) {
+          const header = await readDiskHeader(real).catch(() => null);
+          return done(0, true, header === null ? undefined : { path: real, format: header.format });
+        }
+        // The overlay is disposable (a containerDisk's writes live as long as the VMI): replace it.
+        ctx.log.warn("replacing a stale container disk overlay", {
+          volume: volume.name,
+          was: was === null ? "an unknown image" : `${was.image}${was.path !== "" ? ` path ${was.path}` : ""}`,
+          now: `${plan.image}${wanted !== "" ? ` path ${wanted}` : ""}`,
+        });
+        await removeOverlay(plan.overlay);
+        await removeIfPresent(ctx.stateDir, record);
       }
       let pulled: PullResult;
       if (plan.policy === "Never") {
@@ -189,7 +243,12 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
         }
       }
       const t0 = performance.now();
+      await removeIfPresent(ctx.stateDir, record);
       await makeOverlay(plan.overlay, qemuImg, resolve(pulled.path), pulled.format);
+      await writeRecord(record, { image: plan.image, path: plan.options.path ?? "", digest: pulled.digest }).catch(async (cause: unknown) => {
+        await removeOverlay(plan.overlay);
+        throw new StorageError(volume.name, "io", `cannot write "${record}": ${(cause as Error).message}`, { cause });
+      });
       ctx.log.info("created a container disk overlay", {
         volume: volume.name,
         image: pulled.reference,
@@ -203,7 +262,11 @@ export function containerDiskProvider(options: ContainerDiskOptions = {}): Volum
     },
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);
-      return removeOverlay({ volume: volume.name, path: containerDiskOverlayPath(ctx.stateDir, volume.name) });
+      const gone = await removeOverlay({ volume: volume.name, root: ctx.stateDir, path: containerDiskOverlayPath(ctx.stateDir, volume.name) });
+      const record = containerDiskRecordPath(ctx.stateDir, volume.name);
+      gone.push(...(await removeTempLeftovers(ctx.stateDir, record)));
+      if (await removeIfPresent(ctx.stateDir, record)) gone.push(record);
+      return gone;
     },
   };
 }

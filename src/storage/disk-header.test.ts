@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { inspectDiskHeader, isQcow2 } from "./disk-header.ts";
-import { qcow2Header } from "./testing.ts";
+import { qcow2Header } from "../../tests/lib/storage.ts";
 
 describe("inspectDiskHeader", () => {
   test("anything without the qcow2 magic is raw, whatever it is named", () => {

@@ -4,7 +4,7 @@
  * lives as long as the VMI).
  */
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { pathUnder } from "../paths/index.ts";
 import { parseQuantity } from "../api/quantity.ts";
 import { readDiskHeader } from "./disk-header.ts";
 import { lstatOrNull, publishNoClobber, removeIfPresent, removeTempLeftovers, requireStateDir, tempPathFor } from "./files.ts";
@@ -18,7 +18,7 @@ export interface EmptyDiskOptions {
 const SECTOR = 512;
 
 export function emptyDiskPath(stateDir: string, volume: string): string {
-  return join(stateDir, `${volume}.emptydisk.qcow2`);
+  return pathUnder(stateDir, `${volume}.emptydisk.qcow2`);
 }
 
 /** The capacity in bytes, rounded up to whole 512-byte sectors (as qemu-img does). */
@@ -77,8 +77,8 @@ export function emptyDiskProvider(options: EmptyDiskOptions = {}): VolumeProvide
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);
       const path = emptyDiskPath(ctx.stateDir, volume.name);
-      const gone = await removeTempLeftovers(path);
-      if (await removeIfPresent(path)) gone.push(path);
+      const gone = await removeTempLeftovers(ctx.stateDir, path);
+      if (await removeIfPresent(ctx.stateDir, path)) gone.push(path);
       return gone;
     },
   };

@@ -4,7 +4,8 @@
  * the overlay is made at prepare and deleted at cleanup, so the claim is
  * exactly as it was when the VM stops.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { pathUnder } from "../paths/index.ts";
 import { planClaimDisk, type ClaimUse } from "./claim-disk.ts";
 import { requireStateDir } from "./files.ts";
 import { findOverlay, makeOverlay, removeOverlay, type OverlayOf } from "./overlay.ts";
@@ -16,7 +17,7 @@ export interface EphemeralOptions {
 }
 
 export function ephemeralOverlayPath(stateDir: string, volume: string): string {
-  return join(stateDir, `${volume}.ephemeral.qcow2`);
+  return pathUnder(stateDir, `${volume}.ephemeral.qcow2`);
 }
 
 function useOf(volume: Volume): ClaimUse {
@@ -35,7 +36,7 @@ export function ephemeralProvider(options: EphemeralOptions = {}): VolumeProvide
     await requireStateDir(volume.name, ctx.stateDir);
     const found = await planClaimDisk(use, ctx);
     if (found.kind !== "found") throw new StorageError(volume.name, "missing", `claim "${use.claimName}" holds no disk`);
-    return { overlay: { volume: volume.name, path: ephemeralOverlayPath(ctx.stateDir, volume.name) }, backing: resolve(found.disk.path), format: found.disk.format };
+    return { overlay: { volume: volume.name, root: ctx.stateDir, path: ephemeralOverlayPath(ctx.stateDir, volume.name) }, backing: resolve(found.disk.path), format: found.disk.format };
   };
   return {
     kind: "ephemeral",
@@ -44,7 +45,16 @@ export function ephemeralProvider(options: EphemeralOptions = {}): VolumeProvide
     },
     async prepare(volume: Volume, ctx: VolumeContext): Promise<PreparedDisk> {
       const p = await plan(volume, ctx);
-      if ((await findOverlay(p.overlay, p.backing)) === null) {
+      // An overlay over another disk (the claim changed, or a crash left it) is stale; the overlay is disposable: replace it.
+      const existing = await findOverlay(p.overlay).catch((e: unknown) => {
+        if (e instanceof StorageError && e.code === "missing") return "gone" as const;
+        throw e;
+      });
+      if (existing !== null && existing !== p.backing) {
+        ctx.log.warn("replacing a stale ephemeral overlay", { volume: volume.name, was: existing === "gone" ? "a disk that is gone" : existing, now: p.backing });
+        await removeOverlay(p.overlay);
+      }
+      if (existing !== p.backing) {
         await makeOverlay(p.overlay, qemuImg, p.backing, p.format);
         ctx.log.info("created an ephemeral overlay", { volume: volume.name, path: p.overlay.path, backing: p.backing });
       }
@@ -52,7 +62,7 @@ export function ephemeralProvider(options: EphemeralOptions = {}): VolumeProvide
     },
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);
-      return removeOverlay({ volume: volume.name, path: ephemeralOverlayPath(ctx.stateDir, volume.name) });
+      return removeOverlay({ volume: volume.name, root: ctx.stateDir, path: ephemeralOverlayPath(ctx.stateDir, volume.name) });
     },
   };
 }

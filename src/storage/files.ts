@@ -3,8 +3,9 @@
  * without overwriting, leftovers of dead attempts, containment checks.
  */
 import { randomBytes } from "node:crypto";
-import { link, lstat, readdir, realpath, rm, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join, sep } from "node:path";
+import { link, lstat, readdir, realpath, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { pathUnder, removeUnder } from "../paths/index.ts";
 import { StorageError } from "./provider.ts";
 
 /** A fresh temporary name beside `final`: `.NAME.tmp-PID-RANDOM` (hidden, same directory, same file system). */
@@ -37,28 +38,20 @@ export async function publishNoClobber(temp: string, final: string): Promise<Pub
   }
 }
 
-/** Removes `.NAME.tmp-*` leftovers of `final` (an attempt that died); returns what it removed. */
-export async function removeTempLeftovers(final: string): Promise<string[]> {
-  const dir = dirname(final);
-  const names = await readdir(dir).catch(() => [] as string[]);
+/** Removes `.NAME.tmp-*` leftovers of `final` (an attempt that died) in `root`; returns what it removed. */
+export async function removeTempLeftovers(root: string, final: string): Promise<string[]> {
+  const names = await readdir(root).catch(() => [] as string[]);
   const gone: string[] = [];
   for (const n of names.filter((x) => isTempFor(final, x))) {
-    await rm(join(dir, n), { force: true });
-    gone.push(join(dir, n));
+    const path = pathUnder(root, n);
+    if (await removeUnder(root, path)) gone.push(path);
   }
   return gone;
 }
 
-/** Removes `path` when it is there (never follows a symlink); true when it removed something. */
-export async function removeIfPresent(path: string): Promise<boolean> {
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return false;
-    throw error;
-  }
+/** Removes `path`, proved to be below `root`, when it is there (never follows a symlink); true when it removed something. */
+export async function removeIfPresent(root: string, path: string): Promise<boolean> {
+  return removeUnder(root, path);
 }
 
 /** lstat, or null when nothing is there. */
@@ -72,11 +65,7 @@ export async function lstatOrNull(path: string): Promise<Awaited<ReturnType<type
 }
 
 /** True when `inner` is `outer` or below it (both already resolved by realpath). */
-export function isWithin(outer: string, inner: string): boolean {
-  if (inner === outer) return true;
-  const prefix = outer.endsWith(sep) ? outer : `${outer}${sep}`;
-  return inner.startsWith(prefix);
-}
+export { isWithin } from "../paths/index.ts";
 
 /** realpath, or null when the path (or a link on the way) leads nowhere. */
 export async function realpathOrNull(path: string): Promise<string | null> {

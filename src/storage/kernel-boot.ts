@@ -4,8 +4,9 @@
  * cache like a containerDisk and copied into the VM's state directory, where
  * QEMU reads them.
  */
-import { copyFile, rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { copyFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import { readPullSecret } from "./container-disk-provider.ts";
 import { StorageError, type VolumeContext } from "./provider.ts";
@@ -34,11 +35,14 @@ export async function prepareKernelBoot(spec: VmiSpec, ctx: VolumeContext): Prom
     ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
     ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
     ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(settings.maxDiskBytes !== undefined ? { maxDiskBytes: settings.maxDiskBytes } : {}),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
+    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
   });
   const made: string[] = [];
   const fetch = async (path: string, what: string): Promise<string> => {
-    const copy = join(ctx.stateDir, `kernel-boot.${what}.${basename(path)}`);
+    const copy = pathUnder(ctx.stateDir, `kernel-boot.${what}.${basename(path)}`);
     // Prepared before (a launcher restart, or the local run staging it from outside the pod's network): keep it.
     if (await Bun.file(copy).exists()) {
       made.push(copy);
@@ -53,7 +57,7 @@ export async function prepareKernelBoot(spec: VmiSpec, ctx: VolumeContext): Prom
     return copy;
   };
   const cleanup = async (): Promise<void> => {
-    for (const f of made) await rm(f, { force: true });
+    for (const f of made) await removeUnder(ctx.stateDir, f);
   };
   try {
     const kernel = await fetch(c.kernelPath, "kernel");

@@ -11,6 +11,8 @@ import { createOverlay } from "./qemu-img.ts";
 
 export interface OverlayOf {
   readonly volume: string;
+  /** The state directory the overlay is in. */
+  readonly root: string;
   /** The overlay in the state directory. */
   readonly path: string;
 }
@@ -56,7 +58,7 @@ export async function makeOverlay(o: OverlayOf, qemuImg: string, backing: string
 
 /** Removes the overlay and any temporary leftovers; returns what it removed. */
 export async function removeOverlay(o: OverlayOf): Promise<string[]> {
-  const gone = await removeTempLeftovers(o.path);
-  if (await removeIfPresent(o.path)) gone.push(o.path);
+  const gone = await removeTempLeftovers(o.root, o.path);
+  if (await removeIfPresent(o.root, o.path)) gone.push(o.path);
   return gone;
 }

@@ -5,7 +5,7 @@ import type { VmiSpec } from "../api/v1/vmi.ts";
 import { cleanupVolumes, prepareVolumes } from "./prepare-volumes.ts";
 import { defaultProviders, type ProviderSet } from "./providers.ts";
 import { StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "./provider.ts";
-import { contextOf, TempDirs } from "./testing.ts";
+import { contextOf, TempDirs } from "../../tests/lib/storage.ts";
 
 const dirs = new TempDirs();
 afterAll(() => dirs.dispose());

@@ -3,7 +3,7 @@
  * Volume plus the launcher's context into a disk QEMU can open
  * (`prepare`), and removes what it made when the VM stops (`cleanup`).
  *
- * Rules every provider keeps (and `contract.ts` proves):
+ * Rules every provider keeps (and tests/contracts/storage-provider.ts proves):
  * - bad input is rejected before anything is created;
  * - files appear under a temporary name and are published last, so a
  *   failure part-way leaves nothing behind;
@@ -11,6 +11,7 @@
  * - cleanup removes exactly what prepare created (a claim is persistent and
  *   is never touched).
  */
+import { isDns1123Label } from "../api/names.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { PreparedVolume } from "../domain/facts.ts";
 import type { DockerConfig } from "./registry/index.ts";
@@ -49,6 +50,12 @@ export interface RegistrySettings {
   readonly pullSecret?: DockerConfig;
   /** Extra CA certificates (PEM) for https registries. */
   readonly caCertificates?: readonly string[];
+  /** Idle timeout of every registry request, in ms (the puller's default: 30 s). */
+  readonly timeoutMs?: number;
+  /** Largest uncompressed disk accepted from an image, in bytes (the puller's default: 64 GiB). */
+  readonly maxDiskBytes?: number;
+  /** Aborts pulls in progress (e.g. Ctrl-C while `bunvirt run` stages its disks). */
+  readonly signal?: AbortSignal;
 }
 
 /** The VMI the volumes belong to. */
@@ -145,15 +152,13 @@ export function toPreparedVolume(disk: PreparedDisk): PreparedVolume {
     : { kind: "file", path: disk.path, format: disk.format, readOnly: disk.readOnly, ...(disk.backing !== undefined ? { backing: { ...disk.backing } } : {}) };
 }
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /**
  * A volume name is part of file names in the state directory: it must be a
  * DNS-1123 label (as admission already demands of disk names).
  */
 export function checkVolumeName(volume: Volume): void {
   const name = volume.name;
-  if (typeof name !== "string" || name.length > 63 || !dnsLabel.test(name)) {
+  if (typeof name !== "string" || !isDns1123Label(name)) {
     throw new StorageError(String(name), "invalid", `the name "${String(name)}" is not a DNS-1123 label (lower-case letters, digits and "-", at most 63)`);
   }
 }

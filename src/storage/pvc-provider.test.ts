@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { lstat, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { providerContract, snapshot } from "./contract.ts";
+import { providerContract, snapshot } from "../../tests/contracts/storage-provider.ts";
 import { StorageError, type Volume } from "./provider.ts";
 import { pvcProvider } from "./pvc-provider.ts";
-import { contextOf, pvcFixtures, qcow2Header, TempDirs } from "./testing.ts";
+import { contextOf, pvcFixtures, qcow2Header, TempDirs } from "../../tests/lib/storage.ts";
 
 providerContract("persistentVolumeClaim (filesystem mode)", pvcProvider, pvcFixtures(new TempDirs()), { formatCheck: "magic" });
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, runBunvirt } from "../lib/bunvirt.ts";
 
-const seed = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const seed = join(repoRoot, "examples/vm-v1alpha1.yaml");
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-cli-"));
 
 describe("bunvirt CLI", () => {

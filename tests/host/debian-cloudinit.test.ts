@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseManifests } from "../../src/api/manifest.ts";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
-import { runOk } from "./fixtures/guest/qemu.ts";
+import { buildGuest, GUEST_BUILD_TIMEOUT_MS } from "./fixtures/guest/build.ts";
 import { leftovers, startRun, type RunProcess } from "./fixtures/run/local-run.ts";
 
 const skip = hostTier("debian-cloudinit", [
@@ -36,33 +37,20 @@ const vmName = "debian";
 const netns = podNetnsPlan(vmName).netns;
 const gracePeriod = 120;
 
-/** A VMI booting the cached disk through an ephemeral overlay, with the key in cloud-init user-data. */
-function manifest(publicKey: string): unknown {
-  return {
-    apiVersion: "kubevirt.io/v1",
-    kind: "VirtualMachineInstance",
-    metadata: { name: vmName },
-    spec: {
-      terminationGracePeriodSeconds: gracePeriod,
-      domain: {
-        cpu: { cores: 2 },
-        memory: { guest: "512Mi" },
-        devices: {
-          disks: [
-            { name: "root", disk: { bus: "virtio" } },
-            { name: "cloudinit", disk: { bus: "virtio" } },
-          ],
-          interfaces: [{ name: "default", masquerade: {} }],
-        },
-      },
-      networks: [{ name: "default", pod: {} }],
-      volumes: [
-        { name: "root", ephemeral: { persistentVolumeClaim: { claimName: "debian" } } },
-        // Real cloud-init 22.4 reads the top-level key only with underscores.
-        { name: "cloudinit", cloudInitNoCloud: { userData: `#cloud-config\nssh_authorized_keys:\n- ${publicKey}\n` } },
-      ],
-    },
-  };
+/** The example this test boots: a VMI booting the cached disk through an ephemeral overlay, the key in cloud-init user-data. */
+const example = join(repoRoot, "examples/vmi-debian-cloudinit.yaml");
+const exampleKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderReplaceWithYourOwnPublicKey you@example";
+
+/** The example's text with the test's own public key in place of the placeholder. */
+function manifest(publicKey: string): string {
+  const text = readFileSync(example, "utf8");
+  if (!text.includes(`- ${exampleKey}\n`)) throw new Error(`Cannot find the placeholder key '${exampleKey}' in '${example}'`);
+  const [doc] = parseManifests(text);
+  const meta = doc?.value as { metadata?: { name?: unknown }; spec?: { terminationGracePeriodSeconds?: unknown } } | undefined;
+  if (meta?.metadata?.name !== vmName || meta.spec?.terminationGracePeriodSeconds !== gracePeriod) {
+    throw new Error(`Cannot use '${example}': this test expects name "${vmName}" and terminationGracePeriodSeconds ${gracePeriod}`);
+  }
+  return text.replace(`- ${exampleKey}\n`, `- ${publicKey}\n`);
 }
 
 async function sha256(path: string): Promise<string> {
@@ -112,10 +100,8 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
 
   beforeAll(async () => {
     // Cached in /var/cache/bunvirt/debian-<version>/; a cold build (debootstrap) takes a few minutes.
-    const out = await runOk(["bash", join(repoRoot, "scripts/guest/build-debian.sh")]);
-    guestDir = out.trim().split("\n").pop()!;
-    if (!guestDir.startsWith("/")) throw new Error(`Cannot find the guest directory in build-debian.sh output '${out}'`);
-  }, 900_000);
+    guestDir = await buildGuest("build-debian.sh");
+  }, GUEST_BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     // After a failure: SIGTERM (forwarded to the run inside the namespace, which
@@ -146,7 +132,7 @@ describe.skipIf(skip !== null)("Debian guest with real cloud-init under bunvirt 
     expect(keygen.exitCode).toBe(0);
     const publicKey = readFileSync(`${key}.pub`, "utf8").trim();
     const file = join(dir, "debian-vmi.yaml");
-    writeFileSync(file, JSON.stringify(manifest(publicKey), null, 2));
+    writeFileSync(file, manifest(publicKey));
     const consoleLog = join(dir, "console.log");
 
     const disk = join(guestDir, "disk.img");

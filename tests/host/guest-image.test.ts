@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { command, hostTier, root } from "../lib/host.ts";
+import { buildGuest } from "./fixtures/guest/build.ts";
 import { Console, delay, freePort, qmp, run, runOk, tcpRead } from "./fixtures/guest/qemu.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -21,13 +22,6 @@ const BUILD_TIMEOUT_MS = 25 * 60_000; // a cold build compiles the guest kernel 
 const BOOT_TIMEOUT_MS = 5 * 60_000;
 
 
-/** The guest directory build.sh made (or found in the cache). */
-async function buildGuest(): Promise<string> {
-  const out = await runOk(["bash", join(SCRIPTS, "build.sh")]);
-  const dir = out.trim().split("\n").at(-1) ?? "";
-  if (!dir.startsWith("/")) throw new Error(`Cannot find the guest directory in build.sh output '${out}'`);
-  return dir;
-}
 
 const bootSkip = hostTier("guest-image", [
   root,

@@ -17,6 +17,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { command, hostTier, root } from "../lib/host.ts";
+import { buildGuest } from "./fixtures/guest/build.ts";
 import { Console, delay, freePort, qmp, runOk, tcpRead } from "./fixtures/guest/qemu.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -29,13 +30,6 @@ const BOOT_TIMEOUT_MS = 3 * 60_000;
 const POWEROFF_TIMEOUT_MS = 30_000;
 
 
-/** The directory a build script printed on its last stdout line. */
-async function buildDir(script: string): Promise<string> {
-  const out = await runOk(["bash", join(SCRIPTS, script)]);
-  const dir = out.trim().split("\n").at(-1) ?? "";
-  if (!dir.startsWith("/")) throw new Error(`Cannot find the output directory in ${script} output '${out}'`);
-  return dir;
-}
 
 function readEnv(path: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -82,8 +76,8 @@ describe.skipIf(skip !== null)("small guest kernel boots in 62 and 48 MiB under 
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "bunvirt-guest-kernel-"));
-    guest = await buildDir("build.sh");
-    kernelDir = await buildDir("build-kernel.sh");
+    guest = await buildGuest("build.sh");
+    kernelDir = await buildGuest("build-kernel.sh");
     kernelEnv = readEnv(join(kernelDir, "kernel.env"));
 
     // The guest's initramfs without kernel modules (none to load: all built in).
@@ -200,7 +194,7 @@ describe.skipIf(skip !== null)("small guest kernel boots in 62 and 48 MiB under 
 
   test("the build is cached, complete and module-free", async () => {
     const t0 = performance.now();
-    expect(await buildDir("build-kernel.sh")).toBe(kernelDir);
+    expect(await buildGuest("build-kernel.sh")).toBe(kernelDir);
     expect(performance.now() - t0).toBeLessThan(5000);
     for (const f of [".done", "bzImage", "config", "kernel.env", "SHA256SUMS"]) {
       expect(await Bun.file(join(kernelDir, f)).exists()).toBe(true);

@@ -9,8 +9,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
-import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
+import { buildGuest } from "./fixtures/guest/build.ts";
 import { buildOciImage, pushWithSkopeo } from "./fixtures/registry/images.ts";
 import { startRegistry, type RunningRegistry } from "./fixtures/registry/registry.ts";
 import { leftovers, startRun } from "./fixtures/run/local-run.ts";
@@ -23,9 +23,7 @@ describe.skipIf(skip !== null)("kernelBoot.container under bunvirt run", () => {
   let registry: RunningRegistry;
 
   beforeAll(async () => {
-    const build = Bun.spawnSync(["bash", join(repoRoot, "scripts/guest/build.sh")], { stdout: "pipe", stderr: "pipe" });
-    if (build.exitCode !== 0) throw new Error(`guest build failed: ${build.stderr.toString()}`);
-    const guest = build.stdout.toString().trim().split("\n").at(-1)!;
+    const guest = await buildGuest("build.sh");
     registry = await startRegistry();
     const layout = join(dir, "oci");
     await buildOciImage(layout, "1", [{ add: { "/boot/vmlinuz": join(guest, "vmlinuz"), "/boot/initrd.gz": join(guest, "initrd.gz") } }]);

@@ -22,7 +22,7 @@ import {
 } from "./fixtures/registry/images.ts";
 import { startProxy, type RegistryProxy } from "./fixtures/registry/proxy.ts";
 import { startRegistry, type RunningRegistry } from "./fixtures/registry/registry.ts";
-import { startTokenServer, type TokenServer } from "./fixtures/registry/tokenServer.ts";
+import { startTokenServer, type TokenServer } from "./fixtures/registry/token-server.ts";
 import { command, hostTier } from "../lib/host.ts";
 
 const skip = hostTier("registry", [
@@ -264,7 +264,7 @@ describe.skipIf(skip !== null)("registry disk pull (real docker-registry)", () =
   test("two processes pulling into one cache fetch the blobs once (lock file)", async () => {
     proxy.reset();
     const dir = cacheDir();
-    const worker = join(import.meta.dir, "fixtures", "registry", "pullWorker.ts");
+    const worker = join(import.meta.dir, "fixtures", "registry", "pull-worker.ts");
     const procs = [1, 2].map(() =>
       Bun.spawn([process.execPath, worker, `${proxy.host}/vm/docker:v1`, dir, proxy.host], { stdout: "pipe", stderr: "pipe" }),
     );

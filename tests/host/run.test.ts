@@ -1,16 +1,17 @@
 /**
- * The local debug run on real parts: the seed manifest, its registryDisk
- * pulled from a real registry on 127.0.0.1, boots under `bunvirt run` with a
- * private libvirtd (TCG); the guest reads the cloud-init disk and prints the
- * ssh key it found; it is reachable at the pod IP through masquerade;
- * SIGTERM shuts it down within the grace period and leaves nothing behind;
- * a killed libvirtd is restarted under the running VM.
+ * The local debug run on real parts: the v1alpha1 example (examples/), its
+ * registryDisk pulled from a real registry on 127.0.0.1, boots under `bunvirt
+ * run` with a private libvirtd (TCG); the guest reads the cloud-init disk and
+ * prints the ssh key it found; it is reachable at the pod IP through
+ * masquerade; SIGTERM shuts it down within the grace period and leaves nothing
+ * behind; a killed libvirtd is restarted under the running VM. The v1 VM and
+ * the VMI with declared ports from examples/ boot the same way.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LauncherClient } from "../../src/launcher/command/client.ts";
+import { LauncherClient } from "../../src/launcher/command/command-client.ts";
 import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
@@ -26,7 +27,7 @@ const skip = hostTier("local-run", [
   command("nft", "nftables"),
 ]);
 
-const seed = join(repoRoot, "../shared/seed/seed-vm.yaml");
+const seed = join(repoRoot, "examples/vm-v1alpha1.yaml");
 const sshKey = "ssh-rsa AAAAB3NzaK8L93bWxnyp test@test.com";
 const netns = podNetnsPlan("myvm").netns;
 
@@ -91,6 +92,31 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
       run.proc.kill("SIGKILL");
     }
   }, 300_000);
+
+  for (const [example, name] of [
+    ["examples/vm-v1.yaml", "myvm-v1"],
+    ["examples/vmi-masquerade-ports.yaml", "vmi-ports"],
+  ] as const) {
+    test(`${example} boots: the guest answers at the pod IP on 22 and 8080, and powers off on SIGTERM`, async () => {
+      const stateDir = join(dir, name);
+      const exampleNetns = podNetnsPlan(name).netns;
+      const file = join(repoRoot, example);
+      const run = startRun([file, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir], join(dir, `${name}-console.log`));
+      try {
+        const podIp = (await run.waitForLog(/pod IP ([0-9.]+)/, 60_000))[1]!;
+        await run.waitForConsole(/bunvirt-guest: ready/, 180_000);
+        // Both ports are declared by vmi-masquerade-ports.yaml; vm-v1.yaml declares none, so all are forwarded.
+        expect(await firstLine(podIp, 22)).toBe(`bunvirt-guest ${name}`);
+        expect(await firstLine(podIp, 8080)).toBe(`bunvirt-guest ${name}`);
+        run.proc.kill("SIGTERM");
+        expect(await run.proc.exited).toBe(0);
+        expect(leftovers(stateDir, exampleNetns)).toEqual([]);
+      } finally {
+        run.proc.kill("SIGKILL");
+        Bun.spawnSync(["ip", "netns", "del", exampleNetns]);
+      }
+    }, 300_000);
+  }
 
   test("killing libvirtd under a running VM: not ready, restarted, the VM keeps running", async () => {
     const stateDir = join(dir, "restart");

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { volumesCommand } from "../../src/cli/volumes.ts";
-import { providerContract, snapshot, type ContractCase, type ContractFixtures } from "../../src/storage/contract.ts";
+import { providerContract, snapshot, type ContractCase, type ContractFixtures } from "../contracts/storage-provider.ts";
 import {
   containerDiskProvider,
   emptyDiskProvider,
@@ -23,7 +23,7 @@ import {
   type Volume,
 } from "../../src/storage/index.ts";
 import { qemuImgInfo } from "../../src/storage/qemu-img.ts";
-import { contextOf, mountedSecret, noCloudFixtures, pvcFixtures, recordingLog, TempDirs } from "../../src/storage/testing.ts";
+import { contextOf, mountedSecret, noCloudFixtures, pvcFixtures, recordingLog, TempDirs } from "../lib/storage.ts";
 import { buildOciImage, makeQcow2, pushWithSkopeo, run } from "./fixtures/registry/images.ts";
 import { startRegistry, type RunningRegistry } from "./fixtures/registry/registry.ts";
 import { command, hostTier, root } from "../lib/host.ts";

@@ -1,12 +1,45 @@
-/** How tests run bunvirt: the compiled executable when it was built, else the sources through bun. */
-import { existsSync } from "node:fs";
+/**
+ * How tests run bunvirt: the compiled executable, as users run it. It must be
+ * built (`bun run build`) and newer than every source it is built from; a
+ * missing or stale compiled/bunvirt fails the test instead of quietly running
+ * `bun src/main.ts`, which would test the sources, not the executable.
+ * BUNVIRT_BIN names another executable to test instead.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const compiled = `${repo}compiled/bunvirt`;
 
+/** The newest file compiled/bunvirt is built from: src/ (tests excluded), package.json, bun.lock. */
+function newestSource(): { path: string; mtimeMs: number } {
+  let newest = { path: "", mtimeMs: 0 };
+  const consider = (path: string): void => {
+    const mtimeMs = statSync(path).mtimeMs;
+    if (mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
+  };
+  for (const entry of readdirSync(join(repo, "src"), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.endsWith(".test.ts")) consider(join(entry.parentPath, entry.name));
+  }
+  for (const f of ["package.json", "bun.lock"]) if (existsSync(join(repo, f))) consider(join(repo, f));
+  return newest;
+}
+
+let checked: string | undefined;
+
+/** The command that runs bunvirt; throws when compiled/bunvirt is missing or older than its sources. */
 export function bunvirtCommand(): string[] {
   if (process.env.BUNVIRT_BIN !== undefined) return [process.env.BUNVIRT_BIN];
-  return existsSync(compiled) ? [compiled] : [process.execPath, `${repo}src/main.ts`];
+  if (checked === undefined) {
+    if (!existsSync(compiled)) throw new Error(`Cannot run "${compiled}": it is missing; build it with 'bun run build'`);
+    const built = statSync(compiled).mtimeMs;
+    const source = newestSource();
+    if (source.mtimeMs > built) {
+      throw new Error(`Cannot run "${compiled}": it is older than "${source.path.slice(repo.length)}"; rebuild it with 'bun run build'`);
+    }
+    checked = compiled;
+  }
+  return [checked];
 }
 
 export const repoRoot = repo;

@@ -13,17 +13,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, repoRoot, type RunResult } from "./bunvirt.ts";
-import { command, file, hostTier } from "./host.ts";
+import { built, command, hostTier } from "./host.ts";
 
 export const k8sVersion = "v1.34.4";
 export const k8sBin = process.env.BUNVIRT_K8S_BIN ?? `/var/cache/bunvirt/k8s-${k8sVersion}/bin`;
 
 /** Null when the tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
 export function controlPlaneTier(suite: string): string | null {
-  const built = "built by scripts/cluster/build-k8s.sh";
+  const by = "built by scripts/cluster/build-k8s.sh, which scripts/test runs first";
   return hostTier(suite, [
-    file(join(k8sBin, "kube-apiserver"), built),
-    file(join(k8sBin, "kubectl"), built),
+    built(join(k8sBin, "kube-apiserver"), by),
+    built(join(k8sBin, "kubectl"), by),
     command("etcd", "etcd-server"),
     command("openssl", "openssl"),
   ]);

@@ -5,19 +5,24 @@
  */
 import { isDns1123Label } from "../names.ts";
 import { joinPath, type Problem } from "../problem.ts";
-import type { VmiSpec } from "../v1/vmi.ts";
+import type { VirtualMachineInstance, VmiSpec } from "../v1/vmi.ts";
 import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
 import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
+import { checkMetadata } from "./metadata.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
+import { checkXmlChars } from "./xml-chars.ts";
 
 const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
+  // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
+  const chars = checkXmlChars(spec, at);
+  if (chars.length > 0) return chars;
   const out = checks.flatMap((check) => check(spec, at));
   if (spec.hostname !== undefined && !isDns1123Label(spec.hostname)) {
     out.push({ path: joinPath(at, "hostname"), rule: `"${spec.hostname}" must be a DNS-1123 label` });
@@ -30,6 +35,12 @@ export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[]
   if (spec.runStrategy !== undefined && spec.running !== undefined) {
     out.push({ path: joinPath(at, "running"), rule: "running and runStrategy are mutually exclusive; set only runStrategy (running is deprecated)" });
   }
+  if (spec.template.metadata !== undefined) out.push(...checkXmlChars(spec.template.metadata, joinPath(at, "template.metadata")));
   out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
   return out;
+}
+
+/** A whole VMI as the launcher's `sync` receives it: its metadata and its spec (paths start at `at`). */
+export function admitVmi(vmi: Pick<VirtualMachineInstance, "metadata" | "spec">, at: string): Problem[] {
+  return [...checkMetadata(vmi.metadata, joinPath(at, "metadata")), ...admitVmiSpec(vmi.spec, joinPath(at, "spec"))];
 }

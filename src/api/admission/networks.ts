@@ -1,10 +1,10 @@
-import { isMacAddress } from "../names.ts";
+import { vmNetwork4, vmNetwork6 } from "../../network/cidr.ts";
+import { macAddressProblem } from "../mac.ts";
 import { joinPath, type Problem } from "../problem.ts";
+import { bindingsOf, interfaceBindings } from "../v1/interface.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
 
-const bindings = ["masquerade", "bridge"] as const;
-
-/** Interfaces and networks pair up by name; bindings, MACs and ports are sound. */
+/** Interfaces and networks pair up by name; bindings, MACs, ports and masquerade VM networks are sound. */
 export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
   const out: Problem[] = [];
   const networks = spec.networks ?? [];
@@ -24,11 +24,10 @@ export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
     if (ifaceNames.has(nic.name)) out.push({ path: joinPath(here, "name"), rule: `interface name "${nic.name}" is used more than once; interface names must be unique` });
     ifaceNames.add(nic.name);
     if (!netNames.has(nic.name)) out.push({ path: joinPath(here, "name"), rule: `interface "${nic.name}" has no network of the same name in networks` });
-    const set = bindings.filter((b) => nic[b] !== undefined);
-    if (set.length !== 1) out.push({ path: here, rule: `interface "${nic.name}" must set exactly one binding (${bindings.join(" or ")}); it sets ${set.length === 0 ? "none" : set.join(" and ")}` });
-    if (nic.macAddress !== undefined && !isMacAddress(nic.macAddress)) {
-      out.push({ path: joinPath(here, "macAddress"), rule: `"${nic.macAddress}" is not a valid MAC address (six hex octets such as 02:00:00:00:00:01)` });
-    }
+    const set = bindingsOf(nic);
+    if (set.length !== 1) out.push({ path: here, rule: `interface "${nic.name}" must set exactly one binding (${interfaceBindings.join(" or ")}); it sets ${set.length === 0 ? "none" : set.join(" and ")}` });
+    const mac = nic.macAddress === undefined ? null : macAddressProblem(nic.macAddress, set.length === 1 ? (set[0] ?? null) : null);
+    if (mac !== null) out.push({ path: joinPath(here, "macAddress"), rule: mac });
     if (nic.ports !== undefined && nic.bridge !== undefined) {
       out.push({ path: joinPath(here, "ports"), rule: "ports may only be declared on a masquerade interface" });
     }
@@ -38,6 +37,19 @@ export function checkNetworks(spec: VmiSpec, at: string): Problem[] {
       if (seen.has(key)) out.push({ path: joinPath(joinPath(joinPath(here, "ports"), j), "port"), rule: `port ${key} is declared more than once` });
       seen.add(key);
     });
+  });
+  // The VM network a masquerade interface takes (KubeVirt checks it only at launch; the launcher would refuse it).
+  const masquerade = new Set((spec.domain.devices.interfaces ?? []).filter((nic) => nic.masquerade !== undefined).map((nic) => nic.name));
+  networks.forEach((n, i) => {
+    const pod = joinPath(joinPath(joinPath(at, "networks"), i), "pod");
+    if (masquerade.has(n.name) && n.pod?.vmNetworkCIDR !== undefined) {
+      const v = vmNetwork4(n.pod.vmNetworkCIDR);
+      if (typeof v === "string") out.push({ path: joinPath(pod, "vmNetworkCIDR"), rule: v });
+    }
+    if (masquerade.has(n.name) && n.pod?.vmIPv6NetworkCIDR !== undefined) {
+      const v = vmNetwork6(n.pod.vmIPv6NetworkCIDR);
+      if (typeof v === "string") out.push({ path: joinPath(pod, "vmIPv6NetworkCIDR"), rule: v });
+    }
   });
   networks.forEach((n, i) => {
     if (!ifaceNames.has(n.name)) out.push({ path: joinPath(joinPath(joinPath(at, "networks"), i), "name"), rule: `network "${n.name}" has no interface of the same name` });

@@ -1,4 +1,6 @@
+import { maxDiskBytes } from "../limits.ts";
 import { isSafeImagePath } from "../names.ts";
+import { parseQuantity } from "../quantity.ts";
 import { joinPath, type Problem } from "../problem.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
 import { volumeSourceNames } from "../v1/volume.ts";
@@ -28,6 +30,16 @@ export function checkVolumes(spec: VmiSpec, at: string): Problem[] {
     const path = vol.containerDisk?.path;
     if (path !== undefined && !isSafeImagePath(path)) {
       out.push({ path: joinPath(joinPath(here, "containerDisk"), "path"), rule: `"${path}" must be an absolute path, not "/", without ".." segments` });
+    }
+    const capacity = vol.emptyDisk?.capacity;
+    const bytes = capacity === undefined ? null : parseQuantity(capacity);
+    if (bytes !== null && (bytes < 1 || bytes > maxDiskBytes)) {
+      out.push({
+        path: joinPath(joinPath(here, "emptyDisk"), "capacity"),
+        rule: bytes < 1
+          ? `"${capacity}" is not a positive size`
+          : `"${capacity}" is more than 2Pi (${maxDiskBytes} bytes), the largest qcow2 image qemu-img creates with 64 KiB clusters`,
+      });
     }
   });
   return out;

@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parseManifests } from "../manifest.ts";
 import { validate } from "../validate.ts";
-import { alphaVm, v1Vm } from "./arbitraries.ts";
+import { alphaVm, v1Vm } from "../../../tests/lib/api-arbitraries.ts";
 import { alphaToV1, v1ToAlpha } from "./v1alpha1.ts";
 
-const seedPath = new URL("../../../../shared/seed/seed-vm.yaml", import.meta.url).pathname;
+const seedPath = new URL("../../../examples/vm-v1alpha1.yaml", import.meta.url).pathname;
 
 function mustValidate(obj: unknown): void {
   const r = validate(obj);

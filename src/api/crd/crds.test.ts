@@ -17,7 +17,10 @@ test("VM CRD: versions, names, columns, status subresource", () => {
   expect(at(s, "properties.spec.properties.runStrategy.enum")).toContain("RerunOnFailure");
   const disk = at(s, "properties.spec.properties.template.properties.spec.properties.domain.properties.devices.properties.disks.items");
   expect(disk.required).toEqual(["name"]);
-  expect(disk.properties.bootOrder).toEqual({ type: "integer", minimum: 1 });
+  expect(disk.properties.bootOrder).toEqual({ type: "integer", minimum: 1, maximum: 4294967295 });
+  expect(disk.properties.serial).toEqual({ type: "string", pattern: "^[A-Za-z0-9_.+-]+$", maxLength: 256 });
+  const devices = at(s, "properties.spec.properties.template.properties.spec.properties.domain.properties.devices.properties");
+  expect([devices.disks.maxItems, devices.interfaces.maxItems]).toEqual([256, 256]);
   const mem = at(s, "properties.spec.properties.template.properties.spec.properties.domain.properties.resources.properties.requests.properties.memory");
   expect(mem).toEqual({ "x-kubernetes-int-or-string": true });
   const alpha = c.spec.versions[1].schema.openAPIV3Schema;

@@ -15,6 +15,9 @@ export interface OpenApi {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
   nullable?: boolean;
   anyOf?: OpenApi[];
   "x-kubernetes-int-or-string"?: boolean;
@@ -40,6 +43,9 @@ function fromPipe(s: AnySchema, out: OpenApi): OpenApi {
     else if (a.type === "min_value") out.minimum = a.requirement as number;
     else if (a.type === "max_value") out.maximum = a.requirement as number;
     else if (a.type === "min_length" && out.type === "string") out.minLength = a.requirement as number;
+    else if (a.type === "max_length" && out.type === "string") out.maxLength = a.requirement as number;
+    else if (a.type === "max_length" && out.type === "array") out.maxItems = a.requirement as number;
+    else if (a.type === "regex" && out.type === "string") out.pattern = (a.requirement as RegExp).source;
     else if (a.type === "description") out.description = a.description as string;
     else if (a.type === "metadata" && a.metadata?.intOrString === true) {
       delete out.anyOf;
@@ -70,7 +76,7 @@ export function toOpenApi(schema: v.GenericSchema): OpenApi {
     case "literal":
       return { type: typeof s.literal === "number" ? "number" : "string", enum: [s.literal as string] };
     case "array":
-      return { type: "array", items: toOpenApi(s.item!) };
+      return fromPipe(s, { type: "array", items: toOpenApi(s.item!) });
     case "record":
       return { type: "object", additionalProperties: toOpenApi(s.value!) };
     case "union":

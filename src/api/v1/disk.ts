@@ -1,5 +1,6 @@
 /** kubevirt.io/v1 Disk: how a volume appears to the guest. */
 import * as v from "valibot";
+import { maxBootOrder, maxSerialLength, serialPattern } from "../limits.ts";
 import { int } from "./primitives.ts";
 
 export const diskBuses = ["virtio", "sata", "scsi", "usb"] as const;
@@ -21,8 +22,15 @@ export const diskEntries = {
   disk: v.optional(diskTarget),
   cdrom: v.optional(cdromTarget),
   lun: v.optional(lunTarget),
-  bootOrder: v.optional(int(1)),
-  serial: v.optional(v.string()),
+  bootOrder: v.optional(int(1, maxBootOrder)),
+  /** KubeVirt's rule: letters, digits and _.+- only, at most 256 characters. */
+  serial: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(serialPattern, "must be made of the characters A-Z a-z 0-9 _ . + - (at least one)"),
+      v.maxLength(maxSerialLength, `must be at most ${maxSerialLength} characters`),
+    ),
+  ),
   cache: v.optional(v.picklist(["none", "writethrough", "writeback"])),
 };
 

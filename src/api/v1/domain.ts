@@ -1,13 +1,14 @@
 /** kubevirt.io/v1 DomainSpec: the virtual hardware. */
 import * as v from "valibot";
-import { int, marker, quantity } from "./primitives.ts";
+import { machineTypePattern, maxListItems, maxVcpus, uuidPattern } from "../limits.ts";
+import { boundedList, int, marker, patterned, quantity } from "./primitives.ts";
 import { disk } from "./disk.ts";
 import { iface } from "./interface.ts";
 
 export const cpu = v.strictObject({
-  cores: v.optional(int(1)),
-  sockets: v.optional(int(1)),
-  threads: v.optional(int(1)),
+  cores: v.optional(int(1, maxVcpus)),
+  sockets: v.optional(int(1, maxVcpus)),
+  threads: v.optional(int(1, maxVcpus)),
   /** "host-model", "host-passthrough" or a named QEMU model. */
   model: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty"))),
 });
@@ -28,7 +29,10 @@ export const resources = v.strictObject({
   overcommitGuestOverhead: v.optional(v.boolean()),
 });
 
-export const machine = v.strictObject({ type: v.optional(v.string()) });
+export const machine = v.strictObject({
+  /** libvirt's rule for the machine attribute. */
+  type: v.optional(patterned(machineTypePattern, "must be made of the characters A-Z a-z 0-9 _ . - (at least one), such as \"q35\" or \"pc-q35-7.2\"")),
+});
 
 export const bios = v.strictObject({ useSerial: v.optional(v.boolean()) });
 export const efi = v.strictObject({ secureBoot: v.optional(v.boolean()), persistent: v.optional(v.boolean()) });
@@ -42,7 +46,7 @@ export const kernelBootContainer = v.strictObject({
 });
 
 export const firmware = v.strictObject({
-  uuid: v.optional(v.string()),
+  uuid: v.optional(patterned(uuidPattern, "must be a UUID such as \"5d307ca9-b3ef-428c-8861-06e72d69f223\"")),
   serial: v.optional(v.string()),
   bootloader: v.optional(v.strictObject({ bios: v.optional(bios), efi: v.optional(efi) })),
   kernelBoot: v.optional(
@@ -59,8 +63,8 @@ export const features = v.strictObject({
 });
 
 export const devices = v.strictObject({
-  disks: v.optional(v.array(disk)),
-  interfaces: v.optional(v.array(iface)),
+  disks: v.optional(boundedList(disk, maxListItems)),
+  interfaces: v.optional(boundedList(iface, maxListItems)),
   /** Attach a serial console (default true). */
   autoattachSerialConsole: v.optional(v.boolean()),
   /** Give a VMI without interfaces the pod network with masquerade (default true). */

@@ -1,6 +1,16 @@
 /** kubevirt.io/v1 Interface: a NIC and how it binds to its network. */
 import * as v from "valibot";
-import { int, marker } from "./primitives.ts";
+import { interfaceNamePattern, maxBootOrder } from "../limits.ts";
+import { int, marker, patterned } from "./primitives.ts";
+
+/** The bindings bunvirt serves, by the Interface field that asks for each. */
+export const interfaceBindings = ["masquerade", "bridge"] as const;
+export type InterfaceBinding = (typeof interfaceBindings)[number];
+
+/** The bindings an interface sets; admission lets through exactly one. */
+export function bindingsOf(nic: Partial<Record<InterfaceBinding, object>>): InterfaceBinding[] {
+  return interfaceBindings.filter((b) => nic[b] !== undefined);
+}
 
 export const interfaceModels = ["virtio", "e1000", "e1000e", "rtl8139", "pcnet", "ne2k_pci"] as const;
 
@@ -11,13 +21,14 @@ export const port = v.strictObject({
 });
 
 export const iface = v.strictObject({
-  name: v.string(),
+  /** KubeVirt's rule; the name becomes the device alias in the domain. */
+  name: patterned(interfaceNamePattern, "must be made of the characters A-Z a-z 0-9 - _ (at least one)"),
   masquerade: v.optional(marker()),
   bridge: v.optional(marker()),
   model: v.optional(v.picklist(interfaceModels)),
   macAddress: v.optional(v.string()),
   ports: v.optional(v.array(port)),
-  bootOrder: v.optional(int(1)),
+  bootOrder: v.optional(int(1, maxBootOrder)),
 });
 
 export const network = v.strictObject({

@@ -14,6 +14,13 @@ export const int = (min: number, max?: number) =>
     ? v.pipe(v.number(), v.integer("must be an integer"), v.minValue(min, `must be at least ${min}`))
     : v.pipe(v.number(), v.integer("must be an integer"), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
 
+/** A list of at most `max` items (KubeVirt's MaxItems). */
+export const boundedList = <T extends v.GenericSchema>(item: T, max: number) =>
+  v.pipe(v.array(item), v.maxLength(max, `must have at most ${max} items`));
+
+/** A string matching a pattern; the rule says which characters are allowed. */
+export const patterned = (pattern: RegExp, rule: string) => v.pipe(v.string(), v.regex(pattern, rule));
+
 export const stringMap = v.record(v.string(), v.string());
 
 /** An empty object used as a tag, e.g. `masquerade: {}` or `pod: {}`. */

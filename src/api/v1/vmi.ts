@@ -2,15 +2,16 @@
 import * as v from "valibot";
 import { domain } from "./domain.ts";
 import { network } from "./interface.ts";
-import { condition, int, objectMeta, stringMap } from "./primitives.ts";
+import { maxListItems } from "../limits.ts";
+import { boundedList, condition, int, objectMeta, stringMap } from "./primitives.ts";
 import { volume } from "./volume.ts";
 
 export const vmiPhases = ["Pending", "Scheduling", "Scheduled", "Running", "Succeeded", "Failed", "Unknown"] as const;
 
 export const vmiSpec = v.strictObject({
   domain,
-  volumes: v.optional(v.array(volume)),
-  networks: v.optional(v.array(network)),
+  volumes: v.optional(boundedList(volume, maxListItems)),
+  networks: v.optional(boundedList(network, maxListItems)),
   terminationGracePeriodSeconds: v.optional(int(0)),
   hostname: v.optional(v.string()),
   nodeSelector: v.optional(stringMap),

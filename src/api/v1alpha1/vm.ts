@@ -8,12 +8,13 @@ import * as v from "valibot";
 import { domainWithDevices } from "../v1/domain.ts";
 import { diskEntries } from "../v1/disk.ts";
 import { claim, cloudInitNoCloud } from "../v1/volume.ts";
-import { int, objectMeta, quantity, stringMap } from "../v1/primitives.ts";
+import { maxListItems } from "../limits.ts";
+import { boundedList, int, objectMeta, quantity, stringMap } from "../v1/primitives.ts";
 
 export const alphaDisk = v.strictObject({ ...diskEntries, volumeName: v.string() });
 
 export const alphaDevices = v.strictObject({
-  disks: v.optional(v.array(alphaDisk)),
+  disks: v.optional(boundedList(alphaDisk, maxListItems)),
   autoattachSerialConsole: v.optional(v.boolean()),
   autoattachPodInterface: v.optional(v.boolean()),
   autoattachMemBalloon: v.optional(v.boolean()),
@@ -37,7 +38,7 @@ export const alphaVolume = v.strictObject({ name: v.string(), ...alphaVolumeSour
 
 export const alphaSpec = v.strictObject({
   domain: domainWithDevices(alphaDevices),
-  volumes: v.optional(v.array(alphaVolume)),
+  volumes: v.optional(boundedList(alphaVolume, maxListItems)),
   terminationGracePeriodSeconds: v.optional(int(0)),
   hostname: v.optional(v.string()),
   nodeSelector: v.optional(stringMap),

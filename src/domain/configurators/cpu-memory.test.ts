@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ctxOf, render } from "../test-helpers.ts";
+import { ctxOf, render } from "../../../tests/lib/domain.ts";
 import { cpu } from "./cpu.ts";
 import { memory } from "./memory.ts";
 

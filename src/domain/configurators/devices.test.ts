@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { LauncherFacts } from "../facts.ts";
-import { ctxOf, render } from "../test-helpers.ts";
+import { ctxOf, render } from "../../../tests/lib/domain.ts";
 import { serialConsole } from "./console.ts";
 import { memballoon, rng } from "./devices-misc.ts";
 import { disks, driveLetters } from "./disks.ts";
@@ -70,6 +70,12 @@ describe("interfaces", () => {
   test("model and boot order", () => {
     const ctx = ctxOf({ devices: { interfaces: [{ name: "default", bridge: {}, model: "e1000", bootOrder: 3 }] } }, facts, { networks: [{ name: "default", pod: {} }] });
     expect(render(interfaces(ctx)).interfaces![0]).toContain("<model type='e1000'/><mtu size='1450'/><boot order='3'/>");
+  });
+  test("the MAC is written in the colon form whatever form it came in", () => {
+    const dotted: Partial<LauncherFacts> = { interfaces: { default: { tap: "tap0", mac: "0200.5E00.5301" } } };
+    expect(render(interfaces(ctxOf({}, dotted))).interfaces![0]).toContain("<mac address='02:00:5e:00:53:01'/>");
+    const bad: Partial<LauncherFacts> = { interfaces: { default: { tap: "tap0", mac: "02:00:5e" } } };
+    expect(() => interfaces(ctxOf({}, bad))).toThrow('domain.devices.interfaces[0].macAddress: "02:00:5e" is not a MAC address');
   });
   test("an interface without a tap is an error", () => {
     expect(() => interfaces(ctxOf({}))).toThrow('domain.devices.interfaces[0]: interface "default" has no prepared tap device');

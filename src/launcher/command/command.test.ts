@@ -3,10 +3,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LauncherClient } from "./client.ts";
+import { LauncherClient } from "./command-client.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
 import type { StatusReply } from "./schema.ts";
-import { commandApp, serveCommands, type DomainManager } from "./server.ts";
+import { commandApp, serveCommands, type DomainManager } from "./command-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-cmd-"));
 const calls: string[] = [];
@@ -52,6 +52,18 @@ describe("launcher command API", () => {
     const res = await fetch("http://launcher/v1/sync", { method: "POST", unix: server.path, body: JSON.stringify({ vmi: bad }) });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { field: string }).field).toBe("vmi.spec.domain.resources.requests.memory");
+  });
+
+  test("a VMI whose name could leave a directory is a 422 naming metadata.name", async () => {
+    for (const name of ["a/../../../../../some/dir", "..", "A_B"]) {
+      const bad = structuredClone(vmi);
+      bad.metadata = { ...bad.metadata, name };
+      const res = await fetch("http://launcher/v1/sync", { method: "POST", unix: server.path, body: JSON.stringify({ vmi: bad }) });
+      expect(res.status).toBe(422);
+      const reply = (await res.json()) as { field: string; error: string };
+      expect(reply.field).toBe("vmi.metadata.name");
+      expect(reply.error).toMatch(/DNS-1123 subdomain/);
+    }
   });
 
   test("the client refuses to send an invalid request", async () => {

@@ -4,11 +4,21 @@
  * Routes: POST /v1/sync, POST /v1/shutdown, POST /v1/kill, GET /v1/status.
  */
 import * as v from "valibot";
+import { admitVmi } from "../../api/admission/index.ts";
+import type { Problem } from "../../api/problem.ts";
 import { virtualMachineInstance } from "../../api/v1/vmi.ts";
 
 export const apiVersion = "v1";
 
 export const syncRequest = v.strictObject({ vmi: virtualMachineInstance });
+/**
+ * Beyond the shape: admission's rules on the VMI, the same as `bunvirt
+ * validate` applies (names are DNS-1123, the spec is admissible).
+ */
+export function syncProblems(req: v.InferOutput<typeof syncRequest>): Problem[] {
+  return admitVmi(req.vmi, "vmi");
+}
+
 export const shutdownRequest = v.strictObject({
   /** Seconds the guest gets for an ACPI shutdown before the domain is destroyed. */
   graceSeconds: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(0, "must be at least 0")),

@@ -6,7 +6,8 @@
  * restarted with exponential backoff until stop().
  */
 import type { Subprocess } from "bun";
-import { DEFAULT_BACKOFF, failuresAfterExit, restartDelay, type BackoffPolicy } from "./backoff.ts";
+import { backoffDelay, daemonRestarts, failuresAfterExit, type RestartPolicy } from "../../retry/backoff.ts";
+import { wait } from "../../retry/wait.ts";
 import { inNamespaceArgv } from "./holder-script.ts";
 import { forEachLine } from "./lines.ts";
 import { describeExit, type ComponentState, type ComponentStatus, type DaemonName } from "./status.ts";
@@ -28,7 +29,7 @@ export interface DaemonContext {
   readonly holderPid: () => Promise<number>;
   readonly log: (line: string) => void;
   readonly onChange: () => void;
-  readonly backoff?: BackoffPolicy;
+  readonly backoff?: RestartPolicy;
 }
 
 const POLL_MS = 25;
@@ -188,7 +189,7 @@ export class SupervisedDaemon {
     this.#ctx.log(`stack: ${this.#spec.name}[${proc.pid}] ${reason}`);
     this.#setState("down", reason);
     if (wasRunning && this.#supervising) {
-      this.#failures = failuresAfterExit(this.#failures, Date.now() - this.#startedAt, this.#ctx.backoff ?? DEFAULT_BACKOFF);
+      this.#failures = failuresAfterExit(this.#failures, Date.now() - this.#startedAt, this.#ctx.backoff ?? daemonRestarts);
       void this.#restartLoop();
     }
     // An exit while starting is handled by the loop that is waiting for readiness.
@@ -200,18 +201,14 @@ export class SupervisedDaemon {
   }
 
   async #restartLoop(): Promise<void> {
-    const policy = this.#ctx.backoff ?? DEFAULT_BACKOFF;
+    const policy = this.#ctx.backoff ?? daemonRestarts;
     while (!this.#stopping) {
-      const delay = restartDelay(this.#failures, policy);
+      const delay = backoffDelay(this.#failures, policy);
       this.#failures += 1;
       this.#ctx.log(`stack: restarting ${this.#spec.name} in ${delay} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const pause = wait(delay);
+      this.#wake = pause.wake;
+      await pause.done;
       this.#wake = null;
       if (this.#stopping) return;
       this.#restarts += 1;

@@ -37,7 +37,7 @@ export type { DomainEventType, DomainStateName } from "./events.ts";
 export type { ComponentName, ComponentState, ComponentStatus, DaemonName, StackHealth } from "./status.ts";
 export type { StackPaths } from "./paths.ts";
 export type { StackVersions } from "./versions.ts";
-export type { BackoffPolicy } from "./backoff.ts";
+export type { RestartPolicy } from "../../retry/backoff.ts";
 export { CAPABILITY_CACHE_ROOT, defaultCapabilityCacheSeed } from "./capability-cache.ts";
 export { DEFAULT_DRIVERS } from "./drivers.ts";
 export { processAlive, processStartTime, rssKiB } from "./processes.ts";

@@ -8,7 +8,8 @@
  * fresh namespace created.
  */
 import type { Subprocess } from "bun";
-import { DEFAULT_BACKOFF, restartDelay, type BackoffPolicy } from "./backoff.ts";
+import { backoffDelay, daemonRestarts, type RestartPolicy } from "../../retry/backoff.ts";
+import { wait } from "../../retry/wait.ts";
 import { createHolderArgv, joinHolderArgv, parseHolderReady } from "./holder-script.ts";
 import { forEachLine } from "./lines.ts";
 import type { BindMount } from "./paths.ts";
@@ -18,7 +19,7 @@ import { describeExit, type ComponentState, type ComponentStatus } from "./statu
 export interface HolderContext {
   readonly log: (line: string) => void;
   readonly onChange: () => void;
-  readonly backoff?: BackoffPolicy;
+  readonly backoff?: RestartPolicy;
   /** How long the holder may take to set up. Default 10 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -198,19 +199,15 @@ export class NamespaceHolder {
   }
 
   async #recover(): Promise<void> {
-    const policy = this.#ctx.backoff ?? DEFAULT_BACKOFF;
+    const policy = this.#ctx.backoff ?? daemonRestarts;
     let failures = 0;
     while (!this.#stopping) {
-      const delay = failures === 0 ? 0 : restartDelay(failures - 1, policy);
+      const delay = failures === 0 ? 0 : backoffDelay(failures - 1, policy);
       failures += 1;
       if (delay > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        const pause = wait(delay);
+        this.#wake = pause.wake;
+        await pause.done;
         this.#wake = null;
       }
       if (this.#stopping) return;

@@ -18,7 +18,7 @@
  */
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { BackoffPolicy } from "./backoff.ts";
+import { backoffDelay, type BackoffPolicy, type RestartPolicy } from "../../retry/backoff.ts";
 import { defaultCapabilityCacheSeed, saveCapabilityCache, seedCapabilityCache } from "./capability-cache.ts";
 import { LibvirtClient, type LibvirtClientOptions } from "./client.ts";
 import { dbusConf, libvirtClientConf, libvirtdConf, qemuConf, virtlogdConf } from "./config.ts";
@@ -52,8 +52,8 @@ export interface LibvirtStackOptions {
   /** How long startLibvirtStack may take before it gives up. Default 60 s. */
   readonly readyTimeoutMs?: number;
   readonly client?: LibvirtClientOptions;
-  /** Restart backoff of the daemons. Default 100 ms doubling to 30 s. */
-  readonly backoff?: BackoffPolicy;
+  /** Restart policy of the daemons. Default daemonRestarts (src/retry/backoff.ts). */
+  readonly backoff?: RestartPolicy;
 }
 
 export interface LibvirtStack {
@@ -128,6 +128,9 @@ async function prepareStateDir(paths: StackPaths): Promise<void> {
   // writeFile's mode only applies on creation; the mask must be root-only.
   await chmod(paths.kvmMask, 0o600);
 }
+
+/** Pinging libvirtd until it answers: 25-50 ms, doubling to 0.5-1 s. */
+const pingBackoff: BackoffPolicy = { initialMs: 50, factor: 2, maxMs: 1_000, jitter: 0.5 };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -377,11 +380,9 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   /** Pings until the client gets through, as long as every component runs. */
   async #syncLoop(): Promise<void> {
-    let delay = 50;
-    while (!this.#stopping && !this.#synced && this.#allRunning()) {
+    for (let attempt = 0; !this.#stopping && !this.#synced && this.#allRunning(); attempt++) {
       if (await this.#tryPing()) return;
-      await sleep(delay);
-      delay = Math.min(1_000, delay * 2);
+      await sleep(backoffDelay(attempt, pingBackoff));
     }
   }
 

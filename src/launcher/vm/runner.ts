@@ -8,8 +8,8 @@ import { applyVmiDefaults } from "../../api/defaults.ts";
 import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
 import { domainName, domainXml, type LauncherFacts, type VmiIdentity } from "../../domain/index.ts";
 import type { StatusReply } from "../command/schema.ts";
-import type { DomainManager } from "../command/server.ts";
-import { CommandError } from "../command/server.ts";
+import type { DomainManager } from "../command/command-server.ts";
+import { CommandError } from "../command/command-server.ts";
 import { exitCodes, outcomeOfStop, type Outcome } from "./outcome.ts";
 import type { LifecycleEvent, PreparedNetwork, PreparedStorage, RunnerPorts } from "./ports.ts";
 

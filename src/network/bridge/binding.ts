@@ -17,7 +17,8 @@
  * IPv4 only: IPv6 addresses stay on the pod interface, unused by the VM.
  */
 import type { BindingContext, BindingResult, NetworkBinding } from "../binding.ts";
-import { type LeaseConfig, leaseConfigProblems } from "../dhcp/index.ts";
+import { applyChange, checkLease, recordResult, stateToTear, teardownWith } from "../binding-steps.ts";
+import type { LeaseConfig } from "../dhcp/index.ts";
 import {
   type DeviceOriginal,
   deleteBridge,
@@ -50,8 +51,9 @@ import {
 } from "../iproute.ts";
 import type { Interface, Network } from "../spec.ts";
 import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
-import { deleteState, readState, statePath, writeState } from "../state.ts";
-import { bridgeName, normalizeMac } from "../validate.ts";
+import { deleteState } from "../state.ts";
+import { normalizeMac } from "../../api/mac.ts";
+import { bridgeName } from "../validate.ts";
 import { BRIDGE_SERVER_ADDRESS, bridgeLease } from "./lease.ts";
 
 /** What the state file holds for a bridge binding. */
@@ -129,8 +131,7 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
       searchDomains: resolv.searchDomains,
       ...(ctx.hostname !== undefined ? { hostname: ctx.hostname } : {}),
     });
-    const leaseProblems = leaseConfigProblems(lease);
-    if (leaseProblems.length > 0) throw fail(nic, leaseProblems.map((p) => `DHCP lease: ${p}`));
+    checkLease("bridge", nic, lease);
 
     // ---- remember, then change ----
     const state: BridgeState = prior ?? {
@@ -140,9 +141,7 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
       pod,
       existingTap: ctx.existingTap === true ? await recordDevice(ctx.tap) : null,
     };
-    if (prior === null) await writeState(path, state);
-
-    try {
+    await applyChange({ kind: "bridge", nic, path, prior, state, log, undo: () => tear(ctx), change: async () => {
       await ensureBridge(bridge, pod.mtu);
       for (const a of pod.addresses) await deleteAddress(podIf, `${a.local}/${a.prefixlen}`);
       const now = await getLink(podIf);
@@ -152,12 +151,7 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
       if (!isUp(now)) await setUp(podIf, true);
       await addAddress(bridge, `${BRIDGE_SERVER_ADDRESS}/32`);
       await ensureTap(ctx, bridge, pod.mtu);
-    } catch (cause) {
-      if (prior === null) {
-        await teardownWith(ctx).catch((e: unknown) => log(`bridge: cleanup after failed setup: ${e instanceof Error ? e.message : String(e)}`));
-      }
-      throw new Error(`Cannot set up bridge binding for interface "${nic.name}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    }
+    } });
 
     const result: BindingResult = {
       name: nic.name,
@@ -173,20 +167,15 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
       guestAddresses: [`${primary.local}/${primary.prefixlen}`],
       dhcp: { iface: bridge, lease },
     };
-    state.result = result;
-    await writeState(path, state);
+    await recordResult(path, state, result);
     log(`bridge: interface "${nic.name}" on ${ctx.tap} via ${bridge} takes ${primary.local}/${primary.prefixlen} and ${mac} from ${podIf}`);
     return result;
   }
 
-  async function teardownWith(ctx: BindingContext): Promise<void> {
-    const path = statePath(ctx.stateDir, ctx.podInterface);
-    const state = await readState<BridgeState | { kind: string }>(path);
-    if (state === null) return;
-    if (state.kind !== "bridge") {
-      throw new Error(`Cannot tear down bridge binding for interface "${nic.name}": the state "${path}" is of a ${state.kind} binding`);
-    }
-    const s = state as BridgeState;
+  async function tear(ctx: BindingContext): Promise<void> {
+    const found = await stateToTear<BridgeState>("bridge", nic, ctx);
+    if (found === null) return;
+    const { path, state: s } = found;
     const podIf = s.input.podInterface;
     const bridge = bridgeName(podIf);
     await runAll(`tear down bridge binding for interface "${nic.name}"`, [
@@ -212,10 +201,6 @@ export function bridgeBinding(nic: Interface, network: Network | undefined): Net
     kind: "bridge",
     name: nic.name,
     setup,
-    async teardown(ctx?: BindingContext): Promise<void> {
-      const use = ctx ?? remembered;
-      if (use === null) throw new Error(`Cannot tear down bridge binding for interface "${nic.name}": no context (setup was not called)`);
-      await teardownWith(use);
-    },
+    teardown: teardownWith("bridge", nic, () => remembered, tear),
   };
 }

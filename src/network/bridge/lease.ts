@@ -11,7 +11,8 @@
  */
 import type { ClasslessRoute, LeaseConfig } from "../dhcp/index.ts";
 import { INFINITE_LEASE } from "../dhcp/index.ts";
-import { contains4, network4, parseCidr4, parseIPv4 } from "../cidr.ts";
+import { parseCidr4 } from "../cidr.ts";
+import { networkAddress, parseIPv4, prefixContains } from "../ipv4.ts";
 import type { Address, Route } from "../iproute.ts";
 
 /** The address the bridge carries so the DHCP server can talk (KubeVirt's choice). */
@@ -32,7 +33,7 @@ function destination(dst: string): { destination: string; prefixLength: number }
   if (dst === "default") return { destination: "0.0.0.0", prefixLength: 0 };
   const cidr = parseCidr4(dst.includes("/") ? dst : `${dst}/32`);
   if (cidr === null) return null;
-  return { destination: network4(cidr.address, cidr.prefixLength), prefixLength: cidr.prefixLength };
+  return { destination: networkAddress(cidr.address, cidr.prefixLength) ?? cidr.address, prefixLength: cidr.prefixLength };
 }
 
 const unicast = (r: Route): boolean => r.type === undefined || r.type === "unicast";
@@ -66,7 +67,7 @@ export function bridgeLease(input: BridgeLeaseInput): LeaseConfig {
   }
   const peer = address.address !== undefined && address.address !== address.local ? address.address : undefined;
   for (const gw of [router, ...viaGateway.map((r) => r.gateway)]) {
-    if (gw === undefined || gw === peer || contains4(address.local, address.prefixlen, gw)) continue;
+    if (gw === undefined || gw === peer || prefixContains(address.local, address.prefixlen, gw)) continue;
     add(onLink, { destination: gw, prefixLength: 32, gateway: "0.0.0.0" });
   }
   if (peer !== undefined) add(onLink, { destination: peer, prefixLength: 32, gateway: "0.0.0.0" });

@@ -4,7 +4,7 @@
  * and, when no connected route covers the address, a /32 route on the
  * bridge. `ipCommandLink` does it with iproute2; tests inject a fake.
  */
-import { parseIPv4, prefixContains } from "./ipv4.ts";
+import { parseIPv4, prefixContains } from "../ipv4.ts";
 
 export interface DhcpLink {
   /** Whether a gateway-less unicast route on `iface` already covers `address`. */

@@ -4,10 +4,10 @@
  * `DhcpOptions` record and raw option data. Options with other codes are kept
  * as raw bytes in `other` so a decoded packet loses nothing.
  */
-import { type ClasslessRoute, decodeClasslessRoutes, encodeClasslessRoutes } from "./classlessRoutes.ts";
-import { decodeDomainSearch, encodeDomainSearch } from "./domainSearch.ts";
+import { type ClasslessRoute, decodeClasslessRoutes, encodeClasslessRoutes } from "./classless-routes.ts";
+import { decodeDomainSearch, encodeDomainSearch } from "./domain-search.ts";
 import { type Decoded, DhcpEncodeError, decoded, failed } from "./errors.ts";
-import { parseIPv4, readIPv4 } from "./ipv4.ts";
+import { parseIPv4, readIPv4 } from "../ipv4.ts";
 import { latin1Decode, latin1Encode } from "./latin1.ts";
 
 export const MessageType = {

@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import type { ClasslessRoute } from "./classlessRoutes.ts";
-import type { LeaseConfig } from "./leaseConfig.ts";
-import { formatIPv4, prefixMask } from "./ipv4.ts";
+import type { ClasslessRoute } from "./classless-routes.ts";
+import type { LeaseConfig } from "./lease-config.ts";
+import { formatIPv4, prefixMask } from "../ipv4.ts";
 import { type DhcpOptions, KNOWN_OPTION_CODES, type RawOption } from "./options.ts";
 import { type DhcpPacket, MAGIC_COOKIE, decode, encode } from "./packet.ts";
 import { respond } from "./responder.ts";

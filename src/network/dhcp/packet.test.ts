@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type DhcpPacket, clientMac, decode, encode } from "./packet.ts";
 import { type DecodeErrorCode, DhcpEncodeError } from "./errors.ts";
-import { ascii, hex, message } from "./testBytes.ts";
+import { ascii, hex, message } from "../../../tests/lib/dhcp-bytes.ts";
 
 const MAC = Uint8Array.from(hex("020000000001"));
 

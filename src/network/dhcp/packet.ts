@@ -4,9 +4,9 @@
  * throws and never loops: every loop advances through a bounded buffer.
  */
 import { type Decoded, DhcpDecodeError, DhcpEncodeError, decoded, failed } from "./errors.ts";
-import { parseIPv4, readIPv4 } from "./ipv4.ts";
+import { parseIPv4, readIPv4 } from "../ipv4.ts";
 import { latin1Decode, latin1Encode } from "./latin1.ts";
-import { formatMac } from "./mac.ts";
+import { formatMac } from "../../api/mac.ts";
 import { type DhcpOptions, OptionCode, decodeOptions, encodeOptions } from "./options.ts";
 
 export const BOOTREQUEST = 1;

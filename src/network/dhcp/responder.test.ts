@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { LeaseConfig } from "./leaseConfig.ts";
+import type { LeaseConfig } from "./lease-config.ts";
 import { type DhcpOptions, MessageType, OptionCode } from "./options.ts";
 import { type DhcpPacket, FLAG_BROADCAST } from "./packet.ts";
 import { respond } from "./responder.ts";

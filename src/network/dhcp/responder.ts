@@ -15,10 +15,10 @@
  *   0.0.0.0/0 route via the router is appended unless one is configured,
  *   since RFC 3442 clients ignore option 3 when they get option 121.
  */
-import type { ClasslessRoute } from "./classlessRoutes.ts";
-import { broadcastAddress, prefixToNetmask } from "./ipv4.ts";
-import { INFINITE_LEASE, type LeaseConfig } from "./leaseConfig.ts";
-import { normalizeMac } from "./mac.ts";
+import type { ClasslessRoute } from "./classless-routes.ts";
+import { broadcastAddress, prefixToNetmask } from "../ipv4.ts";
+import { INFINITE_LEASE, type LeaseConfig } from "./lease-config.ts";
+import { normalizeMac } from "../../api/mac.ts";
 import { BOOTREPLY, BOOTREQUEST, type DhcpPacket, clientMac } from "./packet.ts";
 import { type DhcpOptions, MessageType, OptionCode, messageTypeName } from "./options.ts";
 

@@ -17,7 +17,8 @@
  */
 import type { BindingContext, BindingResult, NetworkBinding } from "../binding.ts";
 import { type VmNetwork, vmNetwork4, vmNetwork6 } from "../cidr.ts";
-import { INFINITE_LEASE, type LeaseConfig, leaseConfigProblems } from "../dhcp/index.ts";
+import { applyChange, checkLease, recordResult, stateToTear, teardownWith } from "../binding-steps.ts";
+import { INFINITE_LEASE, type LeaseConfig } from "../dhcp/index.ts";
 import {
   type DeviceOriginal,
   deleteBridge,
@@ -34,9 +35,10 @@ import { addAddress, getAddresses, getLink, globalAddresses } from "../iproute.t
 import { deleteTable, replaceTable, tableContent } from "../nft.ts";
 import type { Interface, Network } from "../spec.ts";
 import { setupFailure, startSetup, type BindingInput } from "../setup-start.ts";
-import { deleteState, readState, statePath, writeState } from "../state.ts";
+import { deleteState } from "../state.ts";
 import { readSysctl, writeSysctl } from "../sysctl.ts";
-import { bridgeName, normalizeMac } from "../validate.ts";
+import { normalizeMac } from "../../api/mac.ts";
+import { bridgeName } from "../validate.ts";
 import { masqueradeTableBody, type PortRule } from "./rules.ts";
 
 export const defaultVmNetworkCIDR = "10.0.2.0/24";
@@ -100,6 +102,11 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     remembered = ctx;
     // ---- checks: nothing is changed before all of them pass ----
     const { log, bridge, path, input, prior } = await startSetup<MasqueradeState>("masquerade", nic, network, ctx);
+    // Admission refuses unsound VM networks; parsing them here also yields the gateway and guest addresses.
+    const net4 = vmNetwork4(network?.pod?.vmNetworkCIDR ?? defaultVmNetworkCIDR);
+    const cidr6 = vmNetwork6(network?.pod?.vmIPv6NetworkCIDR ?? defaultVmIPv6NetworkCIDR);
+    const cidrProblems = [...(typeof net4 === "string" ? [`vmNetworkCIDR ${net4}`] : []), ...(typeof cidr6 === "string" ? [`vmIPv6NetworkCIDR ${cidr6}`] : [])];
+    if (typeof net4 === "string" || typeof cidr6 === "string") throw fail(nic, cidrProblems);
     const pod = prior?.pod ?? (await readPod(ctx.podInterface));
     if (typeof pod === "string") throw fail(nic, [pod]);
     if (prior !== null && (await getLink(ctx.podInterface)) === null) throw fail(nic, [`pod interface "${ctx.podInterface}" does not exist in this network namespace`]);
@@ -107,8 +114,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     if (bridgeLink !== null && prior === null) throw fail(nic, [`bridge "${bridge}" already exists and was not made by an earlier setup`]);
     const tapIssue = tapProblem(ctx, await getLink(ctx.tap), prior !== null);
     if (tapIssue !== null) throw fail(nic, [tapIssue]);
-    const net4 = vmNetwork4(network?.pod?.vmNetworkCIDR ?? defaultVmNetworkCIDR) as VmNetwork;
-    const net6 = pod.ipv6 === null ? null : (vmNetwork6(network?.pod?.vmIPv6NetworkCIDR ?? defaultVmIPv6NetworkCIDR) as VmNetwork);
+    const net6: VmNetwork | null = pod.ipv6 === null ? null : cidr6;
     const mac = prior?.mac ?? normalizeMac(nic.macAddress ?? ctx.defaultMac ?? "") ?? randomMac();
     const resolv = await readResolvConf(ctx.resolvConf ?? "/etc/resolv.conf");
     const lease: LeaseConfig = {
@@ -123,8 +129,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
       serverId: net4.gateway,
       ...(ctx.hostname !== undefined ? { hostname: ctx.hostname } : {}),
     };
-    const leaseProblems = leaseConfigProblems(lease);
-    if (leaseProblems.length > 0) throw fail(nic, leaseProblems.map((p) => `DHCP lease: ${p}`));
+    checkLease("masquerade", nic, lease);
 
     // ---- remember what we are about to change, then change it ----
     const state: MasqueradeState = prior ?? {
@@ -140,9 +145,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
       },
       nft: {},
     };
-    if (prior === null) await writeState(path, state);
-
-    try {
+    await applyChange({ kind: "masquerade", nic, path, prior, state, log, undo: () => tear(ctx), change: async () => {
       await ensureBridge(bridge, pod.mtu);
       await addAddress(bridge, `${net4.gateway}/${net4.prefixLength}`);
       if (net6 !== null) await addAddress(bridge, `${net6.gateway}/${net6.prefixLength}`, ["nodad"]);
@@ -160,12 +163,7 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
         await replaceTable(family, masqueradeTableBody({ family, podInterface: ctx.podInterface, bridge, podAddress, guest, ports }));
         state.nft[family] = await tableContent(family);
       }
-    } catch (cause) {
-      if (prior === null) {
-        await teardownWith(ctx).catch((e: unknown) => log(`masquerade: cleanup after failed setup: ${e instanceof Error ? e.message : String(e)}`));
-      }
-      throw new Error(`Cannot set up masquerade binding for interface "${nic.name}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    }
+    } });
 
     const result: BindingResult = {
       name: nic.name,
@@ -181,20 +179,15 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
       guestAddresses: [`${net4.guest}/${net4.prefixLength}`, ...(net6 !== null ? [`${net6.guest}/${net6.prefixLength}`] : [])],
       dhcp: { iface: bridge, lease },
     };
-    state.result = result;
-    await writeState(path, state);
+    await recordResult(path, state, result);
     log(`masquerade: interface "${nic.name}" on ${ctx.tap} via ${bridge}, guest ${result.guestAddresses.join(", ")} behind ${result.podAddresses.join(", ")}`);
     return result;
   }
 
-  async function teardownWith(ctx: BindingContext): Promise<void> {
-    const path = statePath(ctx.stateDir, ctx.podInterface);
-    const state = await readState<MasqueradeState | { kind: string }>(path);
-    if (state === null) return;
-    if (state.kind !== "masquerade") {
-      throw new Error(`Cannot tear down masquerade binding for interface "${nic.name}": the state "${path}" is of a ${state.kind} binding`);
-    }
-    const s = state as MasqueradeState;
+  async function tear(ctx: BindingContext): Promise<void> {
+    const found = await stateToTear<MasqueradeState>("masquerade", nic, ctx);
+    if (found === null) return;
+    const { path, state: s } = found;
     const bridge = bridgeName(s.input.podInterface);
     // Every step runs even when one fails; the state file goes only when all worked.
     await runAll(`tear down masquerade binding for interface "${nic.name}"`, [
@@ -213,10 +206,6 @@ export function masqueradeBinding(nic: Interface, network: Network | undefined):
     kind: "masquerade",
     name: nic.name,
     setup,
-    async teardown(ctx?: BindingContext): Promise<void> {
-      const use = ctx ?? remembered;
-      if (use === null) throw new Error(`Cannot tear down masquerade binding for interface "${nic.name}": no context (setup was not called)`);
-      await teardownWith(use);
-    },
+    teardown: teardownWith("masquerade", nic, () => remembered, tear),
   };
 }

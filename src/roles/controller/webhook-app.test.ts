@@ -6,7 +6,7 @@ import { admissionMaxBytes, webhookApp } from "./webhook-app.ts";
 
 const fixture = async (path: URL): Promise<Record<string, any>> => parseManifests(await Bun.file(path.pathname).text())[0]!.value as Record<string, any>;
 const testvm = await fixture(new URL("../../../tests/fixtures/user-guide/quickstart-testvm.yaml", import.meta.url));
-const seed = await fixture(new URL("../../../../shared/seed/seed-vm.yaml", import.meta.url));
+const seed = await fixture(new URL("../../../examples/vm-v1alpha1.yaml", import.meta.url));
 
 let n = 0;
 const uuids = (): string => `00000000-0000-4000-8000-00000000000${n++ % 10}`;

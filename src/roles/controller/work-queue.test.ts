@@ -73,9 +73,9 @@ describe("WorkQueue", () => {
     expect(q.length).toBe(0);
   });
 
-  test("failures back off exponentially (src/kube/backoff.ts) and success resets them", () => {
+  test("failures back off exponentially (src/retry/backoff.ts) and success resets them", () => {
     const timers = new ManualTimers();
-    const q = new WorkQueue({ timers, backoff: { baseMs: 100, maxMs: 1000, random: () => 1 } });
+    const q = new WorkQueue({ timers, backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0.5 }, random: () => 1 });
     q.addRateLimited("a");
     expect(timers.pending).toEqual([100]);
     timers.advance(100);
@@ -111,7 +111,7 @@ describe("WorkQueue", () => {
 describe("runWorkers", () => {
   test("two workers, one key at a time per key; errors retried with backoff; requeue on request", async () => {
     const timers = new ManualTimers();
-    const q = new WorkQueue({ timers, backoff: { baseMs: 1000, maxMs: 1000, random: () => 1 } });
+    const q = new WorkQueue({ timers, backoff: { initialMs: 1000, factor: 2, maxMs: 1000, jitter: 0.5 }, random: () => 1 });
     const active = new Set<string>();
     let overlap = false;
     const seen: string[] = [];

@@ -5,20 +5,23 @@
  *   is queued again when that worker is done, so the next pass sees the
  *   latest state;
  * - a failed key comes back after exponential backoff with jitter
- *   (src/kube/backoff.ts), growing per consecutive failure, reset on success;
+ *   (src/retry/backoff.ts), growing per consecutive failure, reset on success;
  * - a key can be scheduled for later (the crash-loop backoff's requeue).
  */
-import { backoffDelay, type BackoffOptions } from "../../kube/backoff.ts";
+import { backoffDelay, clusterBackoff, type BackoffPolicy } from "../../retry/backoff.ts";
 import { realTimers, type Timers } from "./timers.ts";
 
 export interface WorkQueueOptions {
   timers?: Timers;
-  backoff?: BackoffOptions;
+  backoff?: BackoffPolicy;
+  /** The random source of the backoff's jitter (default Math.random). */
+  random?: () => number;
 }
 
 export class WorkQueue {
   readonly #timers: Timers;
-  readonly #backoff: BackoffOptions;
+  readonly #backoff: BackoffPolicy;
+  readonly #random: () => number;
   #queue: string[] = [];
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
@@ -29,7 +32,8 @@ export class WorkQueue {
 
   constructor(opts: WorkQueueOptions = {}) {
     this.#timers = opts.timers ?? realTimers;
-    this.#backoff = opts.backoff ?? {};
+    this.#backoff = opts.backoff ?? clusterBackoff;
+    this.#random = opts.random ?? Math.random;
   }
 
   /** Keys waiting to be handed out. */
@@ -70,7 +74,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.#failures.get(key) ?? 0;
     this.#failures.set(key, n + 1);
-    this.addAfter(key, backoffDelay(n, this.#backoff));
+    this.addAfter(key, backoffDelay(n, this.#backoff, this.#random));
   }
 
   /** The key succeeded: its next failure starts the backoff over. */

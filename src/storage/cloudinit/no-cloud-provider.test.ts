@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { providerContract } from "../contract.ts";
+import { providerContract } from "../../../tests/contracts/storage-provider.ts";
 import { StorageError, type Volume } from "../provider.ts";
-import { contextOf, mountedSecret, noCloudFixtures, recordingLog, TempDirs } from "../testing.ts";
-import { readIso } from "./iso9660/read.ts";
+import { contextOf, mountedSecret, noCloudFixtures, recordingLog, TempDirs } from "../../../tests/lib/storage.ts";
+import { readIso } from "../../../tests/lib/iso9660-read.ts";
 import { cidataPath, noCloudProvider } from "./no-cloud-provider.ts";
 
 providerContract("cloudInitNoCloud", noCloudProvider, noCloudFixtures(new TempDirs()), { formatCheck: "magic" });

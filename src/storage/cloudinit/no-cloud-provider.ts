@@ -7,7 +7,7 @@
  * or the result.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { pathUnder } from "../../paths/index.ts";
 import { lstatOrNull, removeIfPresent, removeTempLeftovers, requireStateDir, tempPathFor } from "../files.ts";
 import { checkVolumeName, StorageError, type PreparedDisk, type Volume, type VolumeContext, type VolumeProvider } from "../provider.ts";
 import { readSecretKey } from "../secrets.ts";
@@ -17,7 +17,7 @@ import { metaData, planNoCloud, type DataSource } from "./no-cloud-data.ts";
 export const cidataVolumeId = "cidata";
 
 export function cidataPath(stateDir: string, volume: string): string {
-  return join(stateDir, `${volume}.cidata.iso`);
+  return pathUnder(stateDir, `${volume}.cidata.iso`);
 }
 
 async function dataOf(volume: string, what: string, source: DataSource | undefined, ctx: VolumeContext): Promise<Uint8Array | undefined> {
@@ -76,8 +76,8 @@ export function noCloudProvider(): VolumeProvider {
     async cleanup(volume: Volume, ctx: VolumeContext): Promise<string[]> {
       checkVolumeName(volume);
       const path = cidataPath(ctx.stateDir, volume.name);
-      const gone = await removeTempLeftovers(path);
-      if (await removeIfPresent(path)) gone.push(path);
+      const gone = await removeTempLeftovers(ctx.stateDir, path);
+      if (await removeIfPresent(ctx.stateDir, path)) gone.push(path);
       return gone;
     },
   };

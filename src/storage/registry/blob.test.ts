@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { VerifyingBlob, type ChunkSourceReader } from "./blob.ts";
 import { DigestMismatchError } from "./errors.ts";
 import type { Descriptor } from "./manifest.ts";
-import { sha256 } from "./testing.ts";
+import { sha256 } from "../../../tests/lib/registry-bytes.ts";
 
 function reader(chunks: Uint8Array[]): ChunkSourceReader & { cancelled: boolean } {
   let i = 0;

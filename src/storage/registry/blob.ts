@@ -7,7 +7,7 @@
  */
 import { DigestMismatchError, ImageError } from "./errors.ts";
 import type { Descriptor } from "./manifest.ts";
-import type { RegistryClient } from "./registryClient.ts";
+import type { RegistryClient } from "./registry-client.ts";
 
 export type BytesListener = (bytes: number) => void;
 
@@ -113,9 +113,8 @@ export class VerifyingBlob {
 
 /** Starts fetching a blob; the body is read through the returned object. */
 export async function openBlob(client: RegistryClient, descriptor: Descriptor, onBytes?: BytesListener): Promise<VerifyingBlob> {
-  const response = await client.get(`blobs/${descriptor.digest}`);
-  if (response.body === null) throw new ImageError("invalid-image", `blob "${descriptor.digest}" came without a body`);
-  return new VerifyingBlob(descriptor, response.body.getReader() as ChunkSourceReader, onBytes);
+  const response = await client.get(`blobs/${descriptor.digest}`, { what: `blob "${descriptor.digest}"` });
+  return new VerifyingBlob(descriptor, response.body, onBytes);
 }
 
 /** Fetches a small blob (an image config) whole, verified, at most `maxBytes`. */

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskCache, cacheKey, type CacheMetadata } from "./cache.ts";
-import { acquireLock } from "./cacheLock.ts";
+import { acquireLock } from "./cache-lock.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -95,5 +95,33 @@ describe("acquireLock", () => {
     controller.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
     await held.release();
+  });
+
+  test("sweepAbandoned clears what dead pulls left, never what a live pull holds", async () => {
+    const cache = new DiskCache(await temp());
+    const dead = cacheKey(`sha256:${"cd".repeat(32)}`);
+    const stale = cacheKey(`sha256:${"ef".repeat(32)}`);
+    const live = cacheKey(DIGEST);
+    // A pull killed mid-download: its work dir and its lock, owner pid gone.
+    const deadWork = join(cache.root, "tmp", `${dead}.4000000.1a2b3c4d`);
+    await mkdir(deadWork, { recursive: true });
+    await writeFile(join(deadWork, "layer0-0.part"), "partial");
+    await mkdir(join(cache.root, "locks"), { recursive: true });
+    await writeFile(join(cache.root, "locks", `${dead}.lock`), JSON.stringify({ pid: 4_000_000, host: hostname() }));
+    // A work dir of another node (other host) whose lock was not refreshed for long.
+    await mkdir(join(cache.root, "tmp", `${stale}.12.0a0b0c0d`), { recursive: true });
+    await writeFile(join(cache.root, "locks", `${stale}.lock`), JSON.stringify({ pid: 12, host: "elsewhere" }));
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(join(cache.root, "locks", `${stale}.lock`), old, old);
+    // A pull in progress: lock held, work dir present.
+    const held = await cache.lock(live);
+    const liveWork = await cache.createWorkDir(live);
+
+    expect((await cache.sweepAbandoned()).sort()).toEqual([dead, stale].sort());
+    expect(await readdir(join(cache.root, "tmp"))).toEqual([liveWork.slice(liveWork.lastIndexOf("/") + 1)]);
+    expect(await readdir(join(cache.root, "locks"))).toEqual([`${live}.lock`]);
+    await held.release();
+    expect(await cache.sweepAbandoned()).toEqual([live]);
+    expect(await readdir(join(cache.root, "tmp"))).toEqual([]);
   });
 });

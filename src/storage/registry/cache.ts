@@ -9,12 +9,16 @@
  *   <root>/locks/<hex>.lock            cross-process fetch locks
  *
  * An entry appears by renaming a complete work directory into place, so a
- * reader sees either nothing or a whole entry.
+ * reader sees either nothing or a whole entry. What a killed pull left (its
+ * work directory, its lock file) is swept by the next pull of anything,
+ * once no live pull holds that key's lock (see cache-lock.ts: a lock whose
+ * owner died, or that was not refreshed for a while, is broken).
  */
-import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { acquireLock, type HeldLock, type LockOptions } from "./cacheLock.ts";
-import type { DiskFormat } from "./diskFormat.ts";
+import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cache-lock.ts";
+import type { DiskFormat } from "./disk-format.ts";
+import { removeUnder } from "../../paths/index.ts";
 import { SHA256_DIGEST_RE } from "./reference.ts";
 
 export interface CacheMetadata {
@@ -119,8 +123,39 @@ export class DiskCache {
     checkKey(key);
     const tmp = join(this.root, "tmp");
     const names = await readdir(tmp).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith(`${key}.`)).map((n) => rm(join(tmp, n), { recursive: true, force: true })));
-    if ((await this.lookup(key)) === null) await rm(this.entryDir(key), { recursive: true, force: true });
+    await Promise.all(names.filter((n) => n.startsWith(`${key}.`)).map((n) => removeUnder(this.root, join(tmp, n))));
+    if ((await this.lookup(key)) === null) await removeUnder(this.root, this.entryDir(key));
+  }
+
+  /**
+   * Removes what dead pulls left: for every key with a work directory or a
+   * lock file, takes the key's lock if nobody live holds it (breaking a
+   * stale one) and clears that key's leftovers. Returns the keys swept.
+   */
+  async sweepAbandoned(options: LockOptions = {}): Promise<string[]> {
+    const keyOf = (name: string, suffix: RegExp): string | null => {
+      const key = name.replace(suffix, "");
+      return /^[a-f0-9]{64}(?:-p[a-f0-9]{16})?$/.test(key) ? key : null;
+    };
+    const tmp = await readdir(join(this.root, "tmp")).catch(() => [] as string[]);
+    const locks = await readdir(join(this.root, "locks")).catch(() => [] as string[]);
+    const keys = new Set([
+      ...tmp.map((n) => keyOf(n, /\.\d+\.[a-z0-9-]+$/)),
+      ...locks.map((n) => keyOf(n, /\.lock$/)),
+    ].filter((k): k is string => k !== null));
+    const swept: string[] = [];
+    for (const key of keys) {
+      await mkdir(join(this.root, "locks"), { recursive: true });
+      const lock = await tryAcquireLock(join(this.root, "locks", `${key}.lock`), options);
+      if (lock === null) continue; // a live pull owns it
+      try {
+        await this.clearLeftovers(key);
+        swept.push(key);
+      } finally {
+        await lock.release();
+      }
+    }
+    return swept;
   }
 
   /** A fresh work directory on the cache's file system. */
@@ -152,7 +187,7 @@ export class DiskCache {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
       // Someone published it meanwhile (lock broken as stale): keep theirs.
-      await rm(workDir, { recursive: true, force: true });
+      await removeUnder(this.root, workDir);
       const existing = await this.lookup(key);
       if (existing === null) throw error;
       return existing;
@@ -161,6 +196,6 @@ export class DiskCache {
   }
 
   async discard(workDir: string): Promise<void> {
-    await rm(workDir, { recursive: true, force: true });
+    await removeUnder(this.root, workDir);
   }
 }

@@ -7,6 +7,7 @@ export type PullErrorCode =
   | "not-found"
   | "registry"
   | "network"
+  | "timeout"
   | "digest-mismatch"
   | "unsupported"
   | "no-disk"
@@ -71,5 +72,21 @@ export class ImageError extends Error {
   ) {
     super(message, options);
     this.name = "ImageError";
+  }
+}
+
+/** No data arrived for the idle timeout while waiting for an answer or a body. */
+export class RegistryTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RegistryTimeoutError";
+  }
+}
+
+/** A response the puller will not act on: a redirect it must not follow, a body over its cap. */
+export class UnsafeResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsafeResponseError";
   }
 }

@@ -20,10 +20,10 @@ export {
   InvalidDockerConfigError,
   type DockerConfig,
   type RegistryCredentials,
-} from "./dockerConfig.ts";
-export { parseWwwAuthenticate, type AuthChallenge } from "./wwwAuthenticate.ts";
+} from "./docker-config.ts";
+export { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts";
 export { selectPlatform, DEFAULT_PLATFORM } from "./platform.ts";
 export type { Platform, Descriptor } from "./manifest.ts";
 export { DiskCache, cacheKey, type CacheEntry, type CacheMetadata } from "./cache.ts";
-export { detectDiskFormat, type DiskFormat, type DiskInfo } from "./diskFormat.ts";
-export { diskScope, InvalidDiskPathError } from "./diskSelection.ts";
+export { detectDiskFormat, type DiskFormat, type DiskInfo } from "./disk-format.ts";
+export { diskScope, InvalidDiskPathError } from "./disk-selection.ts";

@@ -3,9 +3,11 @@
  * types of OCI and Docker schema 2, verifies its digest, and parses it into
  * either an index (multi-platform) or an image manifest.
  */
+import { readCapped } from "./body-reader.ts";
 import { DigestMismatchError, ImageError } from "./errors.ts";
+import { formatBytes, MAX_MANIFEST_BYTES } from "./limits.ts";
 import { digestProblem } from "./reference.ts";
-import type { RegistryClient } from "./registryClient.ts";
+import type { RegistryClient } from "./registry-client.ts";
 
 export const MediaType = {
   ociIndex: "application/vnd.oci.image.index.v1+json",
@@ -22,8 +24,6 @@ export const MANIFEST_ACCEPT: readonly string[] = [
   MediaType.dockerList,
   MediaType.dockerManifest,
 ];
-
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export interface Platform {
   readonly os: string;
@@ -133,14 +133,15 @@ export function sha256Digest(bytes: Uint8Array): string {
  * is the digest, and must agree with Docker-Content-Digest when sent.
  */
 export async function fetchManifest(client: RegistryClient, reference: string, expectedDigest?: string): Promise<FetchedManifest> {
-  const response = await client.get(`manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+  const response = await client.get(`manifests/${reference}`, { accept: MANIFEST_ACCEPT, what: `the manifest "${reference}"` });
+  const tooLarge = (): ImageError =>
+    new ImageError("invalid-image", `the manifest "${reference}" is larger than ${formatBytes(MAX_MANIFEST_BYTES)}, the most a manifest may be`);
   const declaredLength = Number(response.headers.get("content-length") ?? "0");
   if (declaredLength > MAX_MANIFEST_BYTES) {
-    await response.body?.cancel();
-    throw new ImageError("invalid-image", `manifest "${reference}" is ${declaredLength} bytes, more than ${MAX_MANIFEST_BYTES}`);
+    await response.body.cancel();
+    throw tooLarge();
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_MANIFEST_BYTES) throw new ImageError("invalid-image", `manifest "${reference}" is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  const bytes = await readCapped(response.body, MAX_MANIFEST_BYTES, tooLarge);
   const actual = sha256Digest(bytes);
   if (expectedDigest !== undefined && actual !== expectedDigest) {
     throw new DigestMismatchError(`manifest "${reference}"`, expectedDigest, actual);

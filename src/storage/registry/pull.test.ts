@@ -2,12 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDockerConfigJson } from "./dockerConfig.ts";
+import { parseDockerConfigJson } from "./docker-config.ts";
 import { PullError } from "./errors.ts";
 import { MediaType } from "./manifest.ts";
 import type { PullProgress } from "./progress.ts";
 import { pullDisk, type PullOptions } from "./pull.ts";
-import { buildTar, fakeRegistry, memoryImage, sha256, type FakeRegistry } from "./testing.ts";
+import { buildTar, fakeRegistry, memoryImage, sha256, type FakeRegistry } from "../../../tests/lib/registry-bytes.ts";
 
 const HOST = "reg.test:5000";
 const dirs: string[] = [];
@@ -245,4 +245,47 @@ describe("pullDisk against an in-memory registry", () => {
     expect(aborted.code).toBe("aborted");
     expect(aborted.message).toBe(`Cannot pull "${HOST}/vm/https:v1": the pull was aborted (launcher stopping)`);
   });
+
+  test("limits: the maximum disk size, a layer expanding far past it, bad limits", async () => {
+    const { reg, opts } = setup();
+    reg.putImage("vm/big", "v1", memoryImage([{ tar: diskTar }]));
+    const big = await pullError(pullDisk(`${HOST}/vm/big:v1`, await opts({ maxDiskBytes: 100_000 })));
+    expect(big.code).toBe("invalid-image");
+    expect(big.message).toContain('the file "/disk/disk.qcow2" of the image is larger than 100000 bytes uncompressed');
+    // 70 MiB of zeros in a file that is not the disk: skipped, but the layer may not expand that far.
+    const bomb = buildTar([{ name: "etc/zeros", content: new Uint8Array(70 * 2 ** 20) }, { name: "disk/disk.qcow2", content: disk }]);
+    const image = memoryImage([{ tar: bomb }]);
+    reg.putImage("vm/bomb", "v1", image);
+    const options = await opts({ maxDiskBytes: 1_000_000 });
+    const expanded = await pullError(pullDisk(`${HOST}/vm/bomb:v1`, options));
+    expect(expanded.code).toBe("invalid-image");
+    expect(expanded.message).toContain(`layer "${image.layerDigests[0]}" expands to more than`);
+    expect(await cacheContents(options.cacheDir)).toEqual({ entries: [], tmp: [] });
+    for (const bad of [{ timeoutMs: 0 }, { timeoutMs: Number.NaN }, { timeoutMs: 2 ** 31 }, { maxDiskBytes: -1 }, { maxDiskBytes: 1.5 }]) {
+      const error = await pullError(pullDisk(`${HOST}/vm/big:v1`, await opts(bad)));
+      expect(error.code).toBe("invalid-options");
+      expect(error.message).toStartWith(`Cannot pull "${HOST}/vm/big:v1": the `);
+    }
+  });
+
+  test("a redirect to file:// is refused before any request goes there; a silent registry times out", async () => {
+    const asked: string[] = [];
+    const fetch = async (url: string, init: BunFetchRequestInit): Promise<Response> => {
+      asked.push(url);
+      if (url.includes("/silent/")) return new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason)));
+      return new Response(null, { status: 302, headers: { location: "file:///etc/shadow" } });
+    };
+    const options = await opts0({ fetch, timeoutMs: 50 });
+    const redirected = await pullError(pullDisk(`${HOST}/vm/x:v1`, options));
+    expect(redirected.code).toBe("registry");
+    expect(redirected.message).toContain(`"${HOST}" redirected the request for the manifest "v1" to a "file" URL`);
+    expect(asked).toEqual([`http://${HOST}/v2/vm/x/manifests/v1`]);
+    const silent = await pullError(pullDisk(`${HOST}/silent/x:v1`, options));
+    expect(silent.code).toBe("timeout");
+    expect(silent.message).toContain(`timed out waiting for the manifest "v1" from "${HOST}": nothing arrived for 0.05 s`);
+  });
 });
+
+async function opts0(extra: Partial<PullOptions>): Promise<PullOptions> {
+  return { cacheDir: await cacheDir(), insecureRegistries: [HOST], ...extra };
+}

@@ -10,24 +10,27 @@ import { join } from "node:path";
 import { fetchSmallBlob, openBlob } from "./blob.ts";
 import { DiskCache, cacheKey, diskFileName, type CacheEntry, type CacheMetadata } from "./cache.ts";
 import { layerCompression } from "./decompress.ts";
-import { detectDiskFormat, type DiskFormat } from "./diskFormat.ts";
-import { diskScope, InvalidDiskPathError, selectDisk, type DiskScope, type LayerChange } from "./diskSelection.ts";
-import { credentialsFor, InvalidDockerConfigError, type DockerConfig } from "./dockerConfig.ts";
+import { detectDiskFormat, type DiskFormat } from "./disk-format.ts";
+import { diskScope, InvalidDiskPathError, selectDisk, type DiskScope, type LayerChange } from "./disk-selection.ts";
+import { credentialsFor, InvalidDockerConfigError, type DockerConfig } from "./docker-config.ts";
 import {
   DigestMismatchError,
   ImageError,
   PullError,
   RegistryHttpError,
+  RegistryTimeoutError,
   RegistryUnreachableError,
+  UnsafeResponseError,
   type PullErrorCode,
 } from "./errors.ts";
-import { extractLayer } from "./layerExtract.ts";
+import { extractLayer } from "./layer-extract.ts";
+import { DEFAULT_MAX_DISK_BYTES, MAX_CONFIG_BYTES } from "./limits.ts";
 import { fetchManifest, type Descriptor, type FetchedManifest, type Platform } from "./manifest.ts";
 import { DEFAULT_PLATFORM, selectPlatform } from "./platform.ts";
 import { ProgressMeter, type ProgressListener } from "./progress.ts";
 import { formatReference, InvalidReferenceError, parseReference, type ImageReference } from "./reference.ts";
-import { RegistryClient, type FetchLike } from "./registryClient.ts";
-import { TarFormatError } from "./tarReader.ts";
+import { RegistryClient, type FetchLike } from "./registry-client.ts";
+import { TarFormatError } from "./tar-reader.ts";
 
 export interface PullOptions {
   /** Node cache directory (created when missing). */
@@ -51,6 +54,10 @@ export interface PullOptions {
   readonly concurrency?: number;
   /** A cross-process lock not refreshed for this long is broken (default 30 s). */
   readonly lockStaleAfterMs?: number;
+  /** Idle timeout of every request and body read, in ms (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Largest uncompressed disk accepted, in bytes (default 64 GiB). */
+  readonly maxDiskBytes?: number;
   /** Replaces global fetch (tests). */
   readonly fetch?: FetchLike;
 }
@@ -76,7 +83,6 @@ export interface PullResult {
 }
 
 const DEFAULT_CONCURRENCY = 3;
-const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 interface Flight {
   readonly meter: ProgressMeter;
@@ -109,7 +115,7 @@ function toResult(ref: ImageReference, entry: CacheEntry, bytesFetched: number, 
 }
 
 function toPullError(reference: string, error: unknown, signal: AbortSignal | undefined): PullError {
-  if (error instanceof PullError) return error;
+  if (error instanceof PullError) return error.reference === "" ? new PullError(reference, error.code, error.reason) : error;
   const message = error instanceof Error ? error.message : String(error);
   let code: PullErrorCode;
   let reason = message;
@@ -123,8 +129,12 @@ function toPullError(reference: string, error: unknown, signal: AbortSignal | un
     code = "invalid-options";
   } else if (error instanceof RegistryHttpError) {
     code = error.status === 401 || error.status === 403 ? "unauthorized" : error.status === 404 ? "not-found" : "registry";
+  } else if (error instanceof RegistryTimeoutError) {
+    code = "timeout";
   } else if (error instanceof RegistryUnreachableError) {
     code = "network";
+  } else if (error instanceof UnsafeResponseError) {
+    code = "registry";
   } else if (error instanceof DigestMismatchError) {
     code = "digest-mismatch";
   } else if (error instanceof ImageError) {
@@ -219,6 +229,7 @@ async function fetchIntoCache(job: FetchJob): Promise<CacheEntry> {
           scope: job.scope,
           workDir,
           layerIndex: item.index,
+          maxDiskBytes: options.maxDiskBytes ?? DEFAULT_MAX_DISK_BYTES,
         });
       });
       meter.finish();
@@ -253,11 +264,25 @@ async function fetchIntoCache(job: FetchJob): Promise<CacheEntry> {
   }
 }
 
+function checkLimits(options: PullOptions): void {
+  const { timeoutMs, maxDiskBytes } = options;
+  // setTimeout cannot wait longer than 2^31 - 1 ms.
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+    throw new PullError("", "invalid-options", `the registry timeout must be a positive number of milliseconds below 2^31, not ${timeoutMs}`);
+  }
+  if (maxDiskBytes !== undefined && !(Number.isSafeInteger(maxDiskBytes) && maxDiskBytes > 0)) {
+    throw new PullError("", "invalid-options", `the maximum disk size must be a positive whole number of bytes, not ${maxDiskBytes}`);
+  }
+}
+
 async function pullInner(reference: string, options: PullOptions): Promise<PullResult> {
+  checkLimits(options);
   const ref = parseReference(reference, options.defaultRegistry !== undefined ? { defaultRegistry: options.defaultRegistry } : {});
   const scope = diskScope(options.path);
   const diskPath = scope.kind === "file" ? scope.path : undefined;
   const cache = new DiskCache(options.cacheDir);
+  // What killed pulls left behind goes now, whatever this pull is for.
+  await cache.sweepAbandoned(options.lockStaleAfterMs !== undefined ? { staleAfterMs: options.lockStaleAfterMs } : {}).catch(() => undefined);
 
   // Pinned to a digest already cached: no network at all.
   if (ref.digest !== undefined) {
@@ -276,6 +301,7 @@ async function pullInner(reference: string, options: PullOptions): Promise<PullR
     ...(credentials !== undefined ? { credentials } : {}),
     ...(options.caCertificates !== undefined ? { caCertificates: options.caCertificates } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
 
   let manifest = await fetchManifest(client, ref.digest ?? ref.tag ?? "latest", ref.digest);

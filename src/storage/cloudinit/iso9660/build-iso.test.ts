@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { buildIso, type IsoFile } from "./index.ts";
-import { readIso, type IsoEntry, type IsoImage } from "./read.ts";
+import { readIso, type IsoEntry, type IsoImage } from "../../../../tests/lib/iso9660-read.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);

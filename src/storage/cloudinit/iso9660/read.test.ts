@@ -1,7 +1,7 @@
 // The test reader must reject broken images, or the round-trip tests prove little.
 import { describe, expect, test } from "bun:test";
 import { buildIso } from "./index.ts";
-import { readIso } from "./read.ts";
+import { readIso } from "../../../../tests/lib/iso9660-read.ts";
 
 const good = buildIso({
   volumeId: "cidata",

@@ -1,0 +1,2 @@
+export { assertUnder, isWithin, PathEscapeError, pathUnder, segmentProblem } from "./contained.ts";
+export { removeUnder } from "./remove-under.ts";
