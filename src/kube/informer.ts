@@ -8,11 +8,11 @@
  * - 410 Gone (the version was compacted away), as a status or an ERROR
  *   event, relists: the cache is replaced and the differences are reported
  *   (objects gone meanwhile as deletes).
- * - A failed list or watch is retried with backoff (src/kube/backoff.ts).
+ * - A failed list or watch is retried with backoff (src/retry/backoff.ts).
  * - Memory is bounded: a watch line longer than `maxLineBytes` is an error
  *   (the stream is dropped and relisted), never buffered on.
  */
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay, clusterBackoff } from "../retry/backoff.ts";
 
 export interface KubeObject {
   apiVersion?: string;
@@ -120,7 +120,7 @@ export class Informer<T extends KubeObject> {
         this.#opts.log?.(`${this.#opts.kind} informer: ${(e as Error).message}; retrying`);
         // A broken stream may have missed events that the server compacted since: relist after repeated failures.
         if (failures >= 2) needList = true;
-        await this.#sleep(backoffDelay(failures++));
+        await this.#sleep(backoffDelay(failures++, clusterBackoff));
       }
     }
   }

@@ -11,7 +11,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
-import { parseHostPort } from "../../server/listen.ts";
+import { parseHostPort } from "../../health/listen.ts";
 import { webhookApp } from "./webhook-app.ts";
 import { makeWebhookCerts, type WebhookCerts } from "./webhook-certs.ts";
 
