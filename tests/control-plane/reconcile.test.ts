@@ -166,6 +166,8 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     const events = await cp.kubectlOk(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=testvm", "-o", "jsonpath={range .items[*]}{.involvedObject.kind} {.reason}{\"\\n\"}{end}"]);
     expect(events).toContain("VirtualMachine SuccessfulCreate");
     expect(events).toContain("VirtualMachineInstance SuccessfulCreate");
+    const described = await cp.kubectlOk(["describe", "vm", "testvm", "-n", ns]);
+    expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*bunvirt-controller\s+Started the virtual machine by creating the new virtual machine instance testvm/);
   }, 60_000);
 
   test("an invalid VM is refused by the validating webhook with the field path and rule; nothing is created", async () => {
