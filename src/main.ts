@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
       "command-socket": { type: "string" },
       "leader-elect-lease-duration": { type: "string" },
       "leader-elect-retry-period": { type: "string" },
+      "webhook-addr": { type: "string" },
+      "webhook-url": { type: "string" },
+      "launcher-image": { type: "string" },
     },
   });
   if (values.version) {
@@ -63,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
       ...(values["command-socket"] !== undefined ? { commandSocket: values["command-socket"] } : {}),
       leaseDuration: values["leader-elect-lease-duration"],
       leaseRetry: values["leader-elect-retry-period"],
+      webhookAddr: values["webhook-addr"],
+      webhookUrl: values["webhook-url"],
+      launcherImage: values["launcher-image"],
       emulation: values.emulation === true,
     }, await role());
   }

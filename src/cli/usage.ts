@@ -3,6 +3,8 @@ export const usage = `bunvirt — virtual machines next to containers on Kuberne
 Usage:
   bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
+                  [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
+                  [--launcher-image IMAGE (bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)

@@ -30,7 +30,7 @@ export function deny(uid: string, problems: Problem[]): AdmissionResponse {
       code: 422,
       reason: "Invalid",
       message,
-      details: { causes: problems.map((p) => ({ type: "FieldValueInvalid", field: p.path, message: p.rule })) },
+      details: { causes: problems.map((p) => ({ reason: "FieldValueInvalid", field: p.path, message: p.rule })) },
     },
   };
 }

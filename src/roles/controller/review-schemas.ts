@@ -39,7 +39,7 @@ export interface AdmissionResponse {
     code: number;
     reason?: string;
     message: string;
-    details?: { causes: { type: string; field: string; message: string }[] };
+    details?: { causes: { reason: string; field: string; message: string }[] };
   };
   patchType?: "JSONPatch";
   /** base64 of the JSON Patch. */

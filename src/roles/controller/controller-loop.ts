@@ -1,0 +1,269 @@
+/**
+ * The controller's loop, run by the Lease holder only: informers on
+ * VirtualMachines, VirtualMachineInstances and launcher Pods feed two work
+ * queues (VMs, VMIs) by namespace/name; workers run the pure reconcilers
+ * (reconcileVm, reconcileVmi) on the cached objects and carry out what they
+ * decide through the API server. Expectations are marked as the informers
+ * show the creates and deletes, so a slow cache never yields a second VMI or
+ * pod.
+ */
+import type { V1Pod } from "@kubernetes/client-node";
+import { kubeFetch } from "../../kube/api-client.ts";
+import { Informer, type KubeObject } from "../../kube/informer.ts";
+import { KubeRest, resourcePath } from "../../kube/rest.ts";
+import { Expectations } from "./expectations.ts";
+import { ControllerWrites, podResource, vmiResource, vmResource } from "./kube-writes.ts";
+import type { LauncherPodOptions } from "./launcher-pod.ts";
+import { launcherLabels } from "./launcher-pod.ts";
+import { keyOf, type Meta, type Vm, type Vmi } from "./model.ts";
+import { reconcileVm } from "./reconcile-vm.ts";
+import { podCreatedEvent, reconcileVmi, type PodView } from "./reconcile-vmi.ts";
+import type { SyncError } from "./vm-status.ts";
+import { vmControllerFinalizer } from "./vmi-from-vm.ts";
+import { runWorkers, WorkQueue, type HandlerResult } from "./work-queue.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+
+export interface ControllerLoopOptions {
+  podOptions: LauncherPodOptions;
+  /** Concurrent reconciles per queue. Default 8. */
+  workers?: number;
+  log: (msg: string) => void;
+  /** Counts a metric (name, help). */
+  count?: (name: string, help: string) => void;
+}
+
+type VmObj = Vm & KubeObject;
+type VmiObj = Vmi & KubeObject;
+type PodObj = V1Pod & PodView & KubeObject;
+
+interface OwnerRef {
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+function controllerOf(meta: Meta | { ownerReferences?: unknown }): OwnerRef | undefined {
+  return ((meta.ownerReferences ?? []) as OwnerRef[]).find((r) => r.controller === true);
+}
+
+export class ControllerLoop {
+  readonly vms: Informer<VmObj>;
+  readonly vmis: Informer<VmiObj>;
+  readonly pods: Informer<PodObj>;
+  readonly #vmQueue = new WorkQueue();
+  readonly #vmiQueue = new WorkQueue();
+  readonly #vmExpect = new Expectations();
+  readonly #vmiExpect = new Expectations();
+  readonly #syncErrors = new Map<string, SyncError>();
+  readonly #writes: ControllerWrites;
+  readonly #opts: ControllerLoopOptions;
+  #workers: Promise<void>[] = [];
+  #stopped = false;
+  #onStop: () => void = () => undefined;
+  readonly #stop = new Promise<void>((resolve) => (this.#onStop = resolve));
+
+  constructor(kc: KubeConfig, opts: ControllerLoopOptions) {
+    this.#opts = opts;
+    this.#writes = new ControllerWrites(new KubeRest(kc), opts.log);
+    const send = (path: string, init: RequestInit): Promise<Response> => kubeFetch(kc, path, init);
+    const log = opts.log;
+    this.vms = new Informer<VmObj>({
+      path: resourcePath(vmResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", log,
+      onAdd: (vm) => this.#vmQueue.add(keyOf(vm)),
+      onUpdate: (_, vm) => this.#vmQueue.add(keyOf(vm)),
+      onDelete: (vm) => this.#vmQueue.add(keyOf(vm)),
+    });
+    this.vmis = new Informer<VmiObj>({
+      path: resourcePath(vmiResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", log,
+      onAdd: (vmi) => {
+        const vm = this.#ownerVmKey(vmi);
+        if (vm !== undefined) {
+          this.#vmExpect.creationObserved(vm);
+          this.#vmQueue.add(vm);
+        }
+        this.#vmiQueue.add(keyOf(vmi));
+      },
+      onUpdate: (_, vmi) => {
+        const vm = this.#ownerVmKey(vmi);
+        if (vm !== undefined) this.#vmQueue.add(vm);
+        this.#vmiQueue.add(keyOf(vmi));
+      },
+      onDelete: (vmi) => {
+        const vm = this.#ownerVmKey(vmi);
+        if (vm !== undefined) {
+          this.#vmExpect.deletionObserved(vm, vmi.metadata.name ?? "");
+          this.#vmQueue.add(vm);
+        }
+        this.#vmiQueue.add(keyOf(vmi));
+      },
+    });
+    this.pods = new Informer<PodObj>({
+      path: resourcePath(podResource), fetch: send, apiVersion: "v1", kind: "Pod", log,
+      labelSelector: `${launcherLabels.app}=virt-launcher`,
+      onAdd: (pod) => {
+        const vmi = this.#ownerVmiKey(pod);
+        if (vmi === undefined) return;
+        this.#vmiExpect.creationObserved(vmi);
+        this.#vmiQueue.add(vmi);
+      },
+      onUpdate: (_, pod) => {
+        const vmi = this.#ownerVmiKey(pod);
+        if (vmi !== undefined) this.#vmiQueue.add(vmi);
+      },
+      onDelete: (pod) => {
+        const vmi = this.#ownerVmiKey(pod);
+        if (vmi === undefined) return;
+        this.#vmiExpect.deletionObserved(vmi, pod.metadata.name ?? "");
+        this.#vmiQueue.add(vmi);
+      },
+    });
+  }
+
+  #ownerVmKey(vmi: VmiObj): string | undefined {
+    const ref = controllerOf(vmi.metadata);
+    return ref?.kind === "VirtualMachine" ? `${vmi.metadata.namespace ?? ""}/${ref.name}` : undefined;
+  }
+
+  #ownerVmiKey(pod: PodObj): string | undefined {
+    const ref = controllerOf(pod.metadata as Meta);
+    return ref?.kind === "VirtualMachineInstance" ? `${pod.metadata.namespace ?? ""}/${ref.name}` : undefined;
+  }
+
+  /** Starts the informers, waits for their first lists, then the workers. */
+  async start(): Promise<void> {
+    for (const i of [this.vms, this.vmis, this.pods]) i.start();
+    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced]), this.#stop]);
+    if (this.#stopped) return;
+    this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods`);
+    const n = this.#opts.workers ?? 8;
+    const onError = (what: string) => (key: string, e: unknown): void => {
+      this.#opts.count?.("bunvirt_controller_reconcile_errors_total", "Reconcile passes that failed and were retried.");
+      this.#opts.log(`${what} "${key}": ${(e as Error).message}; retrying`);
+    };
+    this.#workers = [
+      runWorkers(this.#vmQueue, n, (key) => this.syncVm(key), onError("VirtualMachine")),
+      runWorkers(this.#vmiQueue, n, (key) => this.syncVmi(key), onError("VirtualMachineInstance")),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#onStop();
+    this.#vmQueue.shutDown();
+    this.#vmiQueue.shutDown();
+    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), ...this.#workers]);
+  }
+
+  async syncVm(key: string): Promise<HandlerResult | void> {
+    let vm = this.vms.get(key);
+    if (vm === undefined) {
+      this.#vmExpect.delete(key);
+      this.#syncErrors.delete(key);
+      return;
+    }
+    const cached = this.vmis.get(key);
+    // A VMI of that name the VM does not control is not its VMI.
+    const owner = cached === undefined ? undefined : controllerOf(cached.metadata);
+    const vmi = cached !== undefined && (owner === undefined || owner.uid === vm.metadata.uid) ? cached : null;
+    const syncError = this.#syncErrors.get(key);
+    const result = reconcileVm({
+      vm, vmi, now: new Date(), random: Math.random, pending: this.#vmExpect.pending(key),
+      ...(syncError !== undefined ? { syncError } : {}),
+    });
+    const w = this.#writes;
+    if (result.vmFinalizer === "add") vm = await w.addFinalizer<VmObj>(vmResource, vm, vmControllerFinalizer);
+
+    let failed: Error | undefined;
+    const { action } = result;
+    if (action.kind === "create") {
+      this.#vmExpect.expectCreations(key);
+      try {
+        await w.create(vmiResource, vm.metadata.namespace ?? "default", action.vmi);
+        this.#syncErrors.delete(key);
+        if (result.event !== undefined) w.event(vm, result.event);
+      } catch (e) {
+        this.#vmExpect.creationObserved(key);
+        failed = e as Error;
+        this.#syncErrors.set(key, { reason: "FailedCreate", message: failed.message });
+      }
+    } else if (action.kind === "delete") {
+      this.#vmExpect.expectDeletions(key, [action.name]);
+      try {
+        await w.delete(vmiResource, vm.metadata.namespace ?? "default", action.name, action.uid);
+        this.#syncErrors.delete(key);
+        if (result.event !== undefined) w.event(vm, result.event);
+      } catch (e) {
+        this.#vmExpect.deletionObserved(key, action.name);
+        failed = e as Error;
+        this.#syncErrors.set(key, { reason: "FailedDelete", message: failed.message });
+      }
+    } else {
+      this.#syncErrors.delete(key);
+    }
+    if (failed !== undefined) {
+      // Show the failure on the VM (its Failure condition) from what is known now, then retry.
+      const again = reconcileVm({ vm, vmi, now: new Date(), random: Math.random, pending: this.#vmExpect.pending(key), syncError: this.#syncErrors.get(key)! });
+      await w.patchStatus(vmResource, vm, again.status).catch(() => undefined);
+      throw failed;
+    }
+    if (result.statusChanged) await w.patchStatus(vmResource, vm, result.status);
+    if (result.releaseVmi === true && vmi !== null) await w.removeFinalizers(vmiResource, vmi, [vmControllerFinalizer]);
+    if (result.vmFinalizer === "remove") await w.removeFinalizers(vmResource, vm, [vmControllerFinalizer]);
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+  }
+
+  async syncVmi(key: string): Promise<void> {
+    const vmi = this.vmis.get(key);
+    if (vmi === undefined) {
+      this.#vmiExpect.delete(key);
+      return;
+    }
+    const uid = vmi.metadata.uid;
+    const pods = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && controllerOf(p.metadata as Meta)?.uid === uid);
+    const ownerRef = controllerOf(vmi.metadata);
+    let ownerVmExists = true;
+    if (ownerRef?.kind === "VirtualMachine") {
+      const vm = this.vms.get(`${vmi.metadata.namespace ?? ""}/${ownerRef.name}`);
+      ownerVmExists = vm !== undefined && vm.metadata.uid === ownerRef.uid;
+    }
+    const pending = this.#vmiExpect.pending(key);
+    const result = reconcileVmi({ vmi, pods, now: new Date(), pendingCreate: pending.creates, podOptions: this.#opts.podOptions, ownerVmExists });
+    const w = this.#writes;
+    const ns = vmi.metadata.namespace ?? "default";
+    const { podAction } = result;
+    if (podAction.kind === "create") {
+      this.#vmiExpect.expectCreations(key);
+      let pod: V1Pod;
+      try {
+        pod = await w.createPod(podAction.pod);
+      } catch (e) {
+        this.#vmiExpect.creationObserved(key);
+        w.event(vmi, { type: "Warning", reason: "FailedCreate", message: `Error creating pod: ${(e as Error).message}` });
+        throw e;
+      }
+      w.event(vmi, podCreatedEvent(pod.metadata?.name ?? "?"));
+    } else if (podAction.kind === "delete") {
+      // A pod already deleting or gone satisfies the expectation at once (no event will come for it).
+      const fresh = podAction.names.filter((n) => pods.some((p) => p.metadata.name === n));
+      this.#vmiExpect.expectDeletions(key, fresh);
+      for (const name of fresh) {
+        try {
+          await w.delete(podResource, ns, name);
+        } catch (e) {
+          this.#vmiExpect.deletionObserved(key, name);
+          throw e;
+        }
+      }
+      if (result.event !== undefined) w.event(vmi, result.event);
+    }
+    if (result.labels !== undefined) await w.patchLabels(vmiResource, vmi, result.labels);
+    if (result.statusChanged) await w.patchStatus(vmiResource, vmi, result.status);
+    if (result.removeFinalizers.length > 0) {
+      // The status write changed the object: remove against the finalizers as cached (the test guards them).
+      await w.removeFinalizers(vmiResource, vmi, result.removeFinalizers);
+    }
+  }
+}
+
+export { keyOf };

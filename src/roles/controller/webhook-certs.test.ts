@@ -1,0 +1,28 @@
+import { expect, test } from "bun:test";
+import { X509Certificate } from "node:crypto";
+import { makeWebhookCerts } from "./webhook-certs.ts";
+
+test("the CA signs the serving certificate, which names the given addresses and serves TLS a client trusting only the CA accepts", async () => {
+  const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-controller.bunvirt.svc"], ips: ["127.0.0.1"] });
+  const ca = new X509Certificate(certs.caPem);
+  const leaf = new X509Certificate(certs.certPem);
+  expect(ca.ca).toBe(true);
+  expect(leaf.ca).toBe(false);
+  expect(ca.verify(ca.publicKey)).toBe(true);
+  expect(leaf.verify(ca.publicKey)).toBe(true);
+  expect(leaf.checkIssued(ca)).toBe(true);
+  expect(leaf.subjectAltName).toBe("DNS:bunvirt-controller.bunvirt.svc, IP Address:127.0.0.1");
+  expect(leaf.checkIP("127.0.0.1")).toBe("127.0.0.1");
+  expect(leaf.checkHost("bunvirt-controller.bunvirt.svc")).toBe("bunvirt-controller.bunvirt.svc");
+  expect(Date.parse(leaf.validTo) - Date.now()).toBeGreaterThan(300 * 86_400_000);
+
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: () => new Response("ok") });
+  try {
+    const trusted = await fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: certs.caPem } });
+    expect(await trusted.text()).toBe("ok");
+    const other = await makeWebhookCerts({ dnsNames: [], ips: ["127.0.0.1"] });
+    expect(fetch(`https://127.0.0.1:${server.port}/`, { tls: { ca: other.caPem } })).rejects.toThrow();
+  } finally {
+    await server.stop(true);
+  }
+});

@@ -1,0 +1,119 @@
+/**
+ * The controller's webhooks over TLS and their registration with the API
+ * server: the routes of webhook-app.ts served on --webhook-addr with a
+ * certificate made at start (webhook-certs.ts), and, once connected, the
+ * ValidatingWebhookConfiguration (VMs and VMIs), the
+ * MutatingWebhookConfiguration (KubeVirt's defaults) — both failurePolicy
+ * Fail, matchPolicy Equivalent so v1alpha1 objects reach them converted to
+ * v1 — and the VirtualMachine CRD's conversion webhook, each with the CA as
+ * caBundle. The API server reaches them at --webhook-url (https://HOST:PORT
+ * for the control-plane tier; in a cluster the Service, by the deployment).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KubeRest } from "../../kube/rest.ts";
+import { parseHostPort } from "../../health/listen.ts";
+import { webhookApp } from "./webhook-app.ts";
+import { makeWebhookCerts, type WebhookCerts } from "./webhook-certs.ts";
+
+export const webhookNames = { validating: "bunvirt-validator", mutating: "bunvirt-mutator" } as const;
+export const fieldManager = "bunvirt-controller";
+const vmCrd = "virtualmachines.kubevirt.io";
+
+export interface WebhookServer {
+  /** The address bound (port 0 resolved). */
+  address: string;
+  certs: WebhookCerts;
+  stop(): Promise<void>;
+}
+
+/** Serves the webhook routes over TLS on `addr`; the certificate covers `hosts` (IPv4 addresses or DNS names). */
+export async function serveWebhooks(addr: string, hosts: string[]): Promise<WebhookServer> {
+  const { hostname, port } = parseHostPort(addr);
+  const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
+  const dnsNames = hosts.filter((h) => !ips.includes(h));
+  const certs = await makeWebhookCerts({ dnsNames, ips });
+  const app = webhookApp();
+  const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
+  return {
+    address: `${hostname}:${server.port}`,
+    certs,
+    stop: async () => {
+      await server.stop(true);
+    },
+  };
+}
+
+const rule = (resource: string): object => ({
+  apiGroups: ["kubevirt.io"],
+  apiVersions: ["v1"],
+  operations: ["CREATE", "UPDATE"],
+  resources: [resource],
+  scope: "Namespaced",
+});
+
+function webhook(name: string, url: string, caBundle: string, resource: string): object {
+  return {
+    name,
+    clientConfig: { url, caBundle },
+    rules: [rule(resource)],
+    failurePolicy: "Fail",
+    matchPolicy: "Equivalent",
+    sideEffects: "None",
+    admissionReviewVersions: ["v1"],
+    timeoutSeconds: 10,
+    // An update that leaves the spec alone (finalizers, labels, the controller's own writes) has nothing to check or default.
+    matchConditions: [{ name: "create-or-spec-changed", expression: "request.operation != 'UPDATE' || object.spec != oldObject.spec" }],
+  };
+}
+
+/** The two admission configurations, as server-side apply bodies. */
+export function webhookConfigurations(baseUrl: string, caPem: string): { validating: object; mutating: object } {
+  const ca = Buffer.from(caPem).toString("base64");
+  const base = baseUrl.replace(/\/+$/, "");
+  const labels = { "app.kubernetes.io/part-of": "bunvirt" };
+  return {
+    validating: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: webhookNames.validating, labels },
+      webhooks: [
+        webhook("virtualmachines.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachines"),
+        webhook("virtualmachineinstances.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachineinstances"),
+      ],
+    },
+    mutating: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: webhookNames.mutating, labels },
+      webhooks: [
+        { ...webhook("virtualmachines.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachines"), reinvocationPolicy: "Never" },
+        { ...webhook("virtualmachineinstances.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachineinstances"), reinvocationPolicy: "Never" },
+      ],
+    },
+  };
+}
+
+/** The merge patch pointing the VM CRD's conversion at our webhook (replacing the generated Service reference). */
+export function conversionPatch(baseUrl: string, caPem: string): object {
+  return {
+    spec: {
+      conversion: {
+        strategy: "Webhook",
+        webhook: {
+          conversionReviewVersions: ["v1"],
+          clientConfig: { url: `${baseUrl.replace(/\/+$/, "")}/conversion`, caBundle: Buffer.from(caPem).toString("base64"), service: null },
+        },
+      },
+    },
+  };
+}
+
+/** Writes the configurations and the CRD's conversion stanza with our CA. */
+export async function registerWebhooks(kc: KubeConfig, baseUrl: string, caPem: string): Promise<void> {
+  const rest = new KubeRest(kc);
+  const { validating, mutating } = webhookConfigurations(baseUrl, caPem);
+  const reg = "/apis/admissionregistration.k8s.io/v1";
+  await rest.patch(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${vmCrd}`, "merge", conversionPatch(baseUrl, caPem));
+  await rest.apply(`${reg}/mutatingwebhookconfigurations/${webhookNames.mutating}`, mutating, fieldManager);
+  await rest.apply(`${reg}/validatingwebhookconfigurations/${webhookNames.validating}`, validating, fieldManager);
+}
