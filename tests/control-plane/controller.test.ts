@@ -147,6 +147,11 @@ current-context: x
     const a = startController("a", "election", ["--kubeconfig", cp.adminKubeconfig]);
     const b = startController("b", "election", ["--kubeconfig", cp.adminKubeconfig]);
     await Promise.race([becomesReady(a), becomesReady(b)]);
+    // The standby may still be starting its health server: wait until both answer.
+    for (const c of [a, b]) {
+      const deadline = Date.now() + 30_000;
+      while ((await readyz(c)).status === 0 && Date.now() < deadline && c.proc.exitCode === null) await Bun.sleep(100);
+    }
     // Over several retry periods: exactly one is ready, and it is the Lease's holder.
     let leader: Controller | undefined;
     for (let i = 0; i < 8; i++) {

@@ -14,8 +14,8 @@ import { parse } from "yaml";
 import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
 import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
 
-/** The seed manifest (v1alpha1), kept in one place. */
-export const seedVmPath = join(repoRoot, "../shared/seed/seed-vm.yaml");
+/** The v1alpha1 example (the seed manifest), kept in one place. */
+export const seedVmPath = join(repoRoot, "examples/vm-v1alpha1.yaml");
 const testvmPath = join(repoRoot, "tests/fixtures/user-guide/quickstart-testvm.yaml");
 
 const skip = controlPlaneTier("control-plane reconcile");

@@ -54,7 +54,7 @@ export function virtualMachineCrd(): object {
       strategy: "Webhook",
       webhook: {
         conversionReviewVersions: ["v1"],
-        clientConfig: { service: { namespace: "bunvirt", name: "bunvirt-controller", path: "/convert", port: 443 } },
+        clientConfig: { service: { namespace: "bunvirt", name: "bunvirt-controller", path: "/conversion", port: 443 } },
       },
     },
   );
