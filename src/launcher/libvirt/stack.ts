@@ -16,7 +16,7 @@
  * libvirtd's process lifetime: its status XML lives under run/qemu and its
  * monitor socket under lib/qemu, so a restarted libvirtd reconnects to it.
  */
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { backoffDelay, type BackoffPolicy, type RestartPolicy } from "../../retry/backoff.ts";
 import { defaultCapabilityCacheSeed, saveCapabilityCache, seedCapabilityCache } from "./capability-cache.ts";
@@ -27,7 +27,7 @@ import { DEFAULT_DRIVERS, prepareDriverDir } from "./drivers.ts";
 import { inNamespaceArgv } from "./holder-script.ts";
 import { NamespaceHolder } from "./namespace.ts";
 import { bindMounts, busAddress, checkStackPaths, daemonPidFile, domainPidFile, stackPaths, type StackPaths } from "./paths.ts";
-import { isSharedNamespace, namespaceMembers, processAlive } from "./processes.ts";
+import { isSharedNamespace, namespaceMembers, processAlive, processName } from "./processes.ts";
 import { summarize, type ComponentName, type DaemonName, type StackHealth } from "./status.ts";
 import { canConnectUnix, socketExists } from "./unix-socket.ts";
 import { detectVersions, type StackVersions } from "./versions.ts";
@@ -418,9 +418,14 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#log("stack: stopping");
     await this.#saving.catch(() => {});
     this.client.close();
+    // libvirtd's record of its QEMUs, read before it stops: a QEMU that a
+    // restarted libvirtd adopted may still be exiting when the daemons are
+    // gone, and must be gone before the stack says it stopped.
+    const domains = await this.#domainPids();
     const order: DaemonName[] = ["libvirt-dbus", "libvirtd", "virtlogd", "dbus-daemon"];
     await Promise.all(order.map((name) => this.#daemons[name].stop()));
     await this.#killLeftovers();
+    await this.#endProcesses(domains.filter((pid) => processAlive(pid) && (processName(pid) ?? "").startsWith("qemu")));
     await this.#holder.stop();
     const namespace = this.#holder.namespace;
     if (namespace !== null && !isSharedNamespace(namespace)) {
@@ -437,15 +442,29 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#listeners.clear();
   }
 
+  /** The pids in libvirtd's domain pid files (its running QEMUs). */
+  async #domainPids(): Promise<number[]> {
+    const dir = join(this.paths.run, "qemu");
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const pids = await Promise.all(
+      names.filter((n) => n.endsWith(".pid")).map((n) => this.domainPid(n.slice(0, -".pid".length))),
+    );
+    return pids.filter((pid): pid is number => pid !== null);
+  }
+
   /** QEMU and anything else libvirtd left in the namespace: SIGTERM, 5 s, SIGKILL. */
   async #killLeftovers(): Promise<void> {
     const namespace = this.#holder.namespace;
     if (namespace === null || isSharedNamespace(namespace)) return;
     const holderPid = this.#holder.pid;
-    const others = (): number[] => namespaceMembers(namespace).filter((pid) => pid !== holderPid);
-    const left = others();
+    await this.#endProcesses(namespaceMembers(namespace).filter((pid) => pid !== holderPid));
+  }
+
+  /** SIGTERM, up to 5 s for them to go, then SIGKILL and up to 5 s more. */
+  async #endProcesses(left: number[]): Promise<void> {
     if (left.length === 0) return;
-    this.#log(`stack: terminating ${left.length} process(es) left in the namespace: ${left.join(", ")}`);
+    const others = (): number[] => left.filter((pid) => processAlive(pid));
+    this.#log(`stack: terminating ${left.length} process(es) left by libvirt: ${left.join(", ")}`);
     for (const pid of left) {
       try {
         process.kill(pid, "SIGTERM");
@@ -455,7 +474,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     }
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
-      if (others().every((pid) => !processAlive(pid))) return;
+      if (others().length === 0) return;
       await sleep(50);
     }
     for (const pid of others()) {
@@ -465,6 +484,8 @@ class PrivateLibvirtStack implements LibvirtStack {
         // already gone
       }
     }
+    const killDeadline = Date.now() + 5_000;
+    while (others().length > 0 && Date.now() < killDeadline) await sleep(50);
   }
 }
 
