@@ -64,7 +64,8 @@ export function launcherSocketOnNode(podUid: string, kubeletRoot = "/var/lib/kub
   if (!/^[0-9a-f-]{1,64}$/i.test(podUid)) throw new Error(`Cannot locate the launcher socket: pod uid "${podUid}" is not a UID`);
   return `${kubeletRoot}/pods/${podUid}/volumes/kubernetes.io~empty-dir/${socketVolumeName}/launcher.sock`;
 }
-const stateVolumeName = "bunvirt-state";
+/** The emptyDir of the launcher's state (overlays, console log, its container-disk cache). */
+export const stateVolumeName = "bunvirt-state";
 
 export interface LauncherPodOptions {
   /** The launcher image (compiled/bunvirt and what it runs). */
