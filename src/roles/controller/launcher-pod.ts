@@ -40,17 +40,21 @@ export const domainAnnotation = "kubevirt.io/domain";
 /** Set by the handler on nodes that can run VMs (KubeVirt's label). */
 export const schedulableNodeLabel = "kubevirt.io/schedulable";
 
-/** Where the launcher container finds things. */
+/**
+ * Where the launcher container finds things: under /run, not /var/run (a
+ * symlink to /run in the launcher's image, and the launcher refuses socket
+ * and state paths reached through a symlink).
+ */
 export const launcherPaths = {
   /** The command socket's directory: an emptyDir the handler reaches through the kubelet's pod directory. */
-  sockets: "/var/run/bunvirt/sockets",
-  socket: "/var/run/bunvirt/sockets/launcher.sock",
+  sockets: "/run/bunvirt/sockets",
+  socket: "/run/bunvirt/sockets/launcher.sock",
   /** The VM's private state: overlays, the cloud-init ISO, libvirt's runtime files. */
-  state: "/var/run/bunvirt/launcher",
+  state: "/run/bunvirt/launcher",
   /** A claim `<name>` is mounted at `<claims>/<name>/`. */
-  claims: "/var/run/bunvirt/claims",
+  claims: "/run/bunvirt/claims",
   /** A Secret `<name>` is mounted at `<secrets>/<name>/`. */
-  secrets: "/var/run/bunvirt/secrets",
+  secrets: "/run/bunvirt/secrets",
 } as const;
 
 export const socketVolumeName = "bunvirt-sockets";
