@@ -178,6 +178,7 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
       return pods.items.some((p) => p.metadata.uid === podUid) ? null : true;
     });
     expect(serial).toMatch(/^bunvirt-guest: powering off\r?$/m);
-    expect(existsSync(join(cluster!.node.kubeletDir, "pods", podUid))).toBe(false);
+    // The kubelet removes the pod's directory (its volumes, the socket) in its housekeeping after the pod is gone.
+    await until("the pod's directory removed by the kubelet", 120, async () => (existsSync(join(cluster!.node.kubeletDir, "pods", podUid)) ? null : true));
   }, 700_000);
 });
