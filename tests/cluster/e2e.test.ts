@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
 import { launcherImage, nodeImages } from "../lib/cluster-images.ts";
 import { type Cluster, clusterTier, nodeName, startCluster } from "../lib/cluster-node.ts";
+import { k8sBin } from "../lib/control-plane.ts";
 import { command, hostTier } from "../lib/host.ts";
 
 const skip = clusterTier("cluster end-to-end")
@@ -146,6 +147,9 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
     expect(pod.spec?.nodeName).toBe(nodeName);
     expect(pod.status?.phase).toBe("Running");
     podUid = pod.metadata.uid;
+    // The launcher's log, followed through the API server and the kubelet, for failure messages and BUNVIRT_E2E_LOG_DIR.
+    const follow = Bun.spawn([join(k8sBin, "kubectl"), `--kubeconfig=${cluster!.controlPlane.adminKubeconfig}`, "logs", "-f", "-n", "default", pod.metadata.name], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    procs.push({ role: "launcher", proc: follow as unknown as Proc["proc"], health: "", log: collect(follow.stdout) });
     consoleLog = join(cluster!.node.kubeletDir, "pods", podUid, "volumes/kubernetes.io~empty-dir/bunvirt-state/console/serial0.log");
     reading = setInterval(() => {
       try {
@@ -178,6 +182,10 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
       return pods.items.some((p) => p.metadata.uid === podUid) ? null : true;
     });
     expect(serial).toMatch(/^bunvirt-guest: powering off\r?$/m);
+    // Powered off by ACPI within its grace period, not destroyed (nor killed by the kubelet).
+    const launcher = procs.find((p) => p.role === "launcher")!;
+    await until("the end of the launcher's log", 60, async () => (launcher.proc.exitCode !== null ? true : null));
+    expect(launcher.log.text).toContain("the VM ended: the guest powered off");
     // The kubelet removes the pod's directory (its volumes, the socket) in its housekeeping after the pod is gone.
     await until("the pod's directory removed by the kubelet", 120, async () => (existsSync(join(cluster!.node.kubeletDir, "pods", podUid)) ? null : true));
   }, 700_000);

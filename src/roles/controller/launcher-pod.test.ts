@@ -76,6 +76,7 @@ describe("launcherPod", () => {
     expect(pod.spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1", "kubevirt.io/schedulable": "true" });
     expect(launcherPod(vmi(), { ...opts, requireSchedulableNode: false }).spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1" });
     expect(pod.spec?.restartPolicy).toBe("Never");
+    expect(pod.spec?.shareProcessNamespace).toBe(true);
     expect(pod.spec?.automountServiceAccountToken).toBe(false);
   });
 

@@ -199,6 +199,10 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
     spec: {
       hostname: podHostname(vmi.spec.hostname ?? name),
       restartPolicy: "Never",
+      // The pod's pause process is PID 1 and reaps orphans: libvirtd's QEMU processes are re-parented
+      // when they end, and the launcher (else PID 1) does not wait for them; libvirt then sees a
+      // killed QEMU (a zombie) still there and a destroy takes 30 s and fails.
+      shareProcessNamespace: true,
       terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
