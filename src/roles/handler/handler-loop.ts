@@ -171,7 +171,14 @@ export class HandlerLoop {
         reply = await client.sync(syncBody(pinImages(vmi, digests)));
       } else if (command.kind === "shutdown") {
         this.#opts.log(`VMI "${keyOf(vmi)}" is deleted: shutting its guest down (grace ${command.graceSeconds} s)`);
-        reply = await client.shutdown(command.graceSeconds);
+        try {
+          reply = await client.shutdown(command.graceSeconds);
+        } catch (e) {
+          // The launcher stops its command API once the VM has ended, which may cut this reply off:
+          // the next pass reads how it ended from the pod.
+          this.#opts.log(`VMI "${keyOf(vmi)}": the launcher went away during shutdown (${(e as Error).message})`);
+          return;
+        }
         if (afterShutdown(reply).kind === "kill") reply = await client.kill();
       } else {
         reply = await client.kill();
