@@ -6,7 +6,9 @@
  * runs under the kubelet; the handler pulls the container disk from a
  * registry on the host's 127.0.0.1 into the pod's own cache and syncs the
  * launcher; the VMI is Running, the guest's serial console shows it booted;
- * deleting the VM powers the guest off and removes the pod and the VMI.
+ * deleting the VM powers the guest off (ACPI, within its grace period) and
+ * removes the pod and the VMI; a handler that stops marks its node
+ * unschedulable. BUNVIRT_E2E_LOG_DIR=DIR keeps the roles' and launcher's logs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -189,4 +191,12 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
     // The kubelet removes the pod's directory (its volumes, the socket) in its housekeeping after the pod is gone.
     await until("the pod's directory removed by the kubelet", 120, async () => (existsSync(join(cluster!.node.kubeletDir, "pods", podUid)) ? null : true));
   }, 700_000);
+
+  test("a handler that stops takes the node's schedulable mark away", async () => {
+    const handler = procs.find((p) => p.role === "handler")!;
+    handler.proc.kill("SIGTERM");
+    expect(await handler.proc.exited).toBe(0);
+    const node = JSON.parse(await kubectl(["get", "node", nodeName, "-o", "json"])) as { metadata: { labels: Record<string, string> } };
+    expect(node.metadata.labels["kubevirt.io/schedulable"]).toBe("false");
+  });
 });

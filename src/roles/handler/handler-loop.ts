@@ -101,6 +101,8 @@ export class HandlerLoop {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     await Promise.all([this.vmis.stop(), this.pods.stop()]);
+    // No handler, no new VMs here: the node loses its schedulable mark (given up after 5 s).
+    await Promise.race([this.#heartbeat(false), Bun.sleep(5000)]);
   }
 
   async #heartbeat(schedulable: boolean): Promise<void> {
