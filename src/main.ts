@@ -44,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       "webhook-addr": { type: "string" },
       "webhook-url": { type: "string" },
       "launcher-image": { type: "string" },
+      "node-name": { type: "string" },
+      "kubelet-root": { type: "string" },
+      registry: { type: "string" },
+      "insecure-registry": { type: "string" },
     },
   });
   if (values.version) {
@@ -69,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
       webhookAddr: values["webhook-addr"],
       webhookUrl: values["webhook-url"],
       launcherImage: values["launcher-image"],
+      nodeName: values["node-name"],
+      kubeletRoot: values["kubelet-root"],
+      registry: values.registry,
+      insecureRegistry: values["insecure-registry"],
       emulation: values.emulation === true,
     }, await role());
   }

@@ -5,6 +5,8 @@ Usage:
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
                   [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
                   [--launcher-image IMAGE (bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
+      handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
+                  [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)

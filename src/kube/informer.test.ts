@@ -53,6 +53,7 @@ function start(base: string, log: string[] = []): { informer: Informer<KubeObjec
     apiVersion: "x.io/v1",
     kind: "Thing",
     labelSelector: "app=a",
+    fieldSelector: "spec.nodeName=n1",
     pageSize: 1,
     maxLineBytes: 4096,
     log: (m) => log.push(m),
@@ -86,6 +87,7 @@ test("lists page by page, then watches from the list's version: adds, updates, d
   expect(informer.get("ns/a")).toMatchObject({ apiVersion: "x.io/v1", kind: "Thing" });
   expect(urls[1]!.searchParams.get("continue")).toBe("next");
   expect(urls[0]!.searchParams.get("labelSelector")).toBe("app=a");
+  expect(urls[2]!.searchParams.get("fieldSelector")).toBe("spec.nodeName=n1");
   const watch = urls[2]!.searchParams;
   expect([watch.get("watch"), watch.get("resourceVersion"), watch.get("allowWatchBookmarks")]).toEqual(["1", "11", "true"]);
   // Reopened from the last version seen: the DELETED event's.

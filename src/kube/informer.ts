@@ -38,6 +38,8 @@ export interface InformerOptions<T> extends InformerHandlers<T> {
   apiVersion: string;
   kind: string;
   labelSelector?: string;
+  /** e.g. `spec.nodeName=node1` (the fields the API server can select on). */
+  fieldSelector?: string;
   /** Items per list page. Default 500. */
   pageSize?: number;
   /** Largest watch event line. Default 16 MiB (an object in etcd is at most 1.5 MiB, JSON-escaped). */
@@ -138,6 +140,7 @@ export class Informer<T extends KubeObject> {
   #query(params: Record<string, string>): string {
     const q = new URLSearchParams(params);
     if (this.#opts.labelSelector !== undefined) q.set("labelSelector", this.#opts.labelSelector);
+    if (this.#opts.fieldSelector !== undefined) q.set("fieldSelector", this.#opts.fieldSelector);
     return `${this.#opts.path}?${q.toString()}`;
   }
 

@@ -43,12 +43,12 @@ describe("launcherPod", () => {
     expect(c.name).toBe("compute");
     expect(c.image).toBe(opts.image);
     expect(c.command).toEqual([
-      "bunvirt", "--role", "launcher", "--state-dir", "/var/run/bunvirt/launcher",
-      "--command-socket", "/var/run/bunvirt/sockets/launcher.sock", "--health-addr", "127.0.0.1:8187", "--emulation",
+      "bunvirt", "--role", "launcher", "--state-dir", "/run/bunvirt/launcher",
+      "--command-socket", "/run/bunvirt/sockets/launcher.sock", "--health-addr", "127.0.0.1:8187", "--emulation",
     ]);
     expect(launcherPod(vmi(), { ...opts, emulation: false }).spec?.containers[0]!.command).not.toContain("--emulation");
     expect(pod.spec?.volumes?.find((v) => v.name === "bunvirt-sockets")).toEqual({ name: "bunvirt-sockets", emptyDir: {} });
-    expect(c.volumeMounts).toContainEqual({ name: "bunvirt-sockets", mountPath: "/var/run/bunvirt/sockets" });
+    expect(c.volumeMounts).toContainEqual({ name: "bunvirt-sockets", mountPath: "/run/bunvirt/sockets" });
   });
 
   test("claims are mounted by claim name (an ephemeral one read-only); a Secret used twice is mounted once", () => {
@@ -59,9 +59,9 @@ describe("launcherPod", () => {
       { name: "secret-ud", secret: { secretName: "ud" } },
     ]);
     expect(pod.spec?.containers[0]!.volumeMounts?.slice(2)).toEqual([
-      { name: "pvc-data-claim", mountPath: "/var/run/bunvirt/claims/data-claim" },
-      { name: "pvc-golden", mountPath: "/var/run/bunvirt/claims/golden", readOnly: true },
-      { name: "secret-ud", mountPath: "/var/run/bunvirt/secrets/ud", readOnly: true },
+      { name: "pvc-data-claim", mountPath: "/run/bunvirt/claims/data-claim" },
+      { name: "pvc-golden", mountPath: "/run/bunvirt/claims/golden", readOnly: true },
+      { name: "secret-ud", mountPath: "/run/bunvirt/secrets/ud", readOnly: true },
     ]);
   });
 
@@ -76,6 +76,7 @@ describe("launcherPod", () => {
     expect(pod.spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1", "kubevirt.io/schedulable": "true" });
     expect(launcherPod(vmi(), { ...opts, requireSchedulableNode: false }).spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1" });
     expect(pod.spec?.restartPolicy).toBe("Never");
+    expect(pod.spec?.shareProcessNamespace).toBe(true);
     expect(pod.spec?.automountServiceAccountToken).toBe(false);
   });
 

@@ -40,17 +40,21 @@ export const domainAnnotation = "kubevirt.io/domain";
 /** Set by the handler on nodes that can run VMs (KubeVirt's label). */
 export const schedulableNodeLabel = "kubevirt.io/schedulable";
 
-/** Where the launcher container finds things. */
+/**
+ * Where the launcher container finds things: under /run, not /var/run (a
+ * symlink to /run in the launcher's image, and the launcher refuses socket
+ * and state paths reached through a symlink).
+ */
 export const launcherPaths = {
   /** The command socket's directory: an emptyDir the handler reaches through the kubelet's pod directory. */
-  sockets: "/var/run/bunvirt/sockets",
-  socket: "/var/run/bunvirt/sockets/launcher.sock",
+  sockets: "/run/bunvirt/sockets",
+  socket: "/run/bunvirt/sockets/launcher.sock",
   /** The VM's private state: overlays, the cloud-init ISO, libvirt's runtime files. */
-  state: "/var/run/bunvirt/launcher",
+  state: "/run/bunvirt/launcher",
   /** A claim `<name>` is mounted at `<claims>/<name>/`. */
-  claims: "/var/run/bunvirt/claims",
+  claims: "/run/bunvirt/claims",
   /** A Secret `<name>` is mounted at `<secrets>/<name>/`. */
-  secrets: "/var/run/bunvirt/secrets",
+  secrets: "/run/bunvirt/secrets",
 } as const;
 
 export const socketVolumeName = "bunvirt-sockets";
@@ -64,7 +68,8 @@ export function launcherSocketOnNode(podUid: string, kubeletRoot = "/var/lib/kub
   if (!/^[0-9a-f-]{1,64}$/i.test(podUid)) throw new Error(`Cannot locate the launcher socket: pod uid "${podUid}" is not a UID`);
   return `${kubeletRoot}/pods/${podUid}/volumes/kubernetes.io~empty-dir/${socketVolumeName}/launcher.sock`;
 }
-const stateVolumeName = "bunvirt-state";
+/** The emptyDir of the launcher's state (overlays, console log, its container-disk cache). */
+export const stateVolumeName = "bunvirt-state";
 
 export interface LauncherPodOptions {
   /** The launcher image (compiled/bunvirt and what it runs). */
@@ -194,6 +199,10 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
     spec: {
       hostname: podHostname(vmi.spec.hostname ?? name),
       restartPolicy: "Never",
+      // The pod's pause process is PID 1 and reaps orphans: libvirtd's QEMU processes are re-parented
+      // when they end, and the launcher (else PID 1) does not wait for them; libvirt then sees a
+      // killed QEMU (a zombie) still there and a destroy takes 30 s and fails.
+      shareProcessNamespace: true,
       terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,

@@ -1,0 +1,64 @@
+/**
+ * Container disks in the cluster: the handler pulls them, the launcher never
+ * reaches a registry. The handler (on the node's network, with the node's
+ * registry settings) pulls each containerDisk image into the launcher pod's
+ * own state volume (`<state>/container-disks`, where the launcher role looks
+ * for its cache) and syncs the VMI with the image pinned to the digest it
+ * pulled; the launcher finds the digest in its cache and fetches nothing.
+ *
+ * Why this shape for now: the cache is per pod, so no launcher can poison
+ * a disk another VM uses (DESIGN.md, "Where container disks are pulled");
+ * the price is one pull per VM and no sharing between VMs on a node. A node
+ * cache shared read-only into the pods is the next step.
+ */
+import { mkdir } from "node:fs/promises";
+import { pullDisk, type PullOptions } from "../../storage/registry/index.ts";
+import type { Vmi } from "../controller/model.ts";
+
+export interface RegistrySettings {
+  defaultRegistry?: string;
+  insecureRegistries?: readonly string[];
+}
+
+/** The containerDisk images of a VMI that are not pinned to a digest yet. */
+export function unpinnedImages(vmi: Vmi): string[] {
+  const out = new Set<string>();
+  for (const vol of vmi.spec.volumes ?? []) {
+    const image = vol.containerDisk?.image;
+    if (image !== undefined && !image.includes("@")) out.add(image);
+  }
+  return [...out];
+}
+
+/** The VMI with each containerDisk image that was pulled pinned to its digest (`image@sha256:…`). */
+export function pinImages(vmi: Vmi, digests: ReadonlyMap<string, string>): Vmi {
+  const out = structuredClone(vmi);
+  for (const vol of out.spec.volumes ?? []) {
+    const cd = vol.containerDisk;
+    if (cd === undefined) continue;
+    const digest = digests.get(cd.image);
+    if (digest !== undefined) cd.image = `${cd.image}@${digest}`;
+  }
+  return out;
+}
+
+/** Pulls the VMI's unpinned container disks into `cacheDir`; returns image -> digest. */
+export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: RegistrySettings, log: (msg: string) => void): Promise<Map<string, string>> {
+  const digests = new Map<string, string>();
+  const images = unpinnedImages(vmi);
+  if (images.length === 0) return digests;
+  await mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  for (const image of images) {
+    const path = vmi.spec.volumes?.find((v) => v.containerDisk?.image === image)?.containerDisk?.path;
+    const options: PullOptions = {
+      cacheDir,
+      ...(registry.defaultRegistry !== undefined ? { defaultRegistry: registry.defaultRegistry } : {}),
+      ...(registry.insecureRegistries !== undefined ? { insecureRegistries: registry.insecureRegistries } : {}),
+      ...(path !== undefined ? { path } : {}),
+    };
+    const r = await pullDisk(image, options);
+    log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`);
+    digests.set(image, r.digest);
+  }
+  return digests;
+}

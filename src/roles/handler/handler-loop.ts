@@ -1,0 +1,195 @@
+/**
+ * The handler's loop on one node: informers on the VMIs labelled with this
+ * node and on the launcher pods bound to it; every VMI is looked at when it
+ * or its pod changes and once a second (the launcher's state is not in the
+ * API server), one pass at a time per VMI. A pass asks the launcher for its
+ * status over the command socket in the pod's directory, lets decideVmi
+ * choose, sends the command (pulling container disks before a sync) and
+ * writes the VMI's status when it changed. A heartbeat keeps the Node
+ * labelled schedulable.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeFetch } from "../../kube/api-client.ts";
+import { Informer, type KubeObject } from "../../kube/informer.ts";
+import { KubeRest, resourcePath } from "../../kube/rest.ts";
+import { LauncherClient } from "../../launcher/command/command-client.ts";
+import type { StatusReply, SyncRequest } from "../../launcher/command/schema.ts";
+import { backoffDelay, clusterBackoff } from "../../retry/backoff.ts";
+import { ControllerWrites, podResource, vmiResource } from "../controller/kube-writes.ts";
+import { computeContainerName, launcherLabels } from "../controller/launcher-pod.ts";
+import { keyOf, type Vmi } from "../controller/model.ts";
+import { nodeNameLabel, type PodView } from "../controller/reconcile-vmi.ts";
+import { pinImages, pullContainerDisks, type RegistrySettings } from "./container-disks.ts";
+import { safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
+import { heartbeatPatch, heartbeatSeconds } from "./node-heartbeat.ts";
+import { afterShutdown, decideVmi, type LauncherView } from "./vmi-decision.ts";
+
+export interface HandlerLoopOptions {
+  nodeName: string;
+  /** The kubelet's --root-dir as this process sees it, a real path (realKubeletRoot). */
+  kubeletRoot: string;
+  registry: RegistrySettings;
+  log: (msg: string) => void;
+  /** Milliseconds between passes over every VMI. Default 1000. */
+  resyncMs?: number;
+}
+
+type VmiObj = Vmi & KubeObject;
+type PodObj = PodView & KubeObject & { metadata: { labels?: Record<string, string> } };
+
+const nodeResource = { group: "", version: "v1", plural: "nodes" } as const;
+
+/** What the launcher's VMI is told: the VMI as the API defines it, without what the API server adds. */
+function syncBody(vmi: Vmi): SyncRequest["vmi"] {
+  const { name, namespace, uid, labels, annotations } = vmi.metadata;
+  return {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstance",
+    metadata: { name, namespace, uid, ...(labels !== undefined ? { labels } : {}), ...(annotations !== undefined ? { annotations } : {}) },
+    spec: vmi.spec,
+  } as SyncRequest["vmi"];
+}
+
+export class HandlerLoop {
+  readonly vmis: Informer<VmiObj>;
+  readonly pods: Informer<PodObj>;
+  readonly #opts: HandlerLoopOptions;
+  readonly #rest: KubeRest;
+  readonly #writes: ControllerWrites;
+  /** VMI uids with a pass under way. */
+  readonly #busy = new Set<string>();
+  /** VMI uid -> failed commands in a row and when to try again. */
+  readonly #failures = new Map<string, { count: number; notBefore: number }>();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #stopped = false;
+
+  constructor(kc: KubeConfig, opts: HandlerLoopOptions) {
+    this.#opts = opts;
+    this.#rest = new KubeRest(kc);
+    this.#writes = new ControllerWrites(this.#rest, opts.log);
+    const send = (path: string, init: RequestInit): Promise<Response> => kubeFetch(kc, path, init);
+    const log = opts.log;
+    this.vmis = new Informer<VmiObj>({
+      path: resourcePath(vmiResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", log,
+      labelSelector: `${nodeNameLabel}=${opts.nodeName}`,
+      onAdd: (vmi) => this.#kick(keyOf(vmi)),
+      onUpdate: (_, vmi) => this.#kick(keyOf(vmi)),
+    });
+    this.pods = new Informer<PodObj>({
+      path: resourcePath(podResource), fetch: send, apiVersion: "v1", kind: "Pod", log,
+      labelSelector: `${launcherLabels.app}=virt-launcher`,
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      onUpdate: (_, pod) => this.#kickOwner(pod),
+      onAdd: (pod) => this.#kickOwner(pod),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.vmis.start();
+    this.pods.start();
+    void this.#heartbeat(true);
+    this.#timers.push(setInterval(() => void this.#heartbeat(true), heartbeatSeconds * 1000));
+    await Promise.all([this.vmis.synced, this.pods.synced]);
+    if (this.#stopped) return;
+    this.#opts.log(`caches synced: ${this.vmis.size} VMIs, ${this.pods.size} launcher pods on node "${this.#opts.nodeName}"`);
+    this.#timers.push(setInterval(() => {
+      for (const vmi of this.vmis.list()) this.#kick(keyOf(vmi));
+    }, this.#opts.resyncMs ?? 1000));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    await Promise.all([this.vmis.stop(), this.pods.stop()]);
+    // No handler, no new VMs here: the node loses its schedulable mark (given up after 5 s).
+    await Promise.race([this.#heartbeat(false), Bun.sleep(5000)]);
+  }
+
+  async #heartbeat(schedulable: boolean): Promise<void> {
+    try {
+      await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable));
+    } catch (e) {
+      this.#opts.log(`Cannot write the heartbeat of node "${this.#opts.nodeName}": ${(e as Error).message}`);
+    }
+  }
+
+  #kickOwner(pod: PodObj): void {
+    const uid = pod.metadata.labels?.[launcherLabels.createdBy];
+    const vmi = this.vmis.list().find((v) => v.metadata.uid === uid);
+    if (vmi !== undefined) this.#kick(keyOf(vmi));
+  }
+
+  #kick(key: string): void {
+    const vmi = this.vmis.get(key);
+    const uid = vmi?.metadata.uid;
+    if (vmi === undefined || uid === undefined || this.#busy.has(uid) || this.#stopped) return;
+    const failed = this.#failures.get(uid);
+    if (failed !== undefined && Date.now() < failed.notBefore) return;
+    this.#busy.add(uid);
+    void this.#pass(vmi)
+      .then(() => this.#failures.delete(uid))
+      .catch((e: unknown) => {
+        const count = (this.#failures.get(uid)?.count ?? 0) + 1;
+        this.#failures.set(uid, { count, notBefore: Date.now() + backoffDelay(count - 1, clusterBackoff) });
+        this.#opts.log(`VMI "${key}": ${(e as Error).message}; retrying`);
+      })
+      .finally(() => this.#busy.delete(uid));
+  }
+
+  /** The VMI's launcher pod on this node: a live one if there is one. */
+  #podOf(vmi: VmiObj): PodObj | null {
+    const mine = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && p.metadata.labels?.[launcherLabels.createdBy] === vmi.metadata.uid);
+    return mine.find((p) => p.status?.phase === "Running") ?? mine[0] ?? null;
+  }
+
+  async #ask(pod: PodObj | null): Promise<{ view: LauncherView | null; client: LauncherClient | null }> {
+    const running = pod?.status?.containerStatuses?.find((c) => c.name === computeContainerName)?.state?.running !== undefined;
+    const uid = pod?.metadata.uid;
+    if (pod === null || !running || uid === undefined) return { view: null, client: null };
+    let client: LauncherClient;
+    try {
+      client = new LauncherClient(safeLauncherSocket(this.#opts.kubeletRoot, uid));
+    } catch (e) {
+      return { view: { kind: "unreachable", reason: (e as Error).message }, client: null };
+    }
+    try {
+      return { view: { kind: "status", reply: await client.status() }, client };
+    } catch (e) {
+      return { view: { kind: "unreachable", reason: (e as Error).message }, client };
+    }
+  }
+
+  async #pass(vmi: VmiObj): Promise<void> {
+    const pod = this.#podOf(vmi);
+    const { view, client } = await this.#ask(pod);
+    let decision = decideVmi({ vmi, pod, launcher: view, now: new Date() });
+    const { command } = decision;
+    if (command.kind !== "none" && client !== null) {
+      let reply: StatusReply;
+      if (command.kind === "sync") {
+        const cacheDir = safeStateDir(this.#opts.kubeletRoot, pod!.metadata.uid!, "container-disks");
+        const digests = await pullContainerDisks(vmi, cacheDir, this.#opts.registry, this.#opts.log);
+        this.#opts.log(`syncing VMI "${keyOf(vmi)}" to its launcher`);
+        reply = await client.sync(syncBody(pinImages(vmi, digests)));
+      } else if (command.kind === "shutdown") {
+        this.#opts.log(`VMI "${keyOf(vmi)}" is deleted: shutting its guest down (grace ${command.graceSeconds} s)`);
+        try {
+          reply = await client.shutdown(command.graceSeconds);
+        } catch (e) {
+          // The launcher stops its command API once the VM has ended, which may cut this reply off:
+          // the next pass reads how it ended from the pod.
+          this.#opts.log(`VMI "${keyOf(vmi)}": the launcher went away during shutdown (${(e as Error).message})`);
+          return;
+        }
+        if (afterShutdown(reply).kind === "kill") reply = await client.kill();
+      } else {
+        reply = await client.kill();
+      }
+      decision = decideVmi({ vmi, pod, launcher: { kind: "status", reply }, now: new Date() });
+    }
+    if (decision.statusChanged) {
+      await this.#writes.patchStatus(vmiResource, vmi, decision.status);
+      this.#opts.log(`VMI "${keyOf(vmi)}": ${vmi.status?.phase ?? "-"} -> ${decision.status.phase ?? "-"}`);
+    }
+  }
+}

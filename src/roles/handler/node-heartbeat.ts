@@ -1,0 +1,22 @@
+/**
+ * The handler's mark on its Node (KubeVirt's virt-handler heartbeat): the
+ * `kubevirt.io/schedulable=true` label the launcher pods' nodeSelector asks
+ * for, and the `kubevirt.io/heartbeat` annotation with the time, as one
+ * merge patch. Stopping takes the label away, so no new VM is placed on a
+ * node without a handler.
+ */
+import { schedulableNodeLabel } from "../controller/launcher-pod.ts";
+import { kubeTime } from "../controller/vm-status.ts";
+
+export const heartbeatAnnotation = "kubevirt.io/heartbeat";
+/** Seconds between heartbeats (KubeVirt's default). */
+export const heartbeatSeconds = 60;
+
+export function heartbeatPatch(now: Date, schedulable: boolean): { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } {
+  return {
+    metadata: {
+      labels: { [schedulableNodeLabel]: schedulable ? "true" : "false" },
+      annotations: { [heartbeatAnnotation]: kubeTime(now) },
+    },
+  };
+}
