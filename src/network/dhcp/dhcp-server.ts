@@ -16,6 +16,7 @@
  * (it is sent to the lease address); it falls back to discovery when its
  * lease runs out, and is then served.
  */
+import { describeSystemError } from "../../errors/system-error.ts";
 import { encode, decode } from "./packet.ts";
 import { type DhcpLink, ipCommandLink } from "./link.ts";
 import { type LeaseConfig, leaseConfigProblems } from "./lease-config.ts";
@@ -113,8 +114,9 @@ export async function startDhcpServer(config: LeaseConfig, opts: DhcpServerOptio
           }
           log(describe(ex));
         },
-        error(_sock, error) {
-          log(`dhcp socket error on "${iface}": ${error.message}`);
+        // Bun may call this with no error at all (seen while the socket closes): never throw here.
+        error(_sock, error: Error | undefined) {
+          log(`dhcp socket error on "${iface}": ${error instanceof Error ? describeSystemError(error) : "no details given"}`);
         },
       },
     });
