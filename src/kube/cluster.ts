@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { makeApiClient } from "./api-client.ts";
-import { backoffDelay, clusterBackoff } from "../retry/backoff.ts";
+import { retryUntil } from "../retry/retry-until.ts";
 
 export interface ClusterOptions {
   /** Path to a kubeconfig; default: in-cluster config, else $KUBECONFIG or ~/.kube/config. */
@@ -49,27 +49,14 @@ export function connectWithRetry(
   onState: (reason: string | null) => void,
   onConnected: (kc: KubeConfig) => void,
 ): Connection {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const attempt = async (n: number): Promise<void> => {
-    if (stopped) return;
-    try {
+  return retryUntil(
+    async (_n, retrying) => {
       const kc = loadKubeConfig(opts);
       await probeCluster(kc);
-      if (stopped) return;
+      if (retrying.stopped) return;
       onState(null);
       onConnected(kc);
-    } catch (e) {
-      if (stopped) return;
-      onState((e as Error).message);
-      timer = setTimeout(() => void attempt(n + 1), backoffDelay(n, clusterBackoff));
-    }
-  };
-  void attempt(0);
-  return {
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
     },
-  };
+    (e) => onState(e.message),
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { LauncherLife } from "../../launcher/launcher-life.ts";
-import { backoffDelay, clusterBackoff } from "../../retry/backoff.ts";
+import { retryUntil } from "../../retry/retry-until.ts";
 import type { RoleMain } from "../role.ts";
 
 export const launcherMain: RoleMain = async (ctx) => {
@@ -14,12 +14,8 @@ export const launcherMain: RoleMain = async (ctx) => {
   ctx.readiness.fail("domain", "no VirtualMachineInstance has been synced to this launcher");
   ctx.readiness.fail("libvirt", "starting");
   let life: LauncherLife | undefined;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const start = async (attempt: number): Promise<void> => {
-    if (stopped) return;
-    try {
+  const starting = retryUntil(
+    async () => {
       const { startLauncherLife } = await import("../../launcher/launcher-life.ts");
       const l = await startLauncherLife({
         stateDir,
@@ -46,17 +42,15 @@ export const launcherMain: RoleMain = async (ctx) => {
         const { VmRunner } = await import("../../launcher/vm/runner.ts");
         ctx.exit(VmRunner.exitCode(outcome));
       });
-    } catch (e) {
-      ctx.readiness.fail("libvirt", (e as Error).message);
-      ctx.log(`${(e as Error).message}; retrying with backoff`);
-      timer = setTimeout(() => void start(attempt + 1), backoffDelay(attempt, clusterBackoff));
-    }
-  };
-  void start(0);
+    },
+    (e) => {
+      ctx.readiness.fail("libvirt", e.message);
+      ctx.log(`${e.message}; retrying with backoff`);
+    },
+  );
 
   return async () => {
-    stopped = true;
-    clearTimeout(timer);
+    starting.stop();
     if (life !== undefined) {
       // SIGTERM from the runtime: a graceful guest shutdown within its grace period.
       life.stop("stopping");
