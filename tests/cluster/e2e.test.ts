@@ -8,127 +8,40 @@
  * launcher; the VMI is Running, the guest's serial console shows it booted;
  * deleting the VM powers the guest off (ACPI, within its grace period) and
  * removes the pod and the VMI; a handler that stops marks its node
- * unschedulable. BUNVIRT_E2E_LOG_DIR=DIR keeps the roles' and launcher's logs.
+ * unschedulable. The cluster and the roles: tests/lib/e2e-cluster.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
-import { launcherImage, nodeImages } from "../lib/cluster-images.ts";
-import { type Cluster, clusterTier, nodeName, startCluster } from "../lib/cluster-node.ts";
+import { repoRoot } from "../lib/bunvirt.ts";
+import { clusterTier, nodeName } from "../lib/cluster-node.ts";
 import { k8sBin } from "../lib/control-plane.ts";
+import { collect, type E2eCluster, type Obj, type RoleProc, startE2e, until } from "../lib/e2e-cluster.ts";
 import { command, hostTier } from "../lib/host.ts";
 
 const skip = clusterTier("cluster end-to-end")
   ?? hostTier("cluster end-to-end (guest registry)", [command("docker-registry", "docker-registry"), command("skopeo", "skopeo"), command("umoci", "umoci"), command("curl", "curl")]);
 const seed = join(repoRoot, "examples/vm-v1alpha1.yaml");
-const registryScript = join(repoRoot, "scripts/guest/registry.sh");
-
-interface Proc {
-  role: string;
-  proc: Bun.Subprocess<"ignore", "ignore", "pipe">;
-  health: string;
-  /** Its stderr so far. */
-  log: { text: string };
-}
-
-/** Collects a stream's text as it comes (a running role's log, for failure messages). */
-function collect(stream: ReadableStream<Uint8Array>): { text: string } {
-  const out = { text: "" };
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) out.text += decoder.decode(chunk, { stream: true });
-  })();
-  return out;
-}
-
-interface Obj {
-  metadata: { name: string; uid: string; deletionTimestamp?: string };
-  spec?: { nodeName?: string };
-  status?: { phase?: string; interfaces?: { ipAddress?: string }[]; conditions?: { type: string; status: string }[]; containerStatuses?: { state?: { running?: object } }[] };
-}
-
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | null>, why: () => Promise<string> = async () => ""): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`Cannot see ${what} after ${seconds} s\n${await why()}`);
-    await Bun.sleep(250);
-  }
-}
 
 describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node", () => {
-  let cluster: Cluster | undefined;
-  let work = "";
-  let registryEnv: Record<string, string> = {};
-  const procs: Proc[] = [];
+  let e: E2eCluster | undefined;
   let podUid = "";
   let consoleLog = "";
   /** The serial console as last read (the pod's directory goes with the pod). */
   let serial = "";
   let reading: ReturnType<typeof setInterval> | undefined;
 
-  const kubectl = (args: string[]) => cluster!.controlPlane.kubectlOk(args);
-  const get = async (kind: string, name: string): Promise<Obj | null> => {
-    const r = await cluster!.controlPlane.kubectl(["get", kind, name, "-n", "default", "-o", "json"]);
-    return r.code === 0 ? (JSON.parse(r.stdout) as Obj) : null;
-  };
-  const logs = async (): Promise<string> => {
-    const parts: string[] = [];
-    for (const p of procs) parts.push(`${p.role}:\n${p.log.text.trimEnd().split("\n").slice(-40).join("\n")}`);
-    return parts.join("\n----\n");
-  };
-
-  function startRole(role: string, args: string[]): Proc {
-    const health = freePort();
-    const proc = Bun.spawn([...bunvirtCommand(), "--role", role, "--kubeconfig", cluster!.controlPlane.adminKubeconfig, "--health-addr", `127.0.0.1:${health}`, ...args], {
-      stdin: "ignore", stdout: "ignore", stderr: "pipe",
-      env: { PATH: process.env.PATH ?? "", HOME: work, POD_NAME: `${role}-e2e`, POD_NAMESPACE: "bunvirt" },
-    });
-    const p = { role, proc, health: `http://127.0.0.1:${health}`, log: collect(proc.stderr) };
-    procs.push(p);
-    return p;
-  }
+  const kubectl = (args: string[]) => e!.kubectlOk(args);
+  const get = (kind: string, name: string) => e!.get(kind, name);
+  const logs = () => e!.logs();
 
   beforeAll(async () => {
-    bunvirtCommand(); // fails at once when compiled/bunvirt is missing or stale
-    work = mkdtempSync(join(tmpdir(), "bunvirt-e2e-"));
-    const [images, launcher] = await Promise.all([nodeImages(), launcherImage()]);
-    const registryPort = freePort();
-    registryEnv = { BUNVIRT_REGISTRY_PORT: String(registryPort), BUNVIRT_REGISTRY_DIR: join(work, "registry") };
-    const push = Bun.spawn(["nice", "-n", "10", "bash", registryScript, "push"], { env: { ...process.env, ...registryEnv }, stdout: "pipe", stderr: "pipe" });
-    const [pushErr, pushCode] = await Promise.all([new Response(push.stderr).text(), push.exited]);
-    if (pushCode !== 0) throw new Error(`Cannot push the guest image: ${pushErr}`);
-
-    cluster = await startCluster({ images: [images.pause, images.busybox, launcher.tar] });
-    await kubectl(["create", "namespace", "bunvirt"]);
-    const webhook = freePort();
-    const controller = startRole("controller", [
-      "--webhook-addr", `127.0.0.1:${webhook}`, "--webhook-url", `https://127.0.0.1:${webhook}`,
-      "--launcher-image", launcher.ref, "--emulation",
-    ]);
-    const registry = `127.0.0.1:${registryPort}`;
-    const handler = startRole("handler", ["--node-name", nodeName, "--kubelet-root", cluster.node.kubeletDir, "--registry", registry, "--insecure-registry", registry]);
-    for (const p of [controller, handler]) {
-      await until(`${p.health}/readyz`, 60, async () => ((await fetch(`${p.health}/readyz`)).status === 200 ? true : null), logs);
-    }
+    e = await startE2e();
   }, 900_000);
 
   afterAll(async () => {
     if (reading !== undefined) clearInterval(reading);
-    for (const p of procs) p.proc.kill("SIGTERM");
-    for (const p of procs) await Promise.race([p.proc.exited, Bun.sleep(20_000).then(() => p.proc.kill("SIGKILL"))]);
-    // BUNVIRT_E2E_LOG_DIR=DIR keeps the roles' logs there.
-    const keep = process.env.BUNVIRT_E2E_LOG_DIR;
-    if (keep !== undefined) for (const p of procs) writeFileSync(join(keep, `${p.role}.log`), p.log.text);
-    await cluster?.stop();
-    if (work !== "") {
-      const stop = Bun.spawn(["bash", registryScript, "stop"], { env: { ...process.env, ...registryEnv }, stdout: "ignore", stderr: "ignore" });
-      await stop.exited;
-      rmSync(work, { recursive: true, force: true });
-    }
+    await e?.stop();
   }, 300_000);
 
   test("the handler marks its node schedulable with a heartbeat", async () => {
@@ -150,9 +63,9 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
     expect(pod.status?.phase).toBe("Running");
     podUid = pod.metadata.uid;
     // The launcher's log, followed through the API server and the kubelet, for failure messages and BUNVIRT_E2E_LOG_DIR.
-    const follow = Bun.spawn([join(k8sBin, "kubectl"), `--kubeconfig=${cluster!.controlPlane.adminKubeconfig}`, "logs", "-f", "-n", "default", pod.metadata.name], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
-    procs.push({ role: "launcher", proc: follow as unknown as Proc["proc"], health: "", log: collect(follow.stdout) });
-    consoleLog = join(cluster!.node.kubeletDir, "pods", podUid, "volumes/kubernetes.io~empty-dir/bunvirt-state/console/serial0.log");
+    const follow = Bun.spawn([join(k8sBin, "kubectl"), `--kubeconfig=${e!.cluster.controlPlane.adminKubeconfig}`, "logs", "-f", "-n", "default", pod.metadata.name], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    e!.procs.push({ role: "launcher", proc: follow as unknown as RoleProc["proc"], health: "", log: collect(follow.stdout) });
+    consoleLog = join(e!.cluster.node.kubeletDir, "pods", podUid, "volumes/kubernetes.io~empty-dir/bunvirt-state/console/serial0.log");
     reading = setInterval(() => {
       try {
         if (existsSync(consoleLog)) serial = readFileSync(consoleLog, "utf8");
@@ -185,15 +98,15 @@ describe.skipIf(skip !== null)("cluster end to end: the seed VM on a real node",
     });
     expect(serial).toMatch(/^bunvirt-guest: powering off\r?$/m);
     // Powered off by ACPI within its grace period, not destroyed (nor killed by the kubelet).
-    const launcher = procs.find((p) => p.role === "launcher")!;
+    const launcher = e!.procs.find((p) => p.role === "launcher")!;
     await until("the end of the launcher's log", 60, async () => (launcher.proc.exitCode !== null ? true : null));
     expect(launcher.log.text).toContain("the VM ended: the guest powered off");
     // The kubelet removes the pod's directory (its volumes, the socket) in its housekeeping after the pod is gone.
-    await until("the pod's directory removed by the kubelet", 120, async () => (existsSync(join(cluster!.node.kubeletDir, "pods", podUid)) ? null : true));
+    await until("the pod's directory removed by the kubelet", 120, async () => (existsSync(join(e!.cluster.node.kubeletDir, "pods", podUid)) ? null : true));
   }, 700_000);
 
   test("a handler that stops takes the node's schedulable mark away", async () => {
-    const handler = procs.find((p) => p.role === "handler")!;
+    const handler = e!.procs.find((p) => p.role === "handler")!;
     handler.proc.kill("SIGTERM");
     expect(await handler.proc.exited).toBe(0);
     const node = JSON.parse(await kubectl(["get", "node", nodeName, "-o", "json"])) as { metadata: { labels: Record<string, string> } };
