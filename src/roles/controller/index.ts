@@ -12,6 +12,8 @@ import { runLeaderElection } from "../../kube/leader-election.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
 import type { ControllerLoop } from "./controller-loop.ts";
+import { defaultNodeHeartbeatTimeoutSeconds } from "./node-health.ts";
+import type { NodeWatch } from "./node-watch.ts";
 
 /** The launcher image when --launcher-image is not given. */
 export const defaultLauncherImage = "bunvirt:dev";
@@ -21,6 +23,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   const namespace = process.env.POD_NAMESPACE ?? "bunvirt";
   const leaseSeconds = secondsFlag("leader-elect-lease-duration", ctx.flags.leaseDuration, true);
   const retrySeconds = secondsFlag("leader-elect-retry-period", ctx.flags.leaseRetry);
+  const heartbeatTimeout = secondsFlag("node-heartbeat-timeout", ctx.flags.nodeHeartbeatTimeout) ?? defaultNodeHeartbeatTimeoutSeconds;
   // Opt-in: a replica without --webhook-addr serves no webhooks (two replicas on one host would share the port).
   const webhookAddr = ctx.flags.webhookAddr === undefined ? undefined : String(ctx.flags.webhookAddr);
   const webhookUrl = ctx.flags.webhookUrl === undefined ? undefined : String(ctx.flags.webhookUrl);
@@ -42,6 +45,7 @@ export const controllerMain: RoleMain = async (ctx) => {
 
   // Set up in the background, so the health listener is up at once.
   const loopModule = import("./controller-loop.ts");
+  const nodeWatchModule = import("./node-watch.ts");
   const webhookSetup = webhookAddr === undefined ? Promise.resolve(undefined) : (async () => {
     const m = await import("./webhook-server.ts");
     const server = await m.serveWebhooks(webhookAddr, [...new Set([webhookHost ?? "localhost", "127.0.0.1"])]);
@@ -57,6 +61,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   if (webhookUrl !== undefined) ctx.readiness.fail("webhooks", "not registered yet");
   let election: { stop(): void } | undefined;
   let loop: ControllerLoop | undefined;
+  let nodeWatch: NodeWatch | undefined;
   /** Set while leading; a loop starts only if its term is still the current one. */
   let term: object | undefined;
   let loopStopped: Promise<void> = Promise.resolve();
@@ -97,16 +102,20 @@ export const controllerMain: RoleMain = async (ctx) => {
           const mine = {};
           term = mine;
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
-          void Promise.all([loopModule, loopStopped]).then(([m]) => {
+          void Promise.all([loopModule, nodeWatchModule, loopStopped]).then(([m, n]) => {
             if (term !== mine || stopping) return;
             loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
+            nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
+            nodeWatch.start();
             return loop.start();
           }).catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
         } else if (!leading) {
           term = undefined;
           const old = loop;
+          const oldWatch = nodeWatch;
           loop = undefined;
-          if (old !== undefined) loopStopped = loopStopped.then(() => old.stop());
+          nodeWatch = undefined;
+          if (old !== undefined) loopStopped = loopStopped.then(() => Promise.all([old.stop(), oldWatch?.stop()])).then(() => undefined);
         }
       },
     });
@@ -116,9 +125,11 @@ export const controllerMain: RoleMain = async (ctx) => {
     connection.stop();
     election?.stop();
     const running = loop;
+    const watching = nodeWatch;
     loop = undefined;
+    nodeWatch = undefined;
     await loopStopped;
-    await running?.stop();
+    await Promise.all([running?.stop(), watching?.stop()]);
     await registration;
     await (await webhookSetup.catch(() => undefined))?.server.stop();
   };
