@@ -35,7 +35,7 @@ const skip = clusterTier("cluster faults")
   ?? hostTier("cluster faults (guest registry)", [command("docker-registry", "docker-registry"), command("skopeo", "skopeo"), command("umoci", "umoci")]);
 const vmV1 = readFileSync(join(repoRoot, "examples/vm-v1.yaml"), "utf8");
 /** Heartbeats come every 60 s: the second controller's timeout leaves a live handler room. */
-const heartbeatTimeout = 75;
+const heartbeatTimeout = 90;
 
 const vmManifest = (name: string): string => vmV1.replaceAll("myvm-v1", name);
 /** A bare VMI with the example VM's template. */
