@@ -56,6 +56,12 @@ describe("bunvirt CLI", () => {
     expect((await runBunvirt(["--role", "janitor"])).code).toBe(2);
   });
 
+  test("a node heartbeat timeout the handler's 60 s beats would outrun is refused, exit 2", async () => {
+    const r = await runBunvirt(["--role", "controller", "--node-heartbeat-timeout", "30"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--node-heartbeat-timeout "30" must be longer than the handler's heartbeat interval (60 s)`);
+  });
+
   test("a missing file is a clear error", async () => {
     const r = await runBunvirt(["validate", join(dir, "nope.yaml")]);
     expect(r.code).toBe(1);

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { secondsFlag } from "../../cli/seconds-flag.ts";
 import { UsageError } from "../../cli/usage.ts";
 import { runLeaderElection } from "../../kube/leader-election.ts";
+import { heartbeatSeconds } from "../handler/node-heartbeat.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
 import type { ControllerLoop } from "./controller-loop.ts";
@@ -27,6 +28,10 @@ export const controllerMain: RoleMain = async (ctx) => {
   const leaseSeconds = secondsFlag("leader-elect-lease-duration", ctx.flags.leaseDuration, true);
   const retrySeconds = secondsFlag("leader-elect-retry-period", ctx.flags.leaseRetry);
   const heartbeatTimeout = secondsFlag("node-heartbeat-timeout", ctx.flags.nodeHeartbeatTimeout) ?? defaultNodeHeartbeatTimeoutSeconds;
+  // A live handler beats every heartbeatSeconds: a shorter timeout would fail the VMIs of healthy nodes.
+  if (heartbeatTimeout <= heartbeatSeconds) {
+    throw new UsageError(`--node-heartbeat-timeout "${heartbeatTimeout}" must be longer than the handler's heartbeat interval (${heartbeatSeconds} s)`);
+  }
   // Opt-in: a replica without --webhook-addr serves no webhooks (two replicas on one host would share the port).
   const webhookAddr = ctx.flags.webhookAddr === undefined ? undefined : String(ctx.flags.webhookAddr);
   const webhookUrl = ctx.flags.webhookUrl === undefined ? undefined : String(ctx.flags.webhookUrl);
