@@ -8,7 +8,7 @@ import { chownSync } from "node:fs";
 import { join } from "node:path";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
-import { setupNetworking } from "../network/index.ts";
+import { setupNetworking, vmiAddresses } from "../network/index.ts";
 import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storage/index.ts";
 import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack } from "./libvirt/index.ts";
@@ -105,7 +105,7 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
     });
     const interfaces: PreparedNetwork["interfaces"] = {};
     for (const [name, r] of Object.entries(n.interfaces)) {
-      interfaces[name] = { tap: r.tap, mac: r.mac, mtu: r.mtu, guestAddresses: r.guestAddresses, podInterface: r.podInterface };
+      interfaces[name] = { tap: r.tap, mac: r.mac, mtu: r.mtu, ipAddresses: vmiAddresses(r), podInterface: r.podInterface };
     }
     return { interfaces, teardown: () => n.teardown() };
   };

@@ -6,6 +6,7 @@
 export { setupNetworking, bindings } from "./setup-networking.ts";
 export type { Networking, NetworkingOptions } from "./setup-networking.ts";
 export { bindingKinds } from "./binding.ts";
+export { vmiAddresses } from "./vmi-addresses.ts";
 export type { BindingContext, BindingFactory, BindingKind, BindingResult, NetworkBinding } from "./binding.ts";
 export { masqueradeBinding, defaultVmNetworkCIDR, defaultVmIPv6NetworkCIDR } from "./masquerade/binding.ts";
 export { masqueradeTableBody } from "./masquerade/rules.ts";

@@ -37,7 +37,8 @@ export interface PreparedStorage {
 }
 
 export interface PreparedNetwork {
-  interfaces: Record<string, PreparedInterface & { guestAddresses?: string[]; podInterface?: string }>;
+  /** Each interface; `ipAddresses`: what the VMI's status reports (src/network/vmi-addresses.ts). */
+  interfaces: Record<string, PreparedInterface & { ipAddresses?: string[]; podInterface?: string }>;
   teardown(): Promise<void>;
 }
 

@@ -52,7 +52,7 @@ function ports(libvirt: LibvirtPort, log: string[], failNetwork = false): Runner
     setupNetwork: async () => {
       if (failNetwork) throw new Error("Cannot create tap: injected");
       log.push("network");
-      return { interfaces: { default: { tap: "tap0", mac: "02:00:00:00:00:01", guestAddresses: ["10.0.2.2"] } }, teardown: async () => void log.push("network teardown") };
+      return { interfaces: { default: { tap: "tap0", mac: "02:00:00:00:00:01", ipAddresses: ["10.244.0.3"] } }, teardown: async () => void log.push("network teardown") };
     },
   };
 }
@@ -66,7 +66,7 @@ describe("VmRunner (stand-in ports)", () => {
     const r = new VmRunner(ports(lv, log), facts, () => undefined);
     expect((await r.sync(vmi)).state).toBe("running");
     const again = await r.sync(vmi);
-    expect(again.interfaces).toEqual([{ name: "default", mac: "02:00:00:00:00:01", ipAddresses: ["10.0.2.2"] }]);
+    expect(again.interfaces).toEqual([{ name: "default", mac: "02:00:00:00:00:01", ipAddresses: ["10.244.0.3"] }]);
     expect(lv.calls).toEqual(["defineAndStart"]);
     const s = await r.shutdown(5);
     expect(s.state).toBe("shutoff");

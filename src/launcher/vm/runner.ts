@@ -172,7 +172,7 @@ export class VmRunner implements DomainManager {
       interfaces: Object.entries(r.network.interfaces).map(([name, i]) => ({
         name,
         mac: i.mac,
-        ipAddresses: i.guestAddresses ?? [],
+        ipAddresses: i.ipAddresses ?? [],
         ...(i.podInterface !== undefined ? { podInterface: i.podInterface } : {}),
       })),
       ready,
