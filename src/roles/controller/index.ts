@@ -49,7 +49,7 @@ export const controllerMain: RoleMain = async (ctx) => {
     return { server, register: m.registerWebhooks };
   })();
   webhookSetup.catch((e: unknown) => {
-    ctx.log(`Cannot serve the webhooks on "${webhookAddr ?? ""}": ${(e as Error).message}`);
+    ctx.log.error(`Cannot serve the webhooks on "${webhookAddr ?? ""}": ${(e as Error).message}`);
     ctx.exit(1);
   });
 
@@ -73,7 +73,7 @@ export const controllerMain: RoleMain = async (ctx) => {
           ctx.log(`webhooks registered at ${webhookUrl}`);
         } catch (e) {
           ctx.readiness.fail("webhooks", (e as Error).message);
-          ctx.log(`${(e as Error).message}; retrying`);
+          ctx.log.warn(`${(e as Error).message}; retrying`);
           if (!stopping) {
             await Bun.sleep(Math.min(30_000, 500 * 2 ** attempt));
             if (!stopping) await register(attempt + 1);
@@ -101,7 +101,7 @@ export const controllerMain: RoleMain = async (ctx) => {
             if (term !== mine || stopping) return;
             loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
             return loop.start();
-          }).catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
+          }).catch((e: unknown) => ctx.log.error(`Cannot start the controller loop: ${(e as Error).message}`));
         } else if (!leading) {
           term = undefined;
           const old = loop;
