@@ -28,7 +28,7 @@ export const diskEntries = {
   disk: v.optional(doc(diskTarget, "Show the volume as a plain block disk. This is what a disk with no target gets.")),
   cdrom: v.optional(doc(cdromTarget, "Show the volume as a CD-ROM drive.")),
   lun: v.optional(doc(lunTarget, "Show the volume as a SCSI logical unit, passing SCSI commands through.")),
-  bootOrder: v.optional(doc(int(1, maxBootOrder), "Position of this disk in the boot order: 1 is tried first; each value is used once across disks and interfaces. Default: not bootable by order (the firmware decides).")),
+  bootOrder: v.optional(doc(int(1, maxBootOrder), "Position of this disk in the boot order: 1 is tried first; each value is used once across disks and interfaces. Once any disk or interface has one, those without are not booted from. Default: none (the first disk boots).")),
   /** KubeVirt's rule: letters, digits and _.+- only, at most 256 characters. */
   serial: v.optional(
     doc(
@@ -40,7 +40,7 @@ export const diskEntries = {
       "Serial number the guest reads from the disk (e.g. under /dev/disk/by-id). Letters, digits and _ . + - only.",
     ),
   ),
-  cache: v.optional(doc(v.picklist(["none", "writethrough", "writeback"]), "Host page cache mode for the disk: none (direct I/O), writethrough or writeback. Default: chosen by the hypervisor.")),
+  cache: v.optional(doc(v.picklist(["none", "writethrough", "writeback"]), "Host page cache mode for the disk: none (no host cache, direct I/O), writethrough (cached, each write reaches the medium before it completes) or writeback (cached). Default: libvirt's default for the disk.")),
 };
 
 export const disk = v.strictObject(diskEntries);
