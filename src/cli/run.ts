@@ -21,7 +21,7 @@ import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
 import { readDocuments } from "./read-documents.ts";
 import { UsageError, usageFlag } from "./usage.ts";
-import { makeLogger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
+import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 
 /** Where `bunvirt run` keeps a VM's state when no --state-dir is given: NAMESPACE_NAME below it. */
 export const runRoot = "/var/lib/bunvirt/run";
@@ -91,7 +91,7 @@ export async function runCommand(args: string[], write: (line: string) => void):
   if (docs.length !== 1) throw new UsageError(`run needs a file with one manifest; "${file}" has ${docs.length}`);
   const checked = validate(docs[0]!.value);
   if (!checked.ok) {
-    for (const p of checked.problems) log(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
+    for (const p of checked.problems) log.error(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
     return 1;
   }
   const { identity, spec } = vmiOf(checked.valid);
@@ -171,7 +171,7 @@ interface Here {
   /** Inside the namespace the outer run made. */
   inside: boolean;
   sink: ConsoleSink;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** Runs the launcher in this process: its life (see launcher-life.ts), the VMI synced to it, the console on the terminal. */
@@ -196,7 +196,7 @@ async function runHere(h: Here): Promise<number> {
     // The launcher's command API, as a handler would reach it (status, shutdown, kill).
     life = await startLauncherLife({ stateDir, socket: resolve(stateDir, "launcher.sock"), emulation: h.emulation, network: none ? "none" : "pod", storage, log: launcherLog });
   } catch (e) {
-    log(`run: ${(e as Error).message}`);
+    log.error(`run: ${(e as Error).message}`);
     return 1;
   }
   const { launcher } = life;
@@ -226,7 +226,7 @@ async function runHere(h: Here): Promise<number> {
     await launcher.runner.ended;
     console?.close();
   } catch (e) {
-    log(`run: ${(e as Error).message}`);
+    log.error(`run: ${(e as Error).message}`);
     failed = true;
     ending = true;
     // A failed start has ended the runner already; anything else still running is stopped.
