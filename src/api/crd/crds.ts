@@ -10,14 +10,15 @@ import type * as v from "valibot";
 const serverFields: Record<string, OpenApi> = {
   apiVersion: { type: "string", description: "The group and version this object is written in, such as kubevirt.io/v1; the API server converts between the versions it serves." },
   kind: { type: "string", description: "The type of object this is, in CamelCase, such as VirtualMachine." },
-  metadata: { type: "object", description: "Name, namespace, labels, annotations and the other fields every Kubernetes object has (ObjectMeta)." },
+  // The API server forbids anything but a type here (it explains metadata itself, as ObjectMeta).
+  metadata: { type: "object" },
 };
 
 /** The whole object's schema; refused when a field has no description. */
 function rootSchema(schema: v.GenericSchema, description: string, what: string): OpenApi {
   const s = toOpenApi(schema);
   const required = (s.required ?? []).filter((k) => !(k in serverFields));
-  return requireDescriptions({ ...s, description, required, properties: { ...s.properties, ...serverFields } }, what);
+  return requireDescriptions({ ...s, description, required, properties: { ...s.properties, ...serverFields } }, what, ["metadata"]);
 }
 
 const ready = { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type=='Ready')].status" };
