@@ -3,7 +3,8 @@
  * only parses and dispatches.
  */
 import { parseArgs } from "node:util";
-import { UsageError, usage } from "./cli/usage.ts";
+import { UsageError, usage, usageFlag } from "./cli/usage.ts";
+import { parseLogFormat, parseLogLevel } from "./log/logger.ts";
 import type { RoleMain } from "./roles/role.ts";
 import { version } from "./version.ts";
 
@@ -49,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       "kubelet-root": { type: "string" },
       registry: { type: "string" },
       "insecure-registry": { type: "string" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
     },
   });
   if (values.version) {
@@ -80,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       registry: values.registry,
       insecureRegistry: values["insecure-registry"],
       emulation: values.emulation === true,
+      logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
+      logLevel: usageFlag(() => parseLogLevel(values["log-level"])),
     }, await role());
   }
   const [command, ...rest] = positionals;

@@ -6,14 +6,15 @@
 const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const decimal: Record<string, number> = { m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
 
-const pattern = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
+/** A quantity's text form; the CRD states it as the field's pattern. */
+export const quantityPattern = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
 
 export type Quantity = string | number;
 
 /** Returns the quantity's value in base units, or null when it is not a quantity or not a finite number. */
 export function parseQuantity(q: Quantity): number | null {
   if (typeof q === "number") return Number.isFinite(q) ? q : null;
-  const m = pattern.exec(q.trim() === q ? q : "");
+  const m = quantityPattern.exec(q.trim() === q ? q : "");
   if (!m) return null;
   const [, num, suffix, exponent] = m;
   const base = Number(num);

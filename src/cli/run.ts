@@ -20,7 +20,8 @@ import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
 import { readDocuments } from "./read-documents.ts";
-import { UsageError } from "./usage.ts";
+import { UsageError, usageFlag } from "./usage.ts";
+import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 
 /** Where `bunvirt run` keeps a VM's state when no --state-dir is given: NAMESPACE_NAME below it. */
 export const runRoot = "/var/lib/bunvirt/run";
@@ -43,6 +44,8 @@ Options:
   --console terminal|off|log  where the serial console goes (default terminal)
   --console-log FILE          the file for --console log
   --grace SECONDS             grace period for Ctrl-C/SIGTERM (default: the VM's terminationGracePeriodSeconds, else 30)
+  --log-format text|json      bunvirt's own lines as text (default) or one JSON object per line
+  --log-level LEVEL           debug, info (default), warn or error
 Ctrl-C shuts the guest down gracefully (ACPI), then destroys it when the grace period ends.
 Exit code: 0 the guest powered off, 1 failure, 2 destroyed, 3 crashed.
 `;
@@ -62,13 +65,17 @@ const options = {
   console: { type: "string" },
   "console-log": { type: "string" },
   grace: { type: "string" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
   // Set by the outer process when it re-runs itself inside the namespace it made.
   "inside-netns": { type: "boolean" },
 } as const;
 
-export async function runCommand(args: string[], log: (line: string) => void): Promise<number> {
+export async function runCommand(args: string[], write: (line: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const format = usageFlag(() => parseLogFormat(values["log-format"]));
+  const log = makeLogger({ role: "run", format, level: usageFlag(() => parseLogLevel(values["log-level"])), write, stampText: false });
   if (values.help) {
     process.stdout.write(runUsage);
     return 0;
@@ -84,10 +91,11 @@ export async function runCommand(args: string[], log: (line: string) => void): P
   if (docs.length !== 1) throw new UsageError(`run needs a file with one manifest; "${file}" has ${docs.length}`);
   const checked = validate(docs[0]!.value);
   if (!checked.ok) {
-    for (const p of checked.problems) log(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
+    for (const p of checked.problems) log.error(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
     return 1;
   }
   const { identity, spec } = vmiOf(checked.valid);
+  log.about({ kind: "VirtualMachineInstance", ...identity });
   const none = values.network === "none";
   if (none && (spec.domain.devices.interfaces ?? []).length > 0) throw new UsageError("--network none: the VM declares interfaces; remove them or give it a network");
 
@@ -163,7 +171,7 @@ interface Here {
   /** Inside the namespace the outer run made. */
   inside: boolean;
   sink: ConsoleSink;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** Runs the launcher in this process: its life (see launcher-life.ts), the VMI synced to it, the console on the terminal. */
@@ -188,7 +196,7 @@ async function runHere(h: Here): Promise<number> {
     // The launcher's command API, as a handler would reach it (status, shutdown, kill).
     life = await startLauncherLife({ stateDir, socket: resolve(stateDir, "launcher.sock"), emulation: h.emulation, network: none ? "none" : "pod", storage, log: launcherLog });
   } catch (e) {
-    log(`run: ${(e as Error).message}`);
+    log.error(`run: ${(e as Error).message}`);
     return 1;
   }
   const { launcher } = life;
@@ -218,7 +226,7 @@ async function runHere(h: Here): Promise<number> {
     await launcher.runner.ended;
     console?.close();
   } catch (e) {
-    log(`run: ${(e as Error).message}`);
+    log.error(`run: ${(e as Error).message}`);
     failed = true;
     ending = true;
     // A failed start has ended the runner already; anything else still running is stopped.

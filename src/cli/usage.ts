@@ -2,6 +2,7 @@ export const usage = `bunvirt — virtual machines next to containers on Kuberne
 
 Usage:
   bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
+      every role: [--log-format text|json (text)] [--log-level debug|info|warn|error (info)]
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
                   [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
                   [--launcher-image IMAGE (bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
@@ -20,3 +21,12 @@ Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.
 
 /** A usage error: printed with the usage text, exit code 2. */
 export class UsageError extends Error {}
+
+/** A flag's value checked by `parse`; a refusal is a usage error. */
+export function usageFlag<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

@@ -14,7 +14,7 @@ export function connectRole(ctx: RoleContext, onConnected: (kc: KubeConfig) => v
         ctx.readiness.fail("cluster", reason);
         ctx.metrics.inc("bunvirt_cluster_connect_failures_total", "Failed attempts to reach the cluster.");
       }
-      if (reason !== last) ctx.log(reason === null ? "connected to the cluster" : `${reason}; retrying with backoff`);
+      if (reason !== last) (reason === null ? ctx.log.info : ctx.log.warn)(reason === null ? "connected to the cluster" : `${reason}; retrying with backoff`);
       last = reason;
     },
     onConnected,

@@ -7,6 +7,7 @@ import { createHealthApp } from "../health/health-app.ts";
 import { listenTcp } from "../health/listen.ts";
 import { Metrics } from "../health/metrics.ts";
 import { Readiness } from "../health/readiness.ts";
+import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 import { version } from "../version.ts";
 
 export interface RoleFlags {
@@ -22,14 +23,16 @@ export interface RoleContext {
   app: Hono;
   readiness: Readiness;
   metrics: Metrics;
-  log: (msg: string) => void;
+  log: Logger;
 }
 
 /** A role's body: sets itself up, returns how to stop. */
 export type RoleMain = (ctx: RoleContext) => Promise<() => Promise<void>>;
 
 export async function runRole(name: string, flags: RoleFlags, main: RoleMain): Promise<number> {
-  const log = (msg: string): void => console.error(`${new Date().toISOString()} ${name}: ${msg}`);
+  const format = parseLogFormat(typeof flags.logFormat === "string" ? flags.logFormat : undefined);
+  const level = parseLogLevel(typeof flags.logLevel === "string" ? flags.logLevel : undefined);
+  const log = makeLogger({ role: name, format, level, write: (line) => console.error(line) });
   const readiness = new Readiness();
   const metrics = new Metrics();
   const app = createHealthApp({ role: name, version, readiness, metrics });

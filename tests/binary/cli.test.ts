@@ -67,4 +67,19 @@ describe("bunvirt CLI", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("nope.yaml");
   });
+
+  test("run --log-format json: bunvirt run's own lines are JSON objects (a refused manifest here)", async () => {
+    const bad = join(dir, "bad-run.yaml");
+    writeFileSync(bad, (await Bun.file(seed).text()).replace("bus: virtio", "bus: floppy"));
+    const r = await runBunvirt(["run", bad, "--log-format", "json"]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split("\n").map((l) => JSON.parse(l) as { time: string; level: string; role: string; message: string });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatchObject({ level: "error", role: "run" });
+    expect(lines.some((l) => l.message.includes("spec.domain.devices.disks[0].disk.bus: must be one of"))).toBe(true);
+    expect(Number.isNaN(Date.parse(lines[0]!.time))).toBe(false);
+    // Text, the default, is the bare line.
+    const text = await runBunvirt(["run", bad]);
+    expect(text.stderr).toMatch(/^\S+bad-run.yaml: document 1 .*disk.bus: must be one of/m);
+  });
 });

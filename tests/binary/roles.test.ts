@@ -83,3 +83,30 @@ test("the controller keeps retrying the cluster while it is away", async () => {
   expect(await proc.exited).toBe(0);
   expect(await stderr).toContain("retrying with backoff");
 });
+
+test("--log-format=json: every line of a role is one JSON object with time, level, role and message; --log-level drops lower ones", async () => {
+  const { proc, base, stderr } = start(["--role", "handler", "--kubeconfig", join(dir, "missing"), "--log-format=json", "--log-level=warn"]);
+  await waitFor(`${base}/healthz`);
+  await Bun.sleep(1500);
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+  const lines = (await stderr).trimEnd().split("\n");
+  const entries = lines.map((l) => JSON.parse(l) as { time: string; level: string; role: string; message: string });
+  expect(entries.length).toBeGreaterThan(0);
+  for (const e of entries) {
+    expect(Number.isNaN(Date.parse(e.time))).toBe(false);
+    expect(e.role).toBe("handler");
+    expect(["warn", "error"]).toContain(e.level);
+  }
+  expect(entries.some((e) => e.level === "warn" && /Cannot load kubeconfig/.test(e.message))).toBe(true);
+  // Info lines ("serving …", "stopped") are below warn.
+  expect(entries.some((e) => /stopped|serving/.test(e.message))).toBe(false);
+});
+
+test("an unknown --log-level or --log-format is a usage error", async () => {
+  for (const flag of ["--log-level=loud", "--log-format=xml"]) {
+    const p = Bun.spawn([...bunvirtCommand(), "--role", "handler", flag], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    expect(await p.exited).toBe(2);
+    expect(await new Response(p.stderr).text()).toMatch(/Cannot use --log-(level|format) "(loud|xml)": it must be one of/);
+  }
+});

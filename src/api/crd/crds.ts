@@ -3,15 +3,22 @@ import { virtualMachineV1alpha1 } from "../v1alpha1/vm.ts";
 import { virtualMachine } from "../v1/vm.ts";
 import { virtualMachineInstance } from "../v1/vmi.ts";
 import { group } from "../kinds.ts";
-import { toOpenApi, type OpenApi } from "./openapi.ts";
+import { requireDescriptions, toOpenApi, type OpenApi } from "./openapi.ts";
 import type * as v from "valibot";
 
 /** apiVersion, kind and metadata at the top belong to the API server: the schema only names their types. */
-function rootSchema(schema: v.GenericSchema, description: string): OpenApi {
+const serverFields: Record<string, OpenApi> = {
+  apiVersion: { type: "string", description: "The group and version this object is written in, such as kubevirt.io/v1; the API server converts between the versions it serves." },
+  kind: { type: "string", description: "The type of object this is, in CamelCase, such as VirtualMachine." },
+  // The API server forbids anything but a type here (it explains metadata itself, as ObjectMeta).
+  metadata: { type: "object" },
+};
+
+/** The whole object's schema; refused when a field has no description. */
+function rootSchema(schema: v.GenericSchema, description: string, what: string): OpenApi {
   const s = toOpenApi(schema);
-  const str = { type: "string" };
-  const required = (s.required ?? []).filter((k) => !["apiVersion", "kind", "metadata"].includes(k));
-  return { ...s, description, required, properties: { ...s.properties, apiVersion: str, kind: str, metadata: { type: "object" } } };
+  const required = (s.required ?? []).filter((k) => !(k in serverFields));
+  return requireDescriptions({ ...s, description, required, properties: { ...s.properties, ...serverFields } }, what, ["metadata"]);
 }
 
 const ready = { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type=='Ready')].status" };
@@ -34,13 +41,13 @@ function crd(plural: string, kind: string, short: string, versions: object[], co
 
 export function virtualMachineCrd(): object {
   const columns = [age, { name: "Status", type: "string", jsonPath: ".status.printableStatus" }, ready];
-  const version = (name: string, storage: boolean, schema: v.GenericSchema, what: string) => ({
+  const version = (name: string, storage: boolean, schema: v.GenericSchema, about: string) => ({
     name,
     served: true,
     storage,
     subresources: { status: {} },
     additionalPrinterColumns: columns,
-    schema: { openAPIV3Schema: rootSchema(schema, what) },
+    schema: { openAPIV3Schema: rootSchema(schema, about, `VirtualMachine ${name}`) },
   });
   return crd(
     "virtualmachines",
@@ -74,7 +81,7 @@ export function virtualMachineInstanceCrd(): object {
         { name: "NodeName", type: "string", jsonPath: ".status.nodeName" },
         ready,
       ],
-      schema: { openAPIV3Schema: rootSchema(virtualMachineInstance, "One running virtual machine.") },
+      schema: { openAPIV3Schema: rootSchema(virtualMachineInstance, "One running virtual machine.", "VirtualMachineInstance v1") },
     },
   ]);
 }

@@ -1,12 +1,19 @@
 /** Building blocks shared by the kubevirt.io schemas. */
 import * as v from "valibot";
-import { isQuantity } from "../quantity.ts";
+import { isQuantity, quantityPattern } from "../quantity.ts";
+
+/**
+ * A field's description: what `kubectl explain` shows (the CRD generator
+ * refuses a field without one). Say what it means, its default and its unit.
+ */
+export const doc = <T extends v.GenericSchema>(schema: T, text: string) =>
+  v.pipe(schema, v.description<v.InferOutput<T>, string>(text));
 
 /** A Kubernetes quantity: a number or a string such as "64M" or "1Gi". */
 export const quantity = v.pipe(
   v.union([v.string(), v.number()], "must be a quantity (a number or a string such as \"64M\" or \"1Gi\")"),
   v.check<string | number, string>(isQuantity, "must be a quantity such as \"64M\", \"1Gi\" or \"500m\""),
-  v.metadata({ intOrString: true }),
+  v.metadata({ intOrString: true, pattern: quantityPattern.source }),
 );
 
 export const int = (min: number, max?: number) =>
@@ -20,6 +27,9 @@ export const boundedList = <T extends v.GenericSchema>(item: T, max: number) =>
 
 /** A string matching a pattern; the rule says which characters are allowed. */
 export const patterned = (pattern: RegExp, rule: string) => v.pipe(v.string(), v.regex(pattern, rule));
+
+/** A string that must not be empty. */
+export const nonEmpty = () => v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
 export const stringMap = v.record(v.string(), v.string());
 
@@ -39,13 +49,15 @@ export const objectMeta = v.looseObject({
   annotations: v.optional(stringMap),
 });
 
-export const localObjectReference = v.strictObject({ name: v.string() });
+export const localObjectReference = v.strictObject({
+  name: doc(v.string(), "Name of the Secret, in the namespace of the VirtualMachineInstance."),
+});
 
 export const condition = v.looseObject({
-  type: v.string(),
-  status: v.picklist(["True", "False", "Unknown"]),
-  reason: v.optional(v.string()),
-  message: v.optional(v.string()),
-  lastProbeTime: v.optional(v.nullable(v.string())),
-  lastTransitionTime: v.optional(v.nullable(v.string())),
+  type: doc(v.string(), "Kind of condition, such as Ready, Paused or Failure."),
+  status: doc(v.picklist(["True", "False", "Unknown"]), "Whether the condition holds: True, False or Unknown."),
+  reason: v.optional(doc(v.string(), "One CamelCase word saying why the condition last changed.")),
+  message: v.optional(doc(v.string(), "A sentence for people about the condition's last change.")),
+  lastProbeTime: v.optional(doc(v.nullable(v.string()), "When the condition was last checked (RFC 3339 time).")),
+  lastTransitionTime: v.optional(doc(v.nullable(v.string()), "When the status last changed from one value to another (RFC 3339 time).")),
 });

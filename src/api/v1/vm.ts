@@ -1,6 +1,6 @@
 /** kubevirt.io/v1 VirtualMachine: a VM that may be started and stopped. */
 import * as v from "valibot";
-import { condition, objectMeta } from "./primitives.ts";
+import { condition, doc, objectMeta, stringMap } from "./primitives.ts";
 import { vmiSpec } from "./vmi.ts";
 
 export const runStrategies = ["Always", "Halted", "Manual", "RerunOnFailure", "Once"] as const;
@@ -12,30 +12,41 @@ export const printableStatuses = [
 ] as const;
 
 export const templateMeta = v.looseObject({
-  labels: v.optional(v.record(v.string(), v.string())),
-  annotations: v.optional(v.record(v.string(), v.string())),
+  labels: v.optional(doc(stringMap, "Labels put on each VirtualMachineInstance made from the template.")),
+  annotations: v.optional(doc(stringMap, "Annotations put on each VirtualMachineInstance made from the template.")),
 });
 
 export const vmSpec = v.strictObject({
-  runStrategy: v.optional(v.picklist(runStrategies)),
+  runStrategy: v.optional(
+    doc(
+      v.picklist(runStrategies),
+      "When an instance should exist: Always (keep one running, restart it whenever it stops), RerunOnFailure (restart it only when it fails), Once (run it once, never restart), Manual (start and stop only on request), Halted (none). Default: Halted when neither runStrategy nor running is set.",
+    ),
+  ),
   /** Deprecated: use runStrategy. */
-  running: v.optional(v.boolean()),
-  template: v.strictObject({ metadata: v.optional(templateMeta), spec: vmiSpec }),
+  running: v.optional(doc(v.boolean(), "Deprecated, use runStrategy: true is Always, false is Halted. Cannot be set together with runStrategy.")),
+  template: doc(
+    v.strictObject({
+      metadata: v.optional(doc(templateMeta, "Labels and annotations for the instances.")),
+      spec: doc(vmiSpec, "The VirtualMachineInstance spec each instance is made from."),
+    }),
+    "The VirtualMachineInstance this VM runs when its run strategy says it should run.",
+  ),
 });
 
 export const vmStatus = v.looseObject({
-  printableStatus: v.optional(v.picklist(printableStatuses)),
-  ready: v.optional(v.boolean()),
-  created: v.optional(v.boolean()),
-  conditions: v.optional(v.array(condition)),
+  printableStatus: v.optional(doc(v.picklist(printableStatuses), "One word for people: Stopped, Starting, Running, Stopping, Terminating, and so on.")),
+  ready: v.optional(doc(v.boolean(), "True when the VM's instance is running and ready.")),
+  created: v.optional(doc(v.boolean(), "True when an instance of this VM exists.")),
+  conditions: v.optional(doc(v.array(condition), "Observations about the VM, such as Ready.")),
 });
 
 export const virtualMachine = v.strictObject({
   apiVersion: v.literal("kubevirt.io/v1"),
   kind: v.literal("VirtualMachine"),
   metadata: objectMeta,
-  spec: vmSpec,
-  status: v.optional(vmStatus),
+  spec: doc(vmSpec, "What the VM should be: whether it runs, and the instance it runs."),
+  status: v.optional(doc(vmStatus, "What the VM is, as bunvirt observed it. Written by bunvirt.")),
 });
 
 export type VirtualMachine = v.InferOutput<typeof virtualMachine>;

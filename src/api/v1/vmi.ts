@@ -3,43 +3,52 @@ import * as v from "valibot";
 import { domain } from "./domain.ts";
 import { network } from "./interface.ts";
 import { maxListItems } from "../limits.ts";
-import { boundedList, condition, int, objectMeta, stringMap } from "./primitives.ts";
+import { boundedList, condition, doc, int, objectMeta, stringMap } from "./primitives.ts";
 import { volume } from "./volume.ts";
 
 export const vmiPhases = ["Pending", "Scheduling", "Scheduled", "Running", "Succeeded", "Failed", "Unknown"] as const;
 
+/** The fields a VMI spec shares with v1alpha1's VM spec. */
+export const vmiSpecTexts = {
+  domain: "The virtual hardware: CPU, memory, firmware, machine and devices.",
+  volumes: "Where the disks' bytes come from, one volume per disk, matched by name. At most 256.",
+  terminationGracePeriodSeconds: "Seconds the guest is given to shut down after an ACPI power-button event before it is stopped hard. Default: 30.",
+  hostname: "Host name the guest is given (in cloud-init's metadata); a DNS-1123 label. Default: the object's name, cut to 63 characters.",
+  nodeSelector: "Labels a node must carry for the VM to be scheduled there.",
+};
+
 export const vmiSpec = v.strictObject({
-  domain,
-  volumes: v.optional(boundedList(volume, maxListItems)),
-  networks: v.optional(boundedList(network, maxListItems)),
-  terminationGracePeriodSeconds: v.optional(int(0)),
-  hostname: v.optional(v.string()),
-  nodeSelector: v.optional(stringMap),
+  domain: doc(domain, vmiSpecTexts.domain),
+  volumes: v.optional(doc(boundedList(volume, maxListItems), vmiSpecTexts.volumes)),
+  networks: v.optional(doc(boundedList(network, maxListItems), "Networks the interfaces join, one network per interface, matched by name. At most 256. Default: the pod network (see domain.devices.autoattachPodInterface).")),
+  terminationGracePeriodSeconds: v.optional(doc(int(0), vmiSpecTexts.terminationGracePeriodSeconds)),
+  hostname: v.optional(doc(v.string(), vmiSpecTexts.hostname)),
+  nodeSelector: v.optional(doc(stringMap, vmiSpecTexts.nodeSelector)),
 });
 
 export const vmiInterfaceStatus = v.looseObject({
-  name: v.optional(v.string()),
-  ipAddress: v.optional(v.string()),
-  ipAddresses: v.optional(v.array(v.string())),
-  mac: v.optional(v.string()),
-  interfaceName: v.optional(v.string()),
+  name: v.optional(doc(v.string(), "Name of the interface in the spec.")),
+  ipAddress: v.optional(doc(v.string(), "The interface's first IP address, as reachable from the cluster.")),
+  ipAddresses: v.optional(doc(v.array(v.string()), "All IP addresses of the interface.")),
+  mac: v.optional(doc(v.string(), "MAC address of the guest's NIC.")),
+  interfaceName: v.optional(doc(v.string(), "Name of the interface inside the guest, when known.")),
 });
 
 /** Written by bunvirt, not by users: unknown keys are kept. */
 export const vmiStatus = v.looseObject({
-  phase: v.optional(v.picklist(vmiPhases)),
-  conditions: v.optional(v.array(condition)),
-  nodeName: v.optional(v.string()),
-  interfaces: v.optional(v.array(vmiInterfaceStatus)),
-  reason: v.optional(v.string()),
+  phase: v.optional(doc(v.picklist(vmiPhases), "Where the instance is in its life: Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown.")),
+  conditions: v.optional(doc(v.array(condition), "Observations about the instance, such as Ready.")),
+  nodeName: v.optional(doc(v.string(), "Node the instance runs on.")),
+  interfaces: v.optional(doc(v.array(vmiInterfaceStatus), "The guest's network interfaces and their addresses.")),
+  reason: v.optional(doc(v.string(), "Why the instance is in its phase, when it failed or ended.")),
 });
 
 export const virtualMachineInstance = v.strictObject({
   apiVersion: v.literal("kubevirt.io/v1"),
   kind: v.literal("VirtualMachineInstance"),
   metadata: objectMeta,
-  spec: vmiSpec,
-  status: v.optional(vmiStatus),
+  spec: doc(vmiSpec, "What the instance should be: its hardware, volumes and networks."),
+  status: v.optional(doc(vmiStatus, "What the instance is, as bunvirt observed it. Written by bunvirt.")),
 });
 
 export type VirtualMachineInstance = v.InferOutput<typeof virtualMachineInstance>;

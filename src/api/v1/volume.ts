@@ -1,42 +1,57 @@
 /** kubevirt.io/v1 Volume: where a disk's bytes come from. */
 import * as v from "valibot";
-import { localObjectReference, quantity } from "./primitives.ts";
+import { doc, localObjectReference, nonEmpty, quantity } from "./primitives.ts";
 
 export const pullPolicy = v.picklist(["Always", "IfNotPresent", "Never"]);
 
 export const containerDisk = v.strictObject({
-  image: v.pipe(v.string(), v.minLength(1, "must not be empty")),
-  imagePullSecret: v.optional(v.string()),
-  imagePullPolicy: v.optional(pullPolicy),
+  image: doc(nonEmpty(), "Container image holding the disk image (a qcow2 or raw file under /disk/), such as quay.io/kubevirt/cirros-container-disk-demo."),
+  imagePullSecret: v.optional(doc(v.string(), "Name of a Secret with the credentials to pull the image.")),
+  imagePullPolicy: v.optional(doc(pullPolicy, "When to pull the image: Always, IfNotPresent or Never (Never needs the image by digest in the node's cache). Default: IfNotPresent.")),
   /** The disk's path inside the image; default: the single file under /disk/. */
-  path: v.optional(v.string()),
+  path: v.optional(doc(v.string(), "Absolute path of the disk image inside the container image. Default: the single file under /disk/.")),
 });
 
 export const claim = v.strictObject({
-  claimName: v.pipe(v.string(), v.minLength(1, "must not be empty")),
-  readOnly: v.optional(v.boolean()),
+  claimName: doc(nonEmpty(), "Name of the PersistentVolumeClaim, in the namespace of the VirtualMachineInstance."),
+  readOnly: v.optional(doc(v.boolean(), "Use the claim read-only. Default: false.")),
 });
 
+const cloudInitLimit = "At most 2048 bytes.";
+
 export const cloudInitNoCloud = v.strictObject({
-  userData: v.optional(v.string()),
-  userDataBase64: v.optional(v.string()),
+  userData: v.optional(doc(v.string(), `cloud-init user data as plain text (such as a #cloud-config document). ${cloudInitLimit}`)),
+  userDataBase64: v.optional(doc(v.string(), `cloud-init user data in base64. ${cloudInitLimit}`)),
   /** A Secret holding `userdata` (or `userData`); KubeVirt's UserDataSecretRef. */
-  secretRef: v.optional(localObjectReference),
-  networkData: v.optional(v.string()),
-  networkDataBase64: v.optional(v.string()),
+  secretRef: v.optional(doc(localObjectReference, "A Secret whose key userdata (or userData) holds the cloud-init user data.")),
+  networkData: v.optional(doc(v.string(), `cloud-init network configuration as plain text. ${cloudInitLimit}`)),
+  networkDataBase64: v.optional(doc(v.string(), `cloud-init network configuration in base64. ${cloudInitLimit}`)),
   /** A Secret holding `networkdata` (or `networkData`). */
-  networkDataSecretRef: v.optional(localObjectReference),
+  networkDataSecretRef: v.optional(doc(localObjectReference, "A Secret whose key networkdata (or networkData) holds the cloud-init network configuration.")),
+});
+
+const claimText = "A PersistentVolumeClaim whose volume holds the disk: a block device, or a file disk.img on a filesystem volume.";
+
+export const ephemeral = v.strictObject({
+  persistentVolumeClaim: doc(claim, "The claim used as the read-only base of the overlay."),
+});
+
+export const emptyDisk = v.strictObject({
+  capacity: doc(quantity, "Size of the disk, as a quantity in bytes (such as 2Gi)."),
 });
 
 /** The sources a v1 volume may have; exactly one is set. */
 export const volumeSources = {
-  containerDisk: v.optional(containerDisk),
-  persistentVolumeClaim: v.optional(claim),
-  ephemeral: v.optional(v.strictObject({ persistentVolumeClaim: claim })),
-  emptyDisk: v.optional(v.strictObject({ capacity: quantity })),
-  cloudInitNoCloud: v.optional(cloudInitNoCloud),
+  containerDisk: v.optional(doc(containerDisk, "A disk image shipped in a container image, pulled to the node; the VM writes to a throwaway overlay, so changes are lost when it stops.")),
+  persistentVolumeClaim: v.optional(doc(claim, claimText)),
+  ephemeral: v.optional(doc(ephemeral, "A claim used read-only under a throwaway overlay: the VM's writes are lost when it stops.")),
+  emptyDisk: v.optional(doc(emptyDisk, "A new blank disk, created when the VM starts and removed when it stops.")),
+  cloudInitNoCloud: v.optional(doc(cloudInitNoCloud, "A small disk labelled cidata in cloud-init's NoCloud format, carrying the user data and network configuration.")),
 };
 
 export const volumeSourceNames = Object.keys(volumeSources) as (keyof typeof volumeSources)[];
 
-export const volume = v.strictObject({ name: v.string(), ...volumeSources });
+export const volume = v.strictObject({
+  name: doc(v.string(), "Name of the volume; the disk with the same name shows it to the guest. Unique among the volumes."),
+  ...volumeSources,
+});

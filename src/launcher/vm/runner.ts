@@ -11,6 +11,7 @@ import type { StatusReply } from "../command/schema.ts";
 import type { DomainManager } from "../command/command-server.ts";
 import { CommandError } from "../command/command-server.ts";
 import { exitCodes, outcomeOfStop, type Outcome } from "./outcome.ts";
+import { logAbout } from "../../log/logger.ts";
 import type { LifecycleEvent, PreparedNetwork, PreparedStorage, RunnerPorts } from "./ports.ts";
 
 /** Facts the launcher gathered before any VMI arrived. */
@@ -61,6 +62,7 @@ export class VmRunner implements DomainManager {
         return this.#status();
       }
       if (this.#outcome !== null) throw new CommandError(409, `the VM has already ended (${this.#outcome.detail}); a launcher runs one VM once`);
+      logAbout(this.log, { kind: "VirtualMachineInstance", ...identity });
       await this.#start(identity, vmi);
       return this.#status();
     });

@@ -9,6 +9,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { kubeFetch } from "../../kube/api-client.ts";
+import { objectOfKey, type Logger } from "../../log/logger.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
 import { KubeRest, resourcePath } from "../../kube/rest.ts";
 import { Expectations } from "./expectations.ts";
@@ -27,7 +28,7 @@ export interface ControllerLoopOptions {
   podOptions: LauncherPodOptions;
   /** Concurrent reconciles per queue. Default 8. */
   workers?: number;
-  log: (msg: string) => void;
+  log: Logger;
   /** Counts a metric (name, help). */
   count?: (name: string, help: string) => void;
 }
@@ -139,7 +140,7 @@ export class ControllerLoop {
     const n = this.#opts.workers ?? 8;
     const onError = (what: string) => (key: string, e: unknown): void => {
       this.#opts.count?.("bunvirt_controller_reconcile_errors_total", "Reconcile passes that failed and were retried.");
-      this.#opts.log(`${what} "${key}": ${(e as Error).message}; retrying`);
+      this.#opts.log.warn(`${what} "${key}": ${(e as Error).message}; retrying`, objectOfKey(what, key));
     };
     this.#workers = [
       runWorkers(this.#vmQueue, n, (key) => this.syncVm(key), onError("VirtualMachine")),

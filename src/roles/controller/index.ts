@@ -94,7 +94,7 @@ export const controllerMain: RoleMain = async (ctx) => {
             nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
             nodeWatch.start();
             return loop.start();
-          }).catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
+          }).catch((e: unknown) => ctx.log.error(`Cannot start the controller loop: ${(e as Error).message}`));
         } else if (!leading) {
           term = undefined;
           const old = loop;

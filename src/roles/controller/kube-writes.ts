@@ -8,6 +8,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeObject } from "../../kube/informer.ts";
 import { isNotFound, KubeError, KubeRest, resourcePath } from "../../kube/rest.ts";
+import { objectOf, type Logger } from "../../log/logger.ts";
 import { mergePatch } from "./merge-patch.ts";
 import type { KubeEvent } from "./reconcile-vm.ts";
 
@@ -29,7 +30,7 @@ function nameOf(obj: KubeObject): { namespace: string; name: string } {
 export class ControllerWrites {
   readonly rest: KubeRest;
 
-  constructor(rest: KubeRest, private readonly log: (msg: string) => void) {
+  constructor(rest: KubeRest, private readonly log: Logger) {
     this.rest = rest;
   }
 
@@ -121,7 +122,7 @@ export class ControllerWrites {
         count: 1,
       });
     } catch (e) {
-      this.log(`Cannot record the event ${ev.reason} on ${obj.kind ?? "?"} "${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}": ${(e as Error).message}`);
+      this.log.warn(`Cannot record the event ${ev.reason} on ${obj.kind ?? "?"} "${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}": ${(e as Error).message}`, objectOf(obj.kind ?? "?", obj.metadata));
     }
   }
 }

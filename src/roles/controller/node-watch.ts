@@ -16,6 +16,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { kubeFetch } from "../../kube/api-client.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
+import type { Logger } from "../../log/logger.ts";
 import { isNotFound, KubeRest, resourcePath } from "../../kube/rest.ts";
 import { ControllerWrites, vmiResource } from "./kube-writes.ts";
 import { schedulableNodeLabel } from "./launcher-pod.ts";
@@ -39,7 +40,7 @@ export interface NodeWatchOptions {
   /** The loop's caches (read only). */
   vmis: Cache<VmiObj>;
   pods: Cache<NodePodView>;
-  log: (msg: string) => void;
+  log: Logger;
 }
 
 export class NodeWatch {
@@ -119,7 +120,7 @@ export class NodeWatch {
           await this.#check(name);
         } catch (e) {
           // The next sweep tries again.
-          this.#opts.log(`Cannot check node "${name}": ${(e as Error).message}`);
+          this.#opts.log.warn(`Cannot check node "${name}": ${(e as Error).message}`);
         }
       }
     }
@@ -133,13 +134,13 @@ export class NodeWatch {
     if (!result.unresponsive) return;
     const rest = this.#writes.rest;
     if (result.markUnschedulable) {
-      this.#opts.log(`the handler of node "${name}" is not responsive: marking the node unschedulable`);
+      this.#opts.log.warn(`the handler of node "${name}" is not responsive: marking the node unschedulable`, { kind: "Node", name });
       await rest.patch(resourcePath(nodeResource, undefined, name), "merge", { metadata: { labels: { [schedulableNodeLabel]: "false" } } });
     }
     for (const vmi of result.failVmis as VmiObj[]) {
       const ns = vmi.metadata.namespace ?? "default";
       const vmiName = vmi.metadata.name ?? "";
-      this.#opts.log(`VMI "${ns}/${vmiName}" on unresponsive node "${name}" has no live launcher pod: Failed (${nodeUnresponsiveReason})`);
+      this.#opts.log.warn(`VMI "${ns}/${vmiName}" on unresponsive node "${name}" has no live launcher pod: Failed (${nodeUnresponsiveReason})`, { kind: "VirtualMachineInstance", namespace: ns, name: vmiName });
       try {
         // The cached resourceVersion guards the write: a VMI changed meanwhile is checked again next time.
         await rest.patch(resourcePath(vmiResource, ns, vmiName) + "/status", "merge", {

@@ -59,7 +59,7 @@ export class WebhookReplica {
         server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca);
       } catch (e) {
         // A port that cannot be bound will not free itself: end the role.
-        this.#ctx.log(`Cannot serve the webhooks on "${this.#opts.addr}": ${(e as Error).message}`);
+        this.#ctx.log.error(`Cannot serve the webhooks on "${this.#opts.addr}": ${(e as Error).message}`);
         this.#ctx.exit(1);
         return;
       }
@@ -73,7 +73,7 @@ export class WebhookReplica {
       this.#report();
     }, (e, n) => {
       this.#ctx.readiness.fail("webhooks", e.message);
-      this.#ctx.log(`${e.message}; retrying (attempt ${n + 1})`);
+      this.#ctx.log.warn(`${e.message}; retrying (attempt ${n + 1})`);
     });
   }
 
@@ -96,7 +96,7 @@ export class WebhookReplica {
       this.#report();
     }, (e) => {
       this.#ctx.readiness.fail("webhooks", e.message);
-      this.#ctx.log(`${e.message}; retrying`);
+      this.#ctx.log.warn(`${e.message}; retrying`);
     });
     this.#registering = term;
   }

@@ -14,6 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import { pullDisk, type PullOptions } from "../../storage/registry/index.ts";
 import type { Vmi } from "../controller/model.ts";
+import { objectOf, type LogFn } from "../../log/logger.ts";
 
 export interface RegistrySettings {
   defaultRegistry?: string;
@@ -43,7 +44,7 @@ export function pinImages(vmi: Vmi, digests: ReadonlyMap<string, string>): Vmi {
 }
 
 /** Pulls the VMI's unpinned container disks into `cacheDir`; returns image -> digest. */
-export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: RegistrySettings, log: (msg: string) => void): Promise<Map<string, string>> {
+export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: RegistrySettings, log: LogFn): Promise<Map<string, string>> {
   const digests = new Map<string, string>();
   const images = unpinnedImages(vmi);
   if (images.length === 0) return digests;
@@ -57,7 +58,7 @@ export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: R
       ...(path !== undefined ? { path } : {}),
     };
     const r = await pullDisk(image, options);
-    log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`);
+    log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`, objectOf("VirtualMachineInstance", vmi.metadata));
     digests.set(image, r.digest);
   }
   return digests;

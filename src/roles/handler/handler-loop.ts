@@ -10,6 +10,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { kubeFetch } from "../../kube/api-client.ts";
+import { objectOf, objectOfKey, type Logger } from "../../log/logger.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
 import { KubeRest, resourcePath } from "../../kube/rest.ts";
 import { LauncherClient } from "../../launcher/command/command-client.ts";
@@ -29,7 +30,7 @@ export interface HandlerLoopOptions {
   /** The kubelet's --root-dir as this process sees it, a real path (realKubeletRoot). */
   kubeletRoot: string;
   registry: RegistrySettings;
-  log: (msg: string) => void;
+  log: Logger;
   /** Milliseconds between passes over every VMI. Default 1000. */
   resyncMs?: number;
 }
@@ -91,7 +92,7 @@ export class HandlerLoop {
     this.#timers.push(setInterval(() => void this.#heartbeat(true), heartbeatSeconds * 1000));
     await Promise.all([this.vmis.synced, this.pods.synced]);
     if (this.#stopped) return;
-    this.#opts.log(`caches synced: ${this.vmis.size} VMIs, ${this.pods.size} launcher pods on node "${this.#opts.nodeName}"`);
+    this.#opts.log(`caches synced: ${this.vmis.size} VMIs, ${this.pods.size} launcher pods on node "${this.#opts.nodeName}"`, { kind: "Node", name: this.#opts.nodeName });
     this.#timers.push(setInterval(() => {
       for (const vmi of this.vmis.list()) this.#kick(keyOf(vmi));
     }, this.#opts.resyncMs ?? 1000));
@@ -109,7 +110,7 @@ export class HandlerLoop {
     try {
       await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable));
     } catch (e) {
-      this.#opts.log(`Cannot write the heartbeat of node "${this.#opts.nodeName}": ${(e as Error).message}`);
+      this.#opts.log.warn(`Cannot write the heartbeat of node "${this.#opts.nodeName}": ${(e as Error).message}`, { kind: "Node", name: this.#opts.nodeName });
     }
   }
 
@@ -131,7 +132,7 @@ export class HandlerLoop {
       .catch((e: unknown) => {
         const count = (this.#failures.get(uid)?.count ?? 0) + 1;
         this.#failures.set(uid, { count, notBefore: Date.now() + backoffDelay(count - 1, clusterBackoff) });
-        this.#opts.log(`VMI "${key}": ${(e as Error).message}; retrying`);
+        this.#opts.log.warn(`VMI "${key}": ${(e as Error).message}; retrying`, objectOf("VirtualMachineInstance", vmi.metadata));
       })
       .finally(() => this.#busy.delete(uid));
   }
@@ -169,16 +170,16 @@ export class HandlerLoop {
       if (command.kind === "sync") {
         const cacheDir = safeStateDir(this.#opts.kubeletRoot, pod!.metadata.uid!, "container-disks");
         const digests = await pullContainerDisks(vmi, cacheDir, this.#opts.registry, this.#opts.log);
-        this.#opts.log(`syncing VMI "${keyOf(vmi)}" to its launcher`);
+        this.#opts.log(`syncing VMI "${keyOf(vmi)}" to its launcher`, objectOf("VirtualMachineInstance", vmi.metadata));
         reply = await client.sync(syncBody(pinImages(vmi, digests)));
       } else if (command.kind === "shutdown") {
-        this.#opts.log(`VMI "${keyOf(vmi)}" is deleted: shutting its guest down (grace ${command.graceSeconds} s)`);
+        this.#opts.log(`VMI "${keyOf(vmi)}" is deleted: shutting its guest down (grace ${command.graceSeconds} s)`, objectOf("VirtualMachineInstance", vmi.metadata));
         try {
           reply = await client.shutdown(command.graceSeconds);
         } catch (e) {
           // The launcher stops its command API once the VM has ended, which may cut this reply off:
           // the next pass reads how it ended from the pod.
-          this.#opts.log(`VMI "${keyOf(vmi)}": the launcher went away during shutdown (${(e as Error).message})`);
+          this.#opts.log(`VMI "${keyOf(vmi)}": the launcher went away during shutdown (${(e as Error).message})`, objectOf("VirtualMachineInstance", vmi.metadata));
           return;
         }
         if (afterShutdown(reply).kind === "kill") reply = await client.kill();
@@ -189,7 +190,7 @@ export class HandlerLoop {
     }
     if (decision.statusChanged) {
       await this.#writes.patchStatus(vmiResource, vmi, decision.status);
-      this.#opts.log(`VMI "${keyOf(vmi)}": ${vmi.status?.phase ?? "-"} -> ${decision.status.phase ?? "-"}`);
+      this.#opts.log(`VMI "${keyOf(vmi)}": ${vmi.status?.phase ?? "-"} -> ${decision.status.phase ?? "-"}`, objectOf("VirtualMachineInstance", vmi.metadata));
     }
   }
 }

@@ -42,11 +42,11 @@ export const handlerMain: RoleMain = async (ctx) => {
           loop = new m.HandlerLoop(kc, { nodeName, kubeletRoot, registry, log: ctx.log });
           await loop.start();
           ctx.readiness.pass("caches");
-        }).catch((e: unknown) => ctx.log(`Cannot start the handler loop: ${(e as Error).message}`));
+        }).catch((e: unknown) => ctx.log.error(`Cannot start the handler loop: ${(e as Error).message}`));
       },
       (e, n) => {
         ctx.readiness.fail("kubelet", e.message);
-        if (n === 0) ctx.log(`${e.message}; waiting for it`);
+        if (n === 0) ctx.log.warn(`${e.message}; waiting for it`);
       },
     );
   };

@@ -45,7 +45,7 @@ export const launcherMain: RoleMain = async (ctx) => {
     },
     (e) => {
       ctx.readiness.fail("libvirt", e.message);
-      ctx.log(`${e.message}; retrying with backoff`);
+      ctx.log.warn(`${e.message}; retrying with backoff`);
     },
   );
 
