@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       "kubelet-root": { type: "string" },
       registry: { type: "string" },
       "insecure-registry": { type: "string" },
+      "disk-cache": { type: "string" },
     },
   });
   if (values.version) {
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       kubeletRoot: values["kubelet-root"],
       registry: values.registry,
       insecureRegistry: values["insecure-registry"],
+      diskCache: values["disk-cache"],
       emulation: values.emulation === true,
     }, await role());
   }
