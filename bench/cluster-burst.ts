@@ -12,7 +12,8 @@
  *
  * Run (as root, under the heavy-test lock, after `bun run build`):
  *   flock /tmp/bunvirt-host.lock bun bench/cluster-burst.ts [N]
- * BURST_LOG_DIR=DIR keeps the roles' and launchers' logs there.
+ * BURST_LOG_DIR=DIR keeps the roles', the launchers', the kubelet's and
+ * containerd's logs there.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -167,7 +168,10 @@ try {
       else if (/^domain ".*" is running$/.test(msg)) mark(pod.vm, "launcher domain running", at);
     }
   }
-  if (keep !== undefined) for (const p of c.procs) writeFileSync(join(keep, `${p.role}.log`), p.log.text);
+  if (keep !== undefined) {
+    for (const p of c.procs) writeFileSync(join(keep, `${p.role}.log`), p.log.text);
+    for (const f of ["kubelet.log", "containerd.log"]) if (existsSync(join(c.cluster.node.dir, f))) writeFileSync(join(keep, f), readFileSync(join(c.cluster.node.dir, f)));
+  }
   const offsets = (stage: string): number[] => names.map((v) => {
     const m = seen.get(v)!;
     const t = m.get(stage);
