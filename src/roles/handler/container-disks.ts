@@ -23,6 +23,8 @@ export interface RegistrySettings {
   insecureRegistries?: readonly string[];
   /** The handler's node cache: pull there once, copy into each pod's cache. Unset: pull into each pod's cache. */
   nodeCacheDir?: string;
+  /** Replaces global fetch (tests). */
+  fetch?: PullOptions["fetch"];
 }
 
 /** The containerDisk images of a VMI that are not pinned to a digest yet. */
@@ -60,6 +62,7 @@ export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: R
       ...(registry.defaultRegistry !== undefined ? { defaultRegistry: registry.defaultRegistry } : {}),
       ...(registry.insecureRegistries !== undefined ? { insecureRegistries: registry.insecureRegistries } : {}),
       ...(path !== undefined ? { path } : {}),
+      ...(registry.fetch !== undefined ? { fetch: registry.fetch } : {}),
     };
     const r = await pullDisk(image, options);
     let copied = "";
