@@ -67,6 +67,22 @@ const mark = (vm: string | undefined, stage: string, at = Date.now()): void => {
   if (!m.has(stage)) m.set(stage, at);
 };
 
+/** CPU seconds the pod's cgroup has used (cgroup v1 cpuacct; the kubelet's cgroupfs driver), or NaN. */
+function podCpuSeconds(uid: string): number {
+  for (const qos of ["burstable", "besteffort", ""]) {
+    const file = join("/sys/fs/cgroup/cpuacct/kubepods", qos, `pod${uid}`, "cpuacct.usage");
+    if (existsSync(file)) return Number(readFileSync(file, "utf8")) / 1e9;
+  }
+  return NaN;
+}
+
+/** Busy and total jiffies of the machine (/proc/stat). */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
@@ -88,6 +104,8 @@ const informers: Informer<KubeObject>[] = [];
 /** Pod uid -> VM name, for the serial logs and the launchers' logs. */
 const podsOf = new Map<string, { vm: string; name: string }>();
 let serialTimer: ReturnType<typeof setInterval> | undefined;
+/** VM name -> its launcher pod's CPU seconds when its VMI was seen Running. */
+const cpuAtRunning = new Map<string, number>();
 try {
   e = await startE2e();
   const c = e;
@@ -103,6 +121,10 @@ try {
     onUpdate: (_, v) => {
       const phase = v.status?.phase;
       if (phase === "Scheduled" || phase === "Running") mark(v.metadata.name, `VMI ${phase}`);
+      if (phase === "Running" && v.metadata.name !== undefined && !cpuAtRunning.has(v.metadata.name)) {
+        const uid = [...podsOf].find(([, p]) => p.vm === v.metadata.name)?.[0];
+        cpuAtRunning.set(v.metadata.name, uid === undefined ? NaN : podCpuSeconds(uid));
+      }
     },
   });
   const onPod = (p: Pod): void => {
@@ -133,6 +155,7 @@ try {
 
   console.log(`creating ${n} VMs at once (TCG, 128Mi, containerDisk from ${c.registry})`);
   const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
+  const ticksBefore = machineTicks();
   await Promise.all(names.map(async (name, i) => {
     mark(name, "create");
     const r = await send(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(vm(i)) });
@@ -140,6 +163,7 @@ try {
   }));
   await until(`${n} VMIs Running`, 900, async () => (names.every((v) => seen.get(v)?.has("VMI Running")) ? true : null),
     async () => `${names.filter((v) => !seen.get(v)?.has("VMI Running")).join(", ")} not Running\n${await c.logs()}`);
+  const ticksAfter = machineTicks();
   // The guests' first serial bytes, given a while (TCG, N guests on this machine's cores).
   await until("the first serial bytes", 120, async () => (names.every((v) => seen.get(v)?.has("first serial byte")) ? true : null)).catch(() => undefined);
 
@@ -164,6 +188,7 @@ try {
     for (const [at, msg] of logLines(text)) {
       if (msg.includes("serving /healthz")) mark(pod.vm, "launcher process up", at);
       else if (msg.startsWith("command API on")) mark(pod.vm, "launcher command API", at);
+      else if (msg.startsWith("QEMU capabilities probed")) mark(pod.vm, "launcher QEMU probed", at);
       else if (msg === "preparing storage") mark(pod.vm, "launcher sync start", at);
       else if (/^domain ".*" is running$/.test(msg)) mark(pod.vm, "launcher domain running", at);
     }
@@ -186,7 +211,7 @@ try {
     const xs = offsets(stage);
     console.log(`create -> ${stage}: p50 ${sec(quantile(xs, 0.5))} s, p95 ${sec(quantile(xs, 0.95))} s, max ${sec(Math.max(...xs))} s (${xs.length}/${n})`);
   }
-  const stages = ["vmi created", "pod created", "VMI Scheduled", "pod bound", "launcher process up", "pod Running", "launcher command API", "handler pulled", "handler syncing", "launcher sync start", "launcher domain running", "handler wrote Running", "VMI Running", "first serial byte"];
+  const stages = ["vmi created", "pod created", "VMI Scheduled", "pod bound", "launcher process up", "pod Running", "launcher command API", "handler pulled", "handler syncing", "launcher sync start", "launcher QEMU probed", "launcher domain running", "handler wrote Running", "VMI Running", "first serial byte"];
   const rows = stages.map((s) => ({ s, xs: offsets(s) })).filter((r) => r.xs.length > 0).sort((a, b) => quantile(a.xs, 0.5) - quantile(b.xs, 0.5));
   console.log("\nwhere the time goes (seconds after each VM's create; p50, p95, and the p50 step from the row above):");
   let prev = 0;
@@ -195,7 +220,10 @@ try {
     console.log(`  ${s.padEnd(26)} p50 ${sec(med)}  p95 ${sec(quantile(xs, 0.95))}  step ${sec(med - prev)}`);
     prev = med;
   }
-  console.log(`\nper VM (create -> VMI Running, s): ${names.map((v) => sec((seen.get(v)!.get("VMI Running") ?? NaN) - seen.get(v)!.get("create")!).trim()).join(" ")}`);
+  const cpus = [...cpuAtRunning.values()].filter((x) => !Number.isNaN(x));
+  const busy = (ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total);
+  console.log(`\nCPU: a launcher pod used p50 ${quantile(cpus, 0.5).toFixed(2)} s (max ${Math.max(...cpus).toFixed(2)} s) until its VMI was Running; the machine (${navigator.hardwareConcurrency} cores) was ${(busy * 100).toFixed(0)}% busy from the creates to the last Running`);
+  console.log(`per VM (create -> VMI Running, s): ${names.map((v) => sec((seen.get(v)!.get("VMI Running") ?? NaN) - seen.get(v)!.get("create")!).trim()).join(" ")}`);
 
   // Clean up: the VMs (their guests shut down, the pods go), then the cluster.
   await c.kubectlOk(["delete", "vm", "--all", "-n", ns, "--wait=false"]);
