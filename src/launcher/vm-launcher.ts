@@ -85,7 +85,6 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   chownSync(dirs.console, qemu.uid, qemu.gid);
 
   const stack = await startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, log: (l) => opts.log(l) });
-  warmCapabilities(stack, opts);
   const consoleSocket = join(dirs.console, "serial0");
   const consoleLog = join(dirs.console, "serial0.log");
 
@@ -117,20 +116,6 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
     opts.log,
   );
   return { runner, stack, consoleSocket, consoleLog, stop: () => stack.stop() };
-}
-
-/**
- * Has libvirtd probe QEMU now (about 2 s under TCG with a cold capability
- * cache, which each launcher pod has), while the handler pulls the VMI's
- * disks, instead of in the first define. x86_64, as the domain XML says. A
- * failure only costs the time again in the define.
- */
-function warmCapabilities(stack: LibvirtStack, opts: Pick<LauncherOptions, "emulation" | "log">): void {
-  const started = Date.now();
-  void stack.client.domainCapabilities("x86_64", opts.emulation ? "qemu" : "kvm").then(
-    () => opts.log(`QEMU capabilities probed in ${Date.now() - started} ms`),
-    (e: unknown) => opts.log(`Cannot probe QEMU's capabilities ahead of the first define: ${(e as Error).message}`),
-  );
 }
 
 function storageLog(log: (line: string) => void): VolumeContext["log"] {

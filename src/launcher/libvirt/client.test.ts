@@ -60,8 +60,6 @@ function libvirtAnswers(call: DbusMethodCall): Reply {
       return [[5, 1]];
     case "GetXMLDesc":
       return [XML];
-    case "GetDomainCapabilities":
-      return ["<domainCapabilities/>"];
     default:
       return [];
   }
@@ -90,13 +88,6 @@ describe("LibvirtClient", () => {
     expect(String(t.calls[0]!.body?.[0])).toContain("member='DomainEvent'");
     const define = t.calls.find((c) => c.member === "DomainDefineXML")!;
     expect(define).toMatchObject({ destination: "org.libvirt", path: "/org/libvirt/QEMU", iface: "org.libvirt.Connect", signature: "s", body: [XML], timeoutMs: 9_000 });
-  });
-
-  test("domainCapabilities asks GetDomainCapabilities for the arch's default emulator, with the long timeout", async () => {
-    const { client, transports } = fakeClient();
-    expect(await client.domainCapabilities("x86_64", "qemu")).toBe("<domainCapabilities/>");
-    const call = transports[0]!.calls.find((c) => c.member === "GetDomainCapabilities")!;
-    expect(call).toMatchObject({ iface: "org.libvirt.Connect", signature: "ssssu", body: ["", "x86_64", "", "qemu", 0], timeoutMs: 9_000 });
   });
 
   test("createXml passes flags with signature su", async () => {

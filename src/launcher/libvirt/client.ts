@@ -214,17 +214,6 @@ export class LibvirtClient {
     return this.#handleFromPath(asString(path, "the domain path"), null, "look up");
   }
 
-  /**
-   * The domain capabilities of `arch` for `virtType` (virConnectGetDomainCapabilities
-   * with libvirt's default emulator for the arch). libvirtd probes that QEMU
-   * binary for it unless its capability cache has it: calling this early makes
-   * the first define find the probe done.
-   */
-  async domainCapabilities(arch: string, virtType: "kvm" | "qemu"): Promise<string> {
-    const [xml] = await this.#connectCall("read the domain capabilities", null, "GetDomainCapabilities", "ssssu", ["", arch, "", virtType, 0], true);
-    return asString(xml, "the domain capabilities");
-  }
-
   /** Defines (or redefines) a persistent domain. */
   async defineXml(xml: string): Promise<DomainHandle> {
     const name = domainNameFromXml(xml) ?? "(unnamed)";
