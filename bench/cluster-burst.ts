@@ -76,6 +76,30 @@ function podCpuSeconds(uid: string): number {
   return NaN;
 }
 
+/** The pod's processes' CPU seconds by command name, with what they waited for (cutime/cstime: e.g. libvirtd's QEMU probe). */
+function podCpuByCommand(uid: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const qos of ["burstable", "besteffort", ""]) {
+    const dir = join("/sys/fs/cgroup/cpuacct/kubepods", qos, `pod${uid}`);
+    if (!existsSync(dir)) continue;
+    const walk = (d: string): void => {
+      for (const pid of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+          const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+          out.set(comm, (out.get(comm) ?? 0) + (f[11]! + f[12]! + f[13]! + f[14]!) / 100);
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    };
+    walk(dir);
+  }
+  return out;
+}
+
 /** Busy and total jiffies of the machine (/proc/stat). */
 function machineTicks(): { busy: number; total: number } {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -106,6 +130,8 @@ const podsOf = new Map<string, { vm: string; name: string }>();
 let serialTimer: ReturnType<typeof setInterval> | undefined;
 /** VM name -> its launcher pod's CPU seconds when its VMI was seen Running. */
 const cpuAtRunning = new Map<string, number>();
+/** VM name -> its launcher pod's CPU seconds by command when its VMI was seen Running. */
+const commandsAtRunning = new Map<string, Map<string, number>>();
 try {
   e = await startE2e();
   const c = e;
@@ -124,6 +150,7 @@ try {
       if (phase === "Running" && v.metadata.name !== undefined && !cpuAtRunning.has(v.metadata.name)) {
         const uid = [...podsOf].find(([, p]) => p.vm === v.metadata.name)?.[0];
         cpuAtRunning.set(v.metadata.name, uid === undefined ? NaN : podCpuSeconds(uid));
+        if (uid !== undefined) commandsAtRunning.set(v.metadata.name, podCpuByCommand(uid));
       }
     },
   });
@@ -223,6 +250,10 @@ try {
   const cpus = [...cpuAtRunning.values()].filter((x) => !Number.isNaN(x));
   const busy = (ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total);
   console.log(`\nCPU: a launcher pod used p50 ${quantile(cpus, 0.5).toFixed(2)} s (max ${Math.max(...cpus).toFixed(2)} s) until its VMI was Running; the machine (${navigator.hardwareConcurrency} cores) was ${(busy * 100).toFixed(0)}% busy from the creates to the last Running`);
+  const commands = new Map<string, number[]>();
+  for (const m of commandsAtRunning.values()) for (const [comm, secs] of m) commands.set(comm, [...(commands.get(comm) ?? []), secs]);
+  const byCommand = [...commands].map(([comm, xs]) => [comm, quantile(xs, 0.5)] as const).sort((a, b) => b[1] - a[1]);
+  console.log(`  by process (p50 CPU s, with waited-for children): ${byCommand.map(([comm, x]) => `${comm} ${x.toFixed(2)}`).join(", ")}`);
   console.log(`per VM (create -> VMI Running, s): ${names.map((v) => sec((seen.get(v)!.get("VMI Running") ?? NaN) - seen.get(v)!.get("create")!).trim()).join(" ")}`);
 
   // Clean up: the VMs (their guests shut down, the pods go), then the cluster.
