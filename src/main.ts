@@ -52,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       "insecure-registry": { type: "string" },
       "log-format": { type: "string" },
       "log-level": { type: "string" },
+      "disk-cache": { type: "string" },
     },
   });
   if (values.version) {
@@ -82,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       kubeletRoot: values["kubelet-root"],
       registry: values.registry,
       insecureRegistry: values["insecure-registry"],
+      diskCache: values["disk-cache"],
       emulation: values.emulation === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),

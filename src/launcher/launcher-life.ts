@@ -1,10 +1,13 @@
 /**
  * The launcher's life, the same for the launcher role (in a pod) and the
- * local run: check and make the state directory, start the stack, serve the
- * command API, and when the VM ends (or `stop` is asked, e.g. on a signal)
- * shut it down within its grace period and stop everything it started.
+ * local run: check and make the state directory, serve the command API at
+ * once (the handler pulls the VMI's disks while the stack starts, see
+ * starting-manager.ts), start the stack, and when the VM ends (or `stop` is
+ * asked, e.g. on a signal) shut it down within its grace period and stop
+ * everything it started.
  */
 import { commandApp, serveCommands } from "./command/command-server.ts";
+import { startingManager } from "./command/starting-manager.ts";
 import { startLauncher, type Launcher, type LauncherOptions } from "./vm-launcher.ts";
 import { checkStateDir, makeStateDir, qemuAccount } from "./state-dir.ts";
 import type { Outcome } from "./vm/outcome.ts";
@@ -28,12 +31,19 @@ export interface LauncherLife {
 export async function startLauncherLife(opts: LifeOptions): Promise<LauncherLife> {
   checkStateDir(opts.stateDir, qemuAccount());
   makeStateDir(opts.stateDir);
-  const launcher = await startLauncher(opts);
+  const starting = startLauncher(opts);
   let commands: { stop(): Promise<void> };
   try {
-    commands = serveCommands(commandApp(launcher.runner), opts.socket);
+    commands = serveCommands(commandApp(startingManager(starting.then((l) => l.runner))), opts.socket);
   } catch (e) {
-    await launcher.stop();
+    await starting.then((l) => l.stop(), () => undefined);
+    throw e;
+  }
+  let launcher: Launcher;
+  try {
+    launcher = await starting;
+  } catch (e) {
+    await commands.stop().catch(() => undefined);
     throw e;
   }
   const done = launcher.runner.ended.then(async (outcome) => {

@@ -78,7 +78,7 @@ export interface E2eCluster {
   startRole(role: string, args: string[], name?: string): RoleProc;
   /** The controller's arguments (webhooks on a free port, the launcher image, emulation); `newWebhookPort` for a second replica. */
   controllerArgs(opts?: { newWebhookPort?: boolean }): string[];
-  /** The handler's arguments (this node, its kubelet directory, the registry). */
+  /** The handler's arguments (this node, its kubelet directory, the registry, a node disk cache in the harness's dir). */
   handlerArgs(): string[];
   /** Waits until the role's /readyz answers 200. */
   ready(p: RoleProc, seconds?: number): Promise<void>;
@@ -147,7 +147,7 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
         const port = o.newWebhookPort === true ? freePort() : webhookPort;
         return ["--webhook-addr", `127.0.0.1:${port}`, "--webhook-url", `https://127.0.0.1:${port}`, "--launcher-image", launcher.ref, "--emulation"];
       },
-      handlerArgs: () => ["--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry],
+      handlerArgs: () => ["--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry, "--disk-cache", join(work, "disk-cache")],
       ready: (p, seconds = 60) => until(`${p.health}/readyz`, seconds, async () => ((await fetch(`${p.health}/readyz`)).status === 200 ? undefined : null), e.logs),
       stop,
     };

@@ -1,6 +1,15 @@
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTar, fakeRegistry, memoryImage } from "../../../tests/lib/registry-bytes.ts";
 import type { Vmi } from "../controller/model.ts";
-import { pinImages, unpinnedImages } from "./container-disks.ts";
+import { pinImages, pullContainerDisks, unpinnedImages } from "./container-disks.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 const vmi: Vmi = {
   apiVersion: "kubevirt.io/v1",
@@ -26,4 +35,30 @@ test("pulled images are pinned to their digest; the VMI given is not changed", (
   expect(pinned.spec.volumes?.[0]?.containerDisk?.image).toBe(`kubevirt/cirros-registry-disk-demo:devel@${d}`);
   expect(pinned.spec.volumes?.[1]?.containerDisk?.image).toBe("x/y@sha256:" + "1".repeat(64));
   expect(vmi.spec.volumes?.[0]?.containerDisk?.image).toBe("kubevirt/cirros-registry-disk-demo:devel");
+});
+
+test("with a node cache: a burst of VMIs on one image fetches it once, each pod gets its own copy", async () => {
+  const root = await mkdtemp(join(tmpdir(), "bunvirt-disks-unit-"));
+  dirs.push(root);
+  const reg = fakeRegistry("reg.test:5000");
+  const disk = new Uint8Array(200_000);
+  const header = new DataView(disk.buffer);
+  header.setUint32(0, 0x514649fb); // qcow2 version 3, no backing file, 1 GiB
+  header.setUint32(4, 3);
+  header.setBigUint64(24, 1024n * 1024n * 1024n);
+  const image = memoryImage([{ tar: buildTar([{ name: "disk/", type: "5" }, { name: "disk/disk.qcow2", content: disk }]) }]);
+  reg.putImage("vm/guest", "v1", image);
+  const settings = { defaultRegistry: "reg.test:5000", insecureRegistries: ["reg.test:5000"], nodeCacheDir: join(root, "node"), fetch: reg.fetch };
+  const one = (i: number): Vmi => ({ ...vmi, metadata: { name: `vm${i}`, namespace: "ns" }, spec: { ...vmi.spec, volumes: [{ name: "a", containerDisk: { image: "vm/guest:v1" } }] } });
+  const pods = [0, 1, 2].map((i) => join(root, `pod${i}`, "container-disks"));
+  const digests = await Promise.all(pods.map((dir, i) => pullContainerDisks(one(i), dir, settings, () => undefined)));
+  for (const d of digests) expect(d.get("vm/guest:v1")).toBe(image.manifestDigest);
+  for (const digest of image.layerDigests) expect(reg.blobGets.get(digest)).toBe(1);
+  const key = image.manifestDigest.slice("sha256:".length);
+  const inodes = new Set<number>();
+  for (const dir of [join(root, "node"), ...pods]) {
+    expect(await readdir(join(dir, "sha256"))).toEqual([key]);
+    inodes.add((await stat(join(dir, "sha256", key, "disk.qcow2"))).ino);
+  }
+  expect(inodes.size).toBe(4); // copies, not links
 });

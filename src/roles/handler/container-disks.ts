@@ -6,19 +6,26 @@
  * for its cache) and syncs the VMI with the image pinned to the digest it
  * pulled; the launcher finds the digest in its cache and fetches nothing.
  *
- * Why this shape for now: the cache is per pod, so no launcher can poison
- * a disk another VM uses (DESIGN.md, "Where container disks are pulled");
- * the price is one pull per VM and no sharing between VMs on a node. A node
- * cache shared read-only into the pods is the next step.
+ * With a node cache (`--disk-cache`, the handler's own directory), each
+ * image is pulled there once per digest (pulls of the same disk at the same
+ * time share one fetch) and copied into each pod's cache. The pod's cache is
+ * still its own copy, never a link or a shared mount, so no launcher can
+ * poison a disk another VM uses (DESIGN.md, "Where container disks are
+ * pulled").
  */
 import { mkdir } from "node:fs/promises";
-import { pullDisk, type PullOptions } from "../../storage/registry/index.ts";
+import { basename, dirname } from "node:path";
+import { DiskCache, pullDisk, type PullOptions } from "../../storage/registry/index.ts";
 import type { Vmi } from "../controller/model.ts";
 import { objectOf, type LogFn } from "../../log/logger.ts";
 
 export interface RegistrySettings {
   defaultRegistry?: string;
   insecureRegistries?: readonly string[];
+  /** The handler's node cache: pull there once, copy into each pod's cache. Unset: pull into each pod's cache. */
+  nodeCacheDir?: string;
+  /** Replaces global fetch (tests). */
+  fetch?: PullOptions["fetch"];
 }
 
 /** The containerDisk images of a VMI that are not pinned to a digest yet. */
@@ -52,13 +59,22 @@ export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: R
   for (const image of images) {
     const path = vmi.spec.volumes?.find((v) => v.containerDisk?.image === image)?.containerDisk?.path;
     const options: PullOptions = {
-      cacheDir,
+      cacheDir: registry.nodeCacheDir ?? cacheDir,
       ...(registry.defaultRegistry !== undefined ? { defaultRegistry: registry.defaultRegistry } : {}),
       ...(registry.insecureRegistries !== undefined ? { insecureRegistries: registry.insecureRegistries } : {}),
       ...(path !== undefined ? { path } : {}),
+      ...(registry.fetch !== undefined ? { fetch: registry.fetch } : {}),
     };
     const r = await pullDisk(image, options);
-    log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`, objectOf("VirtualMachineInstance", vmi.metadata));
+    let copied = "";
+    if (registry.nodeCacheDir !== undefined) {
+      const node = new DiskCache(registry.nodeCacheDir);
+      const entry = await node.lookup(basename(dirname(r.path)));
+      if (entry === null) throw new Error(`Cannot copy "${image}" into the pod's cache: the node cache has no entry at "${r.path}"`);
+      await new DiskCache(cacheDir).copyFrom(entry);
+      copied = ", copied from the node cache";
+    }
+    log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched${copied}) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`, objectOf("VirtualMachineInstance", vmi.metadata));
     digests.set(image, r.digest);
   }
   return digests;

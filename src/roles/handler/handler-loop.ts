@@ -1,7 +1,7 @@
 /**
  * The handler's loop on one node: informers on the VMIs labelled with this
  * node and on the launcher pods bound to it; every VMI is looked at when it
- * or its pod changes and once a second (the launcher's state is not in the
+ * or its pod changes, once a second (the launcher's state is not in the
  * API server), one pass at a time per VMI. A pass asks the launcher for its
  * status over the command socket in the pod's directory, lets decideVmi
  * choose, sends the command (pulling container disks before a sync) and
@@ -127,14 +127,21 @@ export class HandlerLoop {
     const failed = this.#failures.get(uid);
     if (failed !== undefined && Date.now() < failed.notBefore) return;
     this.#busy.add(uid);
+    let lookAgainMs: number | undefined;
     void this.#pass(vmi)
-      .then(() => this.#failures.delete(uid))
+      .then((again) => {
+        lookAgainMs = again;
+        this.#failures.delete(uid);
+      })
       .catch((e: unknown) => {
         const count = (this.#failures.get(uid)?.count ?? 0) + 1;
         this.#failures.set(uid, { count, notBefore: Date.now() + backoffDelay(count - 1, clusterBackoff) });
         this.#opts.log.warn(`VMI "${key}": ${(e as Error).message}; retrying`, objectOf("VirtualMachineInstance", vmi.metadata));
       })
-      .finally(() => this.#busy.delete(uid));
+      .finally(() => {
+        this.#busy.delete(uid);
+        if (lookAgainMs !== undefined && !this.#stopped) setTimeout(() => this.#kick(key), lookAgainMs);
+      });
   }
 
   /** The VMI's launcher pod on this node: a live one if there is one. */
@@ -160,7 +167,8 @@ export class HandlerLoop {
     }
   }
 
-  async #pass(vmi: VmiObj): Promise<void> {
+  /** One pass; returns when to look again sooner than the resync (decideVmi's lookAgainMs). */
+  async #pass(vmi: VmiObj): Promise<number | undefined> {
     const pod = this.#podOf(vmi);
     const { view, client } = await this.#ask(pod);
     let decision = decideVmi({ vmi, pod, launcher: view, now: new Date() });
@@ -180,7 +188,7 @@ export class HandlerLoop {
           // The launcher stops its command API once the VM has ended, which may cut this reply off:
           // the next pass reads how it ended from the pod.
           this.#opts.log(`VMI "${keyOf(vmi)}": the launcher went away during shutdown (${(e as Error).message})`, objectOf("VirtualMachineInstance", vmi.metadata));
-          return;
+          return undefined;
         }
         if (afterShutdown(reply).kind === "kill") reply = await client.kill();
       } else {
@@ -192,5 +200,6 @@ export class HandlerLoop {
       await this.#writes.patchStatus(vmiResource, vmi, decision.status);
       this.#opts.log(`VMI "${keyOf(vmi)}": ${vmi.status?.phase ?? "-"} -> ${decision.status.phase ?? "-"}`, objectOf("VirtualMachineInstance", vmi.metadata));
     }
+    return decision.lookAgainMs;
   }
 }

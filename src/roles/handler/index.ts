@@ -4,7 +4,8 @@
  * `--node-name` names the node, `--kubelet-root` the kubelet's directory as
  * this process sees it (default /var/lib/kubelet); `--registry` and
  * `--insecure-registry` are the registry settings for the container disks it
- * pulls for its launchers (container-disks.ts).
+ * pulls for its launchers, `--disk-cache` its node cache of them (default
+ * /var/lib/bunvirt/container-disks; container-disks.ts).
  */
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -16,6 +17,9 @@ import type { RoleMain } from "../role.ts";
 import type { HandlerLoop } from "./handler-loop.ts";
 import { realKubeletRoot } from "./launcher-socket.ts";
 
+/** Where the handler keeps the container disks it pulled (KubeVirt keeps its node state under /var/lib/kubevirt). */
+export const defaultNodeCacheDir = "/var/lib/bunvirt/container-disks";
+
 export const handlerMain: RoleMain = async (ctx) => {
   const nodeName = String(ctx.flags.nodeName ?? process.env.NODE_NAME ?? hostname());
   if (!isDns1123Subdomain(nodeName)) throw new UsageError(`--node-name "${nodeName}" is not a node name (DNS-1123 subdomain)`);
@@ -24,6 +28,7 @@ export const handlerMain: RoleMain = async (ctx) => {
   const registry = {
     ...(typeof ctx.flags.registry === "string" ? { defaultRegistry: ctx.flags.registry } : {}),
     insecureRegistries: insecure,
+    nodeCacheDir: String(ctx.flags.diskCache ?? defaultNodeCacheDir),
   };
   const loopModule = import("./handler-loop.ts");
   let loop: HandlerLoop | undefined;

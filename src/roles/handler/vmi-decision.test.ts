@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { StatusReply } from "../../launcher/command/schema.ts";
 import type { Vmi, VmiStatus } from "../controller/model.ts";
 import type { PodView } from "../controller/reconcile-vmi.ts";
-import { afterShutdown, decideVmi, endOfLauncher, type LauncherView } from "./vmi-decision.ts";
+import { afterShutdown, decideVmi, endOfLauncher, startingLauncherRetryMs, type LauncherView } from "./vmi-decision.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const T = "2026-01-01T00:00:00Z";
@@ -52,6 +52,19 @@ describe("the handler's decision for one VMI", () => {
   test("a launcher that cannot be reached changes nothing", () => {
     const d = decideVmi({ vmi: vmi({ ...scheduled, phase: "Running" }), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now });
     expect(d).toMatchObject({ command: { kind: "none" }, statusChanged: false });
+  });
+
+  test("a launcher starting (Scheduled, its socket not up yet): look again soon, not at the next resync", () => {
+    const justScheduled: VmiStatus = { ...scheduled, phaseTransitionTimestamps: [{ phase: "Scheduled", phaseTransitionTimestamp: "2025-12-31T23:59:50Z" }] };
+    const d = decideVmi({ vmi: vmi(justScheduled), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now });
+    expect(d).toEqual({ command: { kind: "none" }, status: justScheduled, statusChanged: false, lookAgainMs: startingLauncherRetryMs });
+    // Scheduled long ago (or when, unknown): no longer a starting launcher, the resync's pace.
+    const longAgo: VmiStatus = { ...scheduled, phaseTransitionTimestamps: [{ phase: "Scheduled", phaseTransitionTimestamp: "2025-12-31T23:58:00Z" }] };
+    expect(decideVmi({ vmi: vmi(longAgo), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now }).lookAgainMs).toBeUndefined();
+    expect(decideVmi({ vmi: vmi(scheduled), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now }).lookAgainMs).toBeUndefined();
+    expect(decideVmi({ vmi: vmi({ ...justScheduled, phase: "Running" }), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now }).lookAgainMs).toBeUndefined();
+    expect(decideVmi({ vmi: vmi(justScheduled, true), pod: pod(), launcher: { kind: "unreachable", reason: "no socket" }, now }).lookAgainMs).toBeUndefined();
+    expect(decideVmi({ vmi: vmi(justScheduled), pod: pod(), launcher: reply("absent"), now }).lookAgainMs).toBeUndefined();
   });
 
   test("the launcher exited: Succeeded on a power-off, Failed with a reason otherwise", () => {

@@ -41,6 +41,18 @@ export interface VmiDecision {
   command: LauncherCommand;
   status: VmiStatus;
   statusChanged: boolean;
+  /** Look again after this many ms instead of the next resync: a launcher that is starting (its socket not up yet). */
+  lookAgainMs?: number;
+}
+
+/** How soon a starting launcher is asked again (the process is up, its command socket a moment later). */
+export const startingLauncherRetryMs = 100;
+/** For how long after the VMI was Scheduled an unreachable launcher counts as starting (then: the resync's pace). */
+const startingLauncherSeconds = 60;
+
+function scheduledSince(vmi: Vmi): number | null {
+  const t = vmi.status?.phaseTransitionTimestamps?.findLast((p) => p.phase === "Scheduled")?.phaseTransitionTimestamp;
+  return t === undefined ? null : Date.parse(t);
 }
 
 /** Domain states in which a guest still exists (libvirt's). */
@@ -95,6 +107,11 @@ export function decideVmi(input: VmiDecisionInput): VmiDecision {
   if (isFinal(vmi) || (phase !== "Scheduled" && phase !== "Running")) {
     // Not the handler's yet (Pending/Scheduling: the controller's), or over.
     return { command, status, statusChanged: false };
+  }
+  const since = scheduledSince(vmi);
+  const starting = since !== null && now.getTime() - since < startingLauncherSeconds * 1000;
+  if (phase === "Scheduled" && !deleting && exited === null && launcher?.kind === "unreachable" && starting) {
+    return { command, status, statusChanged: false, lookAgainMs: startingLauncherRetryMs };
   }
 
   if (exited !== null) {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskCache, cacheKey, type CacheMetadata } from "./cache.ts";
@@ -53,6 +53,46 @@ describe("DiskCache", () => {
     await cache.clearLeftovers(key);
     expect(await Bun.file(join(cache.root, "sha256", key, "metadata.json")).exists()).toBe(false);
     expect(await Bun.file(join(cache.root, "tmp", `${key}.1.dead`)).exists()).toBe(false);
+  });
+});
+
+describe("DiskCache.copyFrom", () => {
+  test("copies a node cache's entry under its key, a copy not a link; a second copy is a hit", async () => {
+    const node = new DiskCache(await temp());
+    const pod = new DiskCache(await temp());
+    const key = cacheKey(DIGEST, "custom/vm.img");
+    const work = await node.createWorkDir(key);
+    await writeFile(join(work, "disk.qcow2"), "qcow2-bytes");
+    const metadata: CacheMetadata = {
+      version: 1, reference: "r/x:y", registry: "r", repository: "x", digest: DIGEST, format: "qcow2",
+      virtualSize: 11, bytes: 11, pathInImage: "/custom/vm.img", layers: [], pulledAt: new Date().toISOString(),
+    };
+    const source = await node.commit(key, work, metadata);
+    const copy = await pod.copyFrom(source);
+    expect(copy.path).toBe(join(pod.root, "sha256", key, "disk.qcow2"));
+    expect(await pod.lookup(key)).toEqual(copy);
+    expect((await stat(copy.path)).ino).not.toBe((await stat(source.path)).ino);
+    await writeFile(copy.path, "QCOW2-BYTES"); // whoever writes the copy leaves the node's disk alone
+    expect(await Bun.file(source.path).text()).toBe("qcow2-bytes");
+    expect((await pod.copyFrom(source)).path).toBe(copy.path);
+    expect(await readdir(join(pod.root, "tmp"))).toEqual([]);
+  });
+
+  test("a source that is not the size its metadata says is refused, nothing published", async () => {
+    const node = new DiskCache(await temp());
+    const pod = new DiskCache(await temp());
+    const key = cacheKey(DIGEST);
+    const work = await node.createWorkDir(key);
+    await writeFile(join(work, "disk.raw"), "12345");
+    const metadata: CacheMetadata = {
+      version: 1, reference: "r/x:y", registry: "r", repository: "x", digest: DIGEST, format: "raw",
+      virtualSize: 5, bytes: 5, pathInImage: "/disk/a", layers: [], pulledAt: new Date().toISOString(),
+    };
+    const source = await node.commit(key, work, metadata);
+    await writeFile(source.path, "123");
+    await expect(pod.copyFrom(source)).rejects.toThrow(/is not 5 bytes/);
+    expect(await pod.lookup(key)).toBeNull();
+    expect(await readdir(join(pod.root, "tmp"))).toEqual([]);
   });
 });
 

@@ -14,8 +14,9 @@
  * once no live pull holds that key's lock (see cache-lock.ts: a lock whose
  * owner died, or that was not refreshed for a while, is broken).
  */
-import { mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { constants } from "node:fs";
+import { copyFile, mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cache-lock.ts";
 import type { DiskFormat } from "./disk-format.ts";
 import { removeUnder } from "../../paths/index.ts";
@@ -193,6 +194,36 @@ export class DiskCache {
       return existing;
     }
     return { digest: metadata.digest, dir, path: join(dir, diskFileName(metadata.format)), metadata };
+  }
+
+  /**
+   * Copies an entry of another cache (a node cache) into this one under the
+   * same key: a reflink where the file system has them, else a copy, never a
+   * link, so whoever can write this cache cannot change the other's disk.
+   * Nothing is copied when this cache has the entry already.
+   */
+  async copyFrom(source: CacheEntry, options: LockOptions = {}): Promise<CacheEntry> {
+    const key = checkKey(basename(source.dir));
+    const have = await this.lookup(key);
+    if (have !== null) return have;
+    const lock = await this.lock(key, options);
+    try {
+      const done = await this.lookup(key);
+      if (done !== null) return done;
+      await this.clearLeftovers(key);
+      const workDir = await this.createWorkDir(key);
+      try {
+        const file = join(workDir, diskFileName(source.metadata.format));
+        await copyFile(source.path, file, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+        if ((await stat(file)).size !== source.metadata.bytes) throw new Error(`Cannot copy the disk "${source.path}": it is not ${source.metadata.bytes} bytes`);
+        return await this.commit(key, workDir, source.metadata);
+      } catch (error) {
+        await this.discard(workDir);
+        throw error;
+      }
+    } finally {
+      await lock.release();
+    }
   }
 
   async discard(workDir: string): Promise<void> {
