@@ -34,7 +34,7 @@ export async function startLauncherLife(opts: LifeOptions): Promise<LauncherLife
   const starting = startLauncher(opts);
   let commands: { stop(): Promise<void> };
   try {
-    commands = serveCommands(commandApp(startingManager(starting.then((l) => l.runner))), opts.socket);
+    commands = serveCommands(commandApp(startingManager(starting.then((l) => l.runner)), undefined, opts.log), opts.socket);
   } catch (e) {
     await starting.then((l) => l.stop(), () => undefined);
     throw e;

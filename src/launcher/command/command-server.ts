@@ -39,11 +39,12 @@ async function body<T extends v.GenericSchema>(schema: T, req: Request): Promise
   return r.output;
 }
 
-export function commandApp(manager: DomainManager, extra?: Hono): Hono {
+/** `logError` gets the failures that are not the caller's fault (500s). */
+export function commandApp(manager: DomainManager, extra?: Hono, logError: (line: string) => void = (l) => console.error(l)): Hono {
   const app = extra ?? new Hono();
   app.onError((err, c) => {
     if (err instanceof CommandError) return c.json({ error: err.message, ...(err.field !== undefined ? { field: err.field } : {}) }, err.status);
-    console.error("launcher command failed:", err);
+    logError(`launcher command ${c.req.method} ${c.req.path} failed: ${err.message}`);
     return c.json({ error: err.message }, 500);
   });
   app.post("/v1/sync", async (c) => {
@@ -66,6 +67,9 @@ export interface CommandServer {
   stop(): Promise<void>;
 }
 
+/** How long stop() lets requests in flight finish (a shutdown's reply once the guest is off) before closing them. */
+export const inFlightGraceMs = 2000;
+
 export function serveCommands(app: Hono, path: string): CommandServer {
   assertSocketPathSafe(path);
   rmSync(path, { force: true });
@@ -73,6 +77,8 @@ export function serveCommands(app: Hono, path: string): CommandServer {
   return {
     path,
     stop: async () => {
+      // New connections are refused at once; a reply being written (e.g. the shutdown that ended the VM) still goes out.
+      await Promise.race([server.stop(false), Bun.sleep(inFlightGraceMs)]);
       await server.stop(true);
       rmSync(path, { force: true });
     },

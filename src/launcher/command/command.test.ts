@@ -82,4 +82,20 @@ describe("launcher command API", () => {
   test("the client refuses a symlinked socket", async () => {
     await expect(new LauncherClient(join(dir, "evil.sock")).status()).rejects.toThrow(/is a symlink/);
   });
+
+  test("stop() lets a request in flight get its reply, and refuses new ones", async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: DomainManager = { ...manager, shutdown: async () => (await gate, reply("shutoff", "shutdown by guest")) };
+    const s = serveCommands(commandApp(slow), join(dir, "slow.sock"));
+    const c = new LauncherClient(s.path);
+    const inFlight = c.shutdown(5);
+    await Bun.sleep(50);
+    const stopped = s.stop();
+    await Bun.sleep(50);
+    release();
+    expect((await inFlight).reason).toBe("shutdown by guest");
+    await stopped;
+    await expect(c.status()).rejects.toThrow();
+  });
 });
