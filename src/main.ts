@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { UsageError, usage, usageFlag } from "./cli/usage.ts";
-import { parseLogFormat, parseLogLevel } from "./log/logger.ts";
+import { formatLogLine, parseLogFormat, parseLogLevel } from "./log/logger.ts";
 import type { RoleMain } from "./roles/role.ts";
 import { version } from "./version.ts";
 
@@ -112,7 +112,13 @@ try {
 } catch (e) {
   const usageProblem = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
   const { withoutRuntimeHints } = await import("./errors/system-error.ts");
-  console.error(`bunvirt: ${withoutRuntimeHints((e as Error).message)}`);
+  const message = withoutRuntimeHints((e as Error).message);
+  // The last line too is JSON when the run asked for JSON lines (a malformed --log-format gets text).
+  const args = Bun.argv.slice(2);
+  const json = args.includes("--log-format=json") || args.some((a, i) => a === "--log-format" && args[i + 1] === "json");
+  const roleAt = args.indexOf("--role");
+  const role = roleAt >= 0 ? (args[roleAt + 1] ?? "bunvirt") : args.find((a) => a.startsWith("--role="))?.slice(7) ?? "bunvirt";
+  console.error(json ? formatLogLine({ time: new Date().toISOString(), level: "error", role, message }, "json") : `bunvirt: ${message}`);
   if (usageProblem) process.stderr.write(`\n${usage}`);
   process.exitCode = usageProblem ? 2 : 1;
 }

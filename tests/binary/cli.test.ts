@@ -62,6 +62,14 @@ describe("bunvirt CLI", () => {
     expect(r.stderr).toContain(`--node-heartbeat-timeout "30" must be longer than the handler's heartbeat interval (60 s)`);
   });
 
+  test("with --log-format json the error that ends bunvirt is a JSON line too", async () => {
+    const r = await runBunvirt(["--role", "controller", "--log-format", "json", "--node-heartbeat-timeout", "30"]);
+    expect(r.code).toBe(2);
+    const line = JSON.parse(r.stderr.trim().split("\n")[0]!) as Record<string, string>;
+    expect(line).toMatchObject({ level: "error", role: "controller" });
+    expect(line.message).toContain("--node-heartbeat-timeout");
+  });
+
   test("a missing file is a clear error", async () => {
     const r = await runBunvirt(["validate", join(dir, "nope.yaml")]);
     expect(r.code).toBe(1);
