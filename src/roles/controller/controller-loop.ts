@@ -257,8 +257,9 @@ export class ControllerLoop {
       }
       if (result.event !== undefined) w.event(vmi, result.event);
     }
-    if (result.labels !== undefined) await w.patchLabels(vmiResource, vmi, result.labels);
-    if (result.statusChanged) await w.patchStatus(vmiResource, vmi, result.status);
+    if (result.labels !== undefined || result.statusChanged) {
+      await w.patchObject(vmiResource, vmi, { ...(result.labels !== undefined ? { labels: result.labels } : {}), ...(result.statusChanged ? { status: result.status } : {}) });
+    }
     if (result.removeFinalizers.length > 0) {
       // The status write changed the object: remove against the finalizers as cached (the test guards them).
       await w.removeFinalizers(vmiResource, vmi, result.removeFinalizers);

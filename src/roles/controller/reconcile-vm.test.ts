@@ -21,8 +21,30 @@ test("a new Always VM: create the VMI, status Starting, an event to record", () 
   const r = run({});
   expect(r.action.kind).toBe("create");
   expect(r.status.printableStatus).toBe("Starting");
-  expect(r.statusChanged).toBe(true);
+  // Not written yet: it waits for the VMI's first status.
+  expect(r.statusChanged).toBe(false);
   expect(r.event).toEqual({ type: "Normal", reason: "SuccessfulCreate", message: "Started the virtual machine by creating the new virtual machine instance vm1" });
+});
+
+test("the status waits for the new VMI's first status (at most 2 s), then is one write", () => {
+  const young = vmi("a", {});
+  young.metadata.creationTimestamp = "2026-01-01T00:00:00Z";
+  // The VMI is not in the cache yet: the VM waits (its arrival queues it again).
+  expect(run({ pending: { creates: true, deletes: false } }).statusChanged).toBe(false);
+  // In the cache, not yet processed: wait out the rest of the 2 s.
+  let r = run({ vmi: young, now: at(0.5) });
+  expect([r.statusChanged, r.requeueAfterMs]).toEqual([false, 1500]);
+  // Processed: written at once, created and Starting with the VMI's Ready condition.
+  const ready = { type: "Ready", status: "False" as const, reason: "GuestNotRunning", message: "Guest VM is not reported as running" };
+  r = run({ vmi: { ...young, status: { phase: "Scheduling", conditions: [ready] } }, now: at(0.5) });
+  expect(r.statusChanged).toBe(true);
+  expect(r.requeueAfterMs).toBeUndefined();
+  expect(r.status).toMatchObject({ created: true, printableStatus: "Starting", conditions: [ready] });
+  // Not processed after 2 s: written anyway.
+  r = run({ vmi: young, now: at(2) });
+  expect([r.statusChanged, r.status.printableStatus]).toEqual([true, "Starting"]);
+  // A failed create is shown at once.
+  expect(run({ syncError: { reason: "FailedCreate", message: "quota" } }).statusChanged).toBe(true);
 });
 
 test("pending expectations: no second create while the cache lags", () => {

@@ -3,9 +3,15 @@
  * none), what the expectations say and the clock, the action on the VMI, the
  * VM's new status, its finalizer, when to look again, and the Event to
  * record once the action succeeded. Time and randomness come in as inputs.
+ *
+ * A start is one write of the VM's status, not three: while its new VMI is
+ * on the way (being created, not in the cache yet, or not yet processed by
+ * the VMI controller, for at most vmiFirstStatusWaitMs) the VM's status
+ * waits for the VMI's first status and is then written once (created,
+ * Starting, the VMI's Ready condition).
  */
 import { nextStartFailure } from "./crash-loop.ts";
-import { isFinal, type Vm, type Vmi, type VmStatus } from "./model.ts";
+import { isDeleting, isFinal, isUnprocessed, type Vm, type Vmi, type VmStatus } from "./model.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { decideVmi, effectiveRunStrategy, type VmiAction } from "./run-strategy.ts";
 import { vmStatus, type SyncError } from "./vm-status.ts";
@@ -41,6 +47,21 @@ export interface ReconcileVmResult {
   releaseVmi?: true;
 }
 
+/** How long a VM's status waits for its new VMI's first status before it is written anyway. */
+export const vmiFirstStatusWaitMs = 2000;
+
+/** Milliseconds the VM's status still waits for the VMI's first status; 0 when it is written now. */
+function statusWaitMs(input: ReconcileVmInput, action: VmiAction): number {
+  const { vm, vmi, now } = input;
+  if (input.syncError !== undefined || isDeleting(vm)) return 0;
+  // The VMI's arrival in the cache queues the VM again.
+  if (action.kind === "create" || (vmi === null && input.pending.creates)) return vmiFirstStatusWaitMs;
+  if (vmi === null || !isUnprocessed(vmi) || isDeleting(vmi)) return 0;
+  const created = Date.parse(String(vmi.metadata.creationTimestamp ?? ""));
+  if (Number.isNaN(created)) return 0;
+  return Math.max(0, created + vmiFirstStatusWaitMs - now.getTime());
+}
+
 export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
   const { vm, vmi, now } = input;
   let strategy;
@@ -68,9 +89,11 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
     now,
     ...(input.syncError !== undefined ? { syncError: input.syncError } : {}),
   });
-  const out: ReconcileVmResult = { action, status, statusChanged: !Bun.deepEquals(status, vm.status ?? {}) };
+  const wait = statusWaitMs(input, action);
+  const out: ReconcileVmResult = { action, status, statusChanged: wait === 0 && !Bun.deepEquals(status, vm.status ?? {}) };
   if ("vmFinalizer" in decision && decision.vmFinalizer !== undefined) out.vmFinalizer = decision.vmFinalizer;
   if ("requeueAfterMs" in decision && decision.requeueAfterMs !== undefined) out.requeueAfterMs = decision.requeueAfterMs;
+  if (wait > 0 && action.kind !== "create" && !input.pending.creates) out.requeueAfterMs = Math.min(out.requeueAfterMs ?? wait, wait);
   if (vmi !== null && isFinal(vmi) && (vmi.metadata.finalizers ?? []).includes(vmControllerFinalizer)) out.releaseVmi = true;
   if (action.kind === "create") {
     out.event = { type: "Normal", reason: "SuccessfulCreate", message: `Started the virtual machine by creating the new virtual machine instance ${action.vmi.metadata.name}` };
