@@ -13,7 +13,7 @@
  *   Equivalent and the API server converts them first.
  */
 import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
-import type { Problem } from "../../api/problem.ts";
+import { problemsText, type Problem } from "../../api/problem.ts";
 import { validate } from "../../api/validate.ts";
 import type { VirtualMachine } from "../../api/v1/vm.ts";
 import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
@@ -24,7 +24,7 @@ import type { AdmissionRequest, AdmissionResponse } from "./review-schemas.ts";
 const allow = (uid: string): AdmissionResponse => ({ uid, allowed: true });
 
 export function deny(uid: string, problems: Problem[]): AdmissionResponse {
-  const message = problems.map((p) => (p.path === "" ? p.rule : `${p.path}: ${p.rule}`)).join("; ");
+  const message = problemsText(problems);
   return {
     uid,
     allowed: false,

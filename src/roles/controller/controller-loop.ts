@@ -8,6 +8,8 @@
  * pod.
  */
 import type { V1Pod } from "@kubernetes/client-node";
+import { problemsText } from "../../api/problem.ts";
+import { validate } from "../../api/validate.ts";
 import { kubeFetch } from "../../kube/api-client.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
 import { KubeRest, resourcePath } from "../../kube/rest.ts";
@@ -179,6 +181,9 @@ export class ControllerLoop {
     if (action.kind === "create") {
       this.#vmExpect.expectCreations(key);
       try {
+        // The webhooks skip the controller's own creates (webhook-server.ts): the same checks, here.
+        const checked = validate(action.vmi);
+        if (!checked.ok) throw new Error(`Cannot create the VirtualMachineInstance "${key}": ${problemsText(checked.problems)}`);
         await w.create(vmiResource, vm.metadata.namespace ?? "default", action.vmi);
         this.#syncErrors.delete(key);
         if (result.event !== undefined) w.event(vm, result.event);
