@@ -47,6 +47,13 @@ export function cpuSeconds(pid: number): number {
 export interface BenchClient {
   /** A JSON request as the admin, or as `as` (impersonated, with the admin's rights). Throws unless 2xx. */
   request<T>(method: string, path: string, opts?: { body?: unknown; contentType?: string; as?: string; accept?: string }): Promise<T>;
+  /**
+   * Watches `path` (a collection, with its query) for objects' metadata only
+   * and calls `onEvent` with each event's type and object name, until
+   * `stop()`. One watch costs the API server an event per change, where
+   * polling a list would serialize every object again each time.
+   */
+  watchNames(path: string, onEvent: (type: string, name: string) => void): { stop(): void; ended: Promise<void> };
 }
 
 export function benchClient(cp: ControlPlane): BenchClient {
@@ -63,6 +70,32 @@ export function benchClient(cp: ControlPlane): BenchClient {
       const text = await r.text();
       if (!r.ok) throw new Error(`Cannot ${method} "${path}": ${r.status} ${text.slice(0, 500)}`);
       return JSON.parse(text) as T;
+    },
+    watchNames(path: string, onEvent: (type: string, name: string) => void): { stop(): void; ended: Promise<void> } {
+      const abort = new AbortController();
+      const sep = path.includes("?") ? "&" : "?";
+      const ended = (async () => {
+        const r = await fetch(`${cp.server}${path}${sep}watch=true&allowWatchBookmarks=false`, {
+          tls, signal: abort.signal, headers: { accept: "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io" },
+        });
+        if (!r.ok || r.body === null) throw new Error(`Cannot watch "${path}": ${r.status} ${await r.text()}`);
+        const decoder = new TextDecoder();
+        let buffered = "";
+        for await (const chunk of r.body) {
+          buffered += decoder.decode(chunk, { stream: true });
+          let nl: number;
+          while ((nl = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.trim() === "") continue;
+            const ev = JSON.parse(line) as { type: string; object: { metadata?: { name?: string } } };
+            onEvent(ev.type, ev.object.metadata?.name ?? "");
+          }
+        }
+      })().catch((e: unknown) => {
+        if (!abort.signal.aborted) throw e;
+      });
+      return { stop: () => abort.abort(), ended };
     },
   };
 }
