@@ -19,7 +19,7 @@ import type { LauncherPodOptions } from "./launcher-pod.ts";
 import { launcherLabels } from "./launcher-pod.ts";
 import { keyOf, type Meta, type Vm, type Vmi } from "./model.ts";
 import { reconcileVm } from "./reconcile-vm.ts";
-import { podCreatedEvent, reconcileVmi, type PodView } from "./reconcile-vmi.ts";
+import { podCreatedEvent, reconcileVmi, type PodView, type ReconcileVmiResult } from "./reconcile-vmi.ts";
 import type { SyncError } from "./vm-status.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { runWorkers, WorkQueue, type HandlerResult } from "./work-queue.ts";
@@ -58,6 +58,8 @@ export class ControllerLoop {
   readonly #vmExpect = new Expectations();
   readonly #vmiExpect = new Expectations();
   readonly #syncErrors = new Map<string, SyncError>();
+  /** When a change of the VM's status began to wait for its VMI to settle (reconcile-vm.ts). */
+  readonly #statusHeldSince = new Map<string, number>();
   readonly #writes: ControllerWrites;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
@@ -162,6 +164,7 @@ export class ControllerLoop {
     if (vm === undefined) {
       this.#vmExpect.delete(key);
       this.#syncErrors.delete(key);
+      this.#statusHeldSince.delete(key);
       return;
     }
     const cached = this.vmis.get(key);
@@ -169,10 +172,16 @@ export class ControllerLoop {
     const owner = cached === undefined ? undefined : controllerOf(cached.metadata);
     const vmi = cached !== undefined && (owner === undefined || owner.uid === vm.metadata.uid) ? cached : null;
     const syncError = this.#syncErrors.get(key);
+    const heldSince = this.#statusHeldSince.get(key);
+    const now = new Date();
     const result = reconcileVm({
-      vm, vmi, now: new Date(), random: Math.random, pending: this.#vmExpect.pending(key),
+      vm, vmi, now, random: Math.random, pending: this.#vmExpect.pending(key),
       ...(syncError !== undefined ? { syncError } : {}),
+      vmiUpdateDue: vmi !== null && this.#vmiUpdateDue(vmi, now),
+      statusHeldMs: heldSince === undefined ? 0 : now.getTime() - heldSince,
     });
+    if (result.statusHeld !== true) this.#statusHeldSince.delete(key);
+    else if (heldSince === undefined) this.#statusHeldSince.set(key, now.getTime());
     const w = this.#writes;
     if (result.vmFinalizer === "add") vm = await w.addFinalizer<VmObj>(vmResource, vm, vmControllerFinalizer);
 
@@ -218,12 +227,8 @@ export class ControllerLoop {
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
   }
 
-  async syncVmi(key: string): Promise<void> {
-    const vmi = this.vmis.get(key);
-    if (vmi === undefined) {
-      this.#vmiExpect.delete(key);
-      return;
-    }
+  /** The VMI controller's pass over `vmi` from the caches (pure; nothing written). */
+  #reconcileVmi(vmi: VmiObj, now: Date): { pods: PodObj[]; result: ReconcileVmiResult } {
     const uid = vmi.metadata.uid;
     const pods = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && controllerOf(p.metadata as Meta)?.uid === uid);
     const ownerRef = controllerOf(vmi.metadata);
@@ -232,8 +237,23 @@ export class ControllerLoop {
       const vm = this.vms.get(`${vmi.metadata.namespace ?? ""}/${ownerRef.name}`);
       ownerVmExists = vm !== undefined && vm.metadata.uid === ownerRef.uid;
     }
-    const pending = this.#vmiExpect.pending(key);
-    const result = reconcileVmi({ vmi, pods, now: new Date(), pendingCreate: pending.creates, podOptions: this.#opts.podOptions, ownerVmExists });
+    const pendingCreate = this.#vmiExpect.pending(keyOf(vmi)).creates;
+    return { pods, result: reconcileVmi({ vmi, pods, now, pendingCreate, podOptions: this.#opts.podOptions, ownerVmExists }) };
+  }
+
+  /** Whether the VMI controller has a write to make on `vmi` (its pod, status, labels or finalizers). */
+  #vmiUpdateDue(vmi: VmiObj, now: Date): boolean {
+    const { result } = this.#reconcileVmi(vmi, now);
+    return result.podAction.kind !== "none" || result.statusChanged || result.labels !== undefined || result.removeFinalizers.length > 0;
+  }
+
+  async syncVmi(key: string): Promise<void> {
+    const vmi = this.vmis.get(key);
+    if (vmi === undefined) {
+      this.#vmiExpect.delete(key);
+      return;
+    }
+    const { pods, result } = this.#reconcileVmi(vmi, new Date());
     const w = this.#writes;
     const ns = vmi.metadata.namespace ?? "default";
     const { podAction } = result;
