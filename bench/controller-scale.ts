@@ -54,3 +54,5 @@ try {
   await controller?.stop();
   await cp.stop();
 }
+// An aborted watch stream can keep Bun's event loop alive; everything is stopped by now.
+process.exit(0);
