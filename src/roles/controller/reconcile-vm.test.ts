@@ -46,6 +46,10 @@ test("the status waits for the VMI to settle (at most 2 s), then is one write", 
   expect(run({ vm: vm(r.status), vmi: young, vmiUpdateDue: true }).statusHeld).toBeUndefined();
   // A failed create is shown at once.
   expect(run({ syncError: { reason: "FailedCreate", message: "quota" } }).statusChanged).toBe(true);
+  // The VM's own state waits for nothing: a start request taken off once its VMI exists is written at once.
+  const requested = vm({ stateChangeRequests: [{ action: "Start" }] });
+  r = run({ vm: requested, vmi: young, vmiUpdateDue: true });
+  expect([r.status.stateChangeRequests, r.statusChanged]).toEqual([undefined, true]);
 });
 
 test("pending expectations: no second create while the cache lags", () => {

@@ -57,10 +57,17 @@ export interface ReconcileVmResult {
 /** How long a change of the VM's status may wait for its VMI to settle. */
 export const statusHoldMs = 2000;
 
-/** Milliseconds the VM's status still waits for the VMI to settle; 0 when it is written now. */
-function statusWaitMs(input: ReconcileVmInput, action: VmiAction): number {
+/**
+ * Milliseconds the VM's status still waits for the VMI to settle; 0 when it
+ * is written now. Only what the VM mirrors from its VMI waits: a change of
+ * the VM's own state (start and stop requests, the crash-loop count), which
+ * later decisions read back from the status, is written at once.
+ */
+function statusWaitMs(input: ReconcileVmInput, action: VmiAction, status: VmStatus): number {
   const { vm, vmi } = input;
   if (input.syncError !== undefined || isDeleting(vm)) return 0;
+  const own = (s: VmStatus | undefined) => ({ requests: s?.stateChangeRequests ?? [], startFailure: s?.startFailure ?? null });
+  if (!Bun.deepEquals(own(status), own(vm.status))) return 0;
   const settling = action.kind === "create" || (vmi === null ? input.pending.creates : input.vmiUpdateDue === true && !isDeleting(vmi));
   return settling ? Math.max(0, statusHoldMs - (input.statusHeldMs ?? 0)) : 0;
 }
@@ -93,7 +100,7 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
     ...(input.syncError !== undefined ? { syncError: input.syncError } : {}),
   });
   const differs = !Bun.deepEquals(status, vm.status ?? {});
-  const wait = differs ? statusWaitMs(input, action) : 0;
+  const wait = differs ? statusWaitMs(input, action, status) : 0;
   const out: ReconcileVmResult = { action, status, statusChanged: differs && wait === 0 };
   if ("vmFinalizer" in decision && decision.vmFinalizer !== undefined) out.vmFinalizer = decision.vmFinalizer;
   if ("requeueAfterMs" in decision && decision.requeueAfterMs !== undefined) out.requeueAfterMs = decision.requeueAfterMs;
