@@ -5,6 +5,7 @@ Usage:
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
                   [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
                   [--launcher-image IMAGE (bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
+                  [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests

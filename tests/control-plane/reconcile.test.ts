@@ -5,7 +5,10 @@
  * controller convert the seed's v1alpha1 VM to v1, default it and refuse an
  * invalid one with the field path and rule; a running VM gets its VMI and a
  * launcher pod (labels, owners, resources, Scheduling, Events); Halted and
- * Always stop and start it; deleting the VM takes the VMI and pod with it.
+ * Always stop and start it; deleting the VM takes the VMI and pod with it;
+ * with two replicas only the Lease holder reconciles and registers the
+ * webhooks, both serve with the CA they share, and admission works after a
+ * failover.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -33,6 +36,8 @@ interface Controller {
   name: string;
   proc: Bun.Subprocess<"ignore", "ignore", "pipe">;
   health: string;
+  /** https://127.0.0.1:PORT of its webhooks. */
+  webhookUrl: string;
   stderr: Promise<string>;
 }
 
@@ -52,7 +57,7 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
         "--launcher-image", "registry.test/bunvirt:dev", "--leader-elect-lease-duration", "5", "--leader-elect-retry-period", "0.5"],
       { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: cp.dir, POD_NAME: name, POD_NAMESPACE: "bunvirt" } },
     );
-    const c = { name, proc: p, health: `http://127.0.0.1:${health}`, stderr: new Response(p.stderr).text() };
+    const c = { name, proc: p, health: `http://127.0.0.1:${health}`, webhookUrl: `https://127.0.0.1:${webhook}`, stderr: new Response(p.stderr).text() };
     controllers.push(c);
     return c;
   }
@@ -242,32 +247,61 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     });
   }, 60_000);
 
-  test("only the Lease holder reconciles: a VM made while the leader is frozen waits for the standby to take over", async () => {
+  test("only the Lease holder reconciles and registers the webhooks; the replicas share one CA, so admission works after a failover", async () => {
     const leader = controllers[0]!;
     const standby = startController("c2");
-    // The standby serves its own webhooks and registered them: admission works while the leader is frozen.
-    await until("the standby's webhooks registered, standing by", async () => {
+    // The standby serves its webhooks with a certificate from the shared CA, and registers nothing.
+    await until("the standby serving its webhooks, standing by", async () => {
       const r = await readyz(standby);
       return r.status === 503 && r.body.includes("leader: standby") && !r.body.includes("webhooks:") ? true : undefined;
     });
-    leader.proc.kill("SIGSTOP");
-    const manifest = readFileSync(testvmPath, "utf8").replace("name: testvm", "name: takeover").replace("runStrategy: Halted", "runStrategy: Always");
+    const secret = JSON.parse(await cp.kubectlOk(["get", "secret", "bunvirt-webhook-ca", "-n", "bunvirt", "-o", "json"])) as { data: Record<string, string> };
+    const caPem = Buffer.from(secret.data["ca.crt"]!, "base64").toString("utf8");
+    const registered = async (): Promise<{ url: string; caBundle: string }> => {
+      const v = JSON.parse(await cp.kubectlOk(["get", "validatingwebhookconfiguration", "bunvirt-validator", "-o", "json"])) as { webhooks: { clientConfig: { url: string; caBundle: string } }[] };
+      return v.webhooks[0]!.clientConfig;
+    };
+    const before = await registered();
+    expect(Buffer.from(before.caBundle, "base64").toString("utf8")).toBe(caPem);
+    expect(before.url).toStartWith(leader.webhookUrl);
+    // Both replicas' certificates chain to that CA.
+    for (const c of [leader, standby]) expect((await fetch(`${c.webhookUrl}/nowhere`, { tls: { ca: caPem } })).status).toBe(404);
+
+    // A VM with runStrategy Manual waits for a start request; the leader has seen it once it is Stopped.
+    const manifest = readFileSync(testvmPath, "utf8").replace("name: testvm", "name: takeover").replace("runStrategy: Halted", "runStrategy: Manual");
     await cp.kubectlOk(["apply", "-n", ns, "-f", "-"], { stdin: manifest });
+    await until("takeover Stopped", async () => ((await get("vm", "takeover"))?.status?.printableStatus === "Stopped" ? true : undefined));
+    leader.proc.kill("SIGSTOP");
+    // A start request (what virtctl start writes) through the status subresource, which no webhook sees.
+    await cp.kubectlOk(["patch", "vm", "takeover", "-n", ns, "--subresource=status", "--type", "merge", "-p", '{"status":{"stateChangeRequests":[{"action":"Start"}]}}']);
     const vmiBefore = await get("vmi", "takeover");
     // Read after the VMI: the standby had not taken over when the VMI was looked for, and the leader is frozen.
     const standbyThen = await readyz(standby);
     if (standbyThen.status === 503) expect(vmiBefore).toBeNull();
     else console.error("the standby took over before the VMI was looked for: the no-VMI check did not apply this run");
+    // Ready once leading with its webhooks registered.
     await until("the standby leading", async () => ((await readyz(standby)).status === 200 ? true : undefined));
     const vmi = await until("the VMI made by the new leader", async () => {
       const got = await get("vmi", "takeover");
       return got?.status?.phase === "Scheduling" ? got : undefined;
     });
     expect((await launcherPods("takeover")).map((p) => p.metadata.labels?.["kubevirt.io/created-by"])).toEqual([vmi.metadata.uid]);
+    // The new leader pointed admission at itself with the same CA: the webhooks answer while the old leader is frozen.
+    const after = await registered();
+    expect(after.caBundle).toBe(before.caBundle);
+    expect(after.url).toStartWith(standby.webhookUrl);
+    const bad = readFileSync(testvmPath, "utf8").replace("name: testvm", "name: badvm2").replace("- name: cloudinitdisk\n          cloudInitNoCloud", "- name: other\n          cloudInitNoCloud");
+    const refused = await cp.kubectl(["apply", "-n", ns, "-f", "-"], { stdin: bad });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('spec.template.spec.domain.devices.disks[1].name: disk "cloudinitdisk" has no volume of the same name');
+    const v1alpha1 = readFileSync(seedVmPath, "utf8").replace("name: myvm", "name: afterfailover");
+    await cp.kubectlOk(["apply", "-n", ns, "-f", "-"], { stdin: v1alpha1 });
+    expect((await get("vm", "afterfailover"))?.apiVersion).toBe("kubevirt.io/v1");
     // The old leader, thawed, finds the Lease taken and stops reconciling (not ready, standby).
     leader.proc.kill("SIGCONT");
     await until("the old leader standing by", async () => ((await readyz(leader)).body.includes(`the leader is "c2_`) ? true : undefined));
-    await cp.kubectlOk(["delete", "vm", "takeover", "-n", ns, "--wait=false"]);
+    expect((await registered()).url).toStartWith(standby.webhookUrl);
+    await cp.kubectlOk(["delete", "vm", "takeover", "afterfailover", "-n", ns, "--wait=false"]);
     await until("takeover's VMI and pod gone", async () => ((await get("vmi", "takeover")) === null && (await launcherPods("takeover")).length === 0 ? true : undefined));
   }, 90_000);
 });

@@ -76,8 +76,8 @@ export interface E2eCluster {
   logs(): Promise<string>;
   /** Starts `bunvirt --role ROLE` against the cluster with a health server of its own. */
   startRole(role: string, args: string[], name?: string): RoleProc;
-  /** The controller's arguments (webhooks on a free port, the launcher image, emulation). */
-  controllerArgs(): string[];
+  /** The controller's arguments (webhooks on a free port, the launcher image, emulation); `newWebhookPort` for a second replica. */
+  controllerArgs(opts?: { newWebhookPort?: boolean }): string[];
   /** The handler's arguments (this node, its kubelet directory, the registry). */
   handlerArgs(): string[];
   /** Waits until the role's /readyz answers 200. */
@@ -142,9 +142,10 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
         procs.push(p);
         return p;
       },
-      controllerArgs: () => {
+      controllerArgs: (o = {}) => {
         if (webhookPort === 0) webhookPort = freePort();
-        return ["--webhook-addr", `127.0.0.1:${webhookPort}`, "--webhook-url", `https://127.0.0.1:${webhookPort}`, "--launcher-image", launcher.ref, "--emulation"];
+        const port = o.newWebhookPort === true ? freePort() : webhookPort;
+        return ["--webhook-addr", `127.0.0.1:${port}`, "--webhook-url", `https://127.0.0.1:${port}`, "--launcher-image", launcher.ref, "--emulation"];
       },
       handlerArgs: () => ["--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry],
       ready: (p, seconds = 60) => until(`${p.health}/readyz`, seconds, async () => ((await fetch(`${p.health}/readyz`)).status === 200 ? undefined : null), e.logs),

@@ -1,9 +1,11 @@
 /**
  * The controller role (a Deployment, two replicas): every replica serves the
- * admission and conversion webhooks over TLS and registers them; only the
- * Lease holder is ready and reconciles VirtualMachines into VMIs and
- * launcher pods (controller-loop.ts). Losing the Lease stops the loop; a
- * replica that wins it again starts a fresh one from a new list.
+ * admission and conversion webhooks over TLS with the replicas' shared CA,
+ * and the Lease holder registers them (webhook-replica.ts); only the Lease
+ * holder is ready, reconciles VirtualMachines into VMIs and launcher pods
+ * (controller-loop.ts) and checks the nodes' heartbeats (node-watch.ts).
+ * Losing the Lease stops the loop; a replica that wins it again starts a
+ * fresh one from a new list.
  */
 import { hostname } from "node:os";
 import { secondsFlag } from "../../cli/seconds-flag.ts";
@@ -12,6 +14,9 @@ import { runLeaderElection } from "../../kube/leader-election.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
 import type { ControllerLoop } from "./controller-loop.ts";
+import { defaultNodeHeartbeatTimeoutSeconds } from "./node-health.ts";
+import type { NodeWatch } from "./node-watch.ts";
+import { WebhookReplica } from "./webhook-replica.ts";
 
 /** The launcher image when --launcher-image is not given. */
 export const defaultLauncherImage = "bunvirt:dev";
@@ -21,6 +26,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   const namespace = process.env.POD_NAMESPACE ?? "bunvirt";
   const leaseSeconds = secondsFlag("leader-elect-lease-duration", ctx.flags.leaseDuration, true);
   const retrySeconds = secondsFlag("leader-elect-retry-period", ctx.flags.leaseRetry);
+  const heartbeatTimeout = secondsFlag("node-heartbeat-timeout", ctx.flags.nodeHeartbeatTimeout) ?? defaultNodeHeartbeatTimeoutSeconds;
   // Opt-in: a replica without --webhook-addr serves no webhooks (two replicas on one host would share the port).
   const webhookAddr = ctx.flags.webhookAddr === undefined ? undefined : String(ctx.flags.webhookAddr);
   const webhookUrl = ctx.flags.webhookUrl === undefined ? undefined : String(ctx.flags.webhookUrl);
@@ -42,46 +48,24 @@ export const controllerMain: RoleMain = async (ctx) => {
 
   // Set up in the background, so the health listener is up at once.
   const loopModule = import("./controller-loop.ts");
-  const webhookSetup = webhookAddr === undefined ? Promise.resolve(undefined) : (async () => {
-    const m = await import("./webhook-server.ts");
-    const server = await m.serveWebhooks(webhookAddr, [...new Set([webhookHost ?? "localhost", "127.0.0.1"])]);
-    ctx.log(`webhooks served over TLS on https://${server.address}`);
-    return { server, register: m.registerWebhooks };
-  })();
-  webhookSetup.catch((e: unknown) => {
-    ctx.log(`Cannot serve the webhooks on "${webhookAddr ?? ""}": ${(e as Error).message}`);
-    ctx.exit(1);
+  const nodeWatchModule = import("./node-watch.ts");
+  const webhooks = webhookAddr === undefined ? undefined : new WebhookReplica(ctx, {
+    addr: webhookAddr,
+    ...(webhookUrl !== undefined ? { url: webhookUrl } : {}),
+    hosts: [...new Set([webhookHost ?? "localhost", "127.0.0.1"])],
+    namespace,
   });
 
   ctx.readiness.fail("leader", "not the leader yet");
-  if (webhookUrl !== undefined) ctx.readiness.fail("webhooks", "not registered yet");
   let election: { stop(): void } | undefined;
   let loop: ControllerLoop | undefined;
+  let nodeWatch: NodeWatch | undefined;
   /** Set while leading; a loop starts only if its term is still the current one. */
   let term: object | undefined;
   let loopStopped: Promise<void> = Promise.resolve();
-  let registration: Promise<void> = Promise.resolve();
   let stopping = false;
   const connection = connectRole(ctx, (kc) => {
-    if (webhookUrl !== undefined) {
-      const register = async (attempt: number): Promise<void> => {
-        try {
-          const webhooks = await webhookSetup;
-          if (webhooks === undefined) return;
-          await webhooks.register(kc, webhookUrl, webhooks.server.certs.caPem);
-          ctx.readiness.pass("webhooks");
-          ctx.log(`webhooks registered at ${webhookUrl}`);
-        } catch (e) {
-          ctx.readiness.fail("webhooks", (e as Error).message);
-          ctx.log(`${(e as Error).message}; retrying`);
-          if (!stopping) {
-            await Bun.sleep(Math.min(30_000, 500 * 2 ** attempt));
-            if (!stopping) await register(attempt + 1);
-          }
-        }
-      };
-      registration = register(0);
-    }
+    webhooks?.connect(kc);
     election = runLeaderElection(kc, {
       namespace,
       name: "bunvirt-controller",
@@ -93,20 +77,26 @@ export const controllerMain: RoleMain = async (ctx) => {
         else ctx.readiness.fail("leader", `standby; the leader is "${holder ?? "unknown"}"`);
         ctx.metrics.set("bunvirt_controller_leader", "1 when this replica holds the lease.", leading ? 1 : 0);
         ctx.log(leading ? "became the leader" : `following the leader "${holder ?? "unknown"}"`);
+        if (leading && !stopping) webhooks?.lead(kc);
+        else if (!leading) webhooks?.follow();
         if (leading && !stopping) {
           const mine = {};
           term = mine;
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
-          void Promise.all([loopModule, loopStopped]).then(([m]) => {
+          void Promise.all([loopModule, nodeWatchModule, loopStopped]).then(([m, n]) => {
             if (term !== mine || stopping) return;
             loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
+            nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
+            nodeWatch.start();
             return loop.start();
           }).catch((e: unknown) => ctx.log(`Cannot start the controller loop: ${(e as Error).message}`));
         } else if (!leading) {
           term = undefined;
           const old = loop;
+          const oldWatch = nodeWatch;
           loop = undefined;
-          if (old !== undefined) loopStopped = loopStopped.then(() => old.stop());
+          nodeWatch = undefined;
+          if (old !== undefined) loopStopped = loopStopped.then(() => Promise.all([old.stop(), oldWatch?.stop()])).then(() => undefined);
         }
       },
     });
@@ -116,10 +106,11 @@ export const controllerMain: RoleMain = async (ctx) => {
     connection.stop();
     election?.stop();
     const running = loop;
+    const watching = nodeWatch;
     loop = undefined;
+    nodeWatch = undefined;
     await loopStopped;
-    await running?.stop();
-    await registration;
-    await (await webhookSetup.catch(() => undefined))?.server.stop();
+    await Promise.all([running?.stop(), watching?.stop()]);
+    await webhooks?.stop();
   };
 };

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { KubeRest } from "../../kube/rest.ts";
-import { ControllerWrites, vmiResource, vmResource } from "./kube-writes.ts";
+import { ControllerWrites, statusPath, vmiResource, vmResource } from "./kube-writes.ts";
 
 function recorder(): { writes: ControllerWrites; sent: [string, string, unknown][] } {
   const sent: [string, string, unknown][] = [];
@@ -27,4 +27,9 @@ test("nothing changed: nothing sent", async () => {
   expect(await writes.patchObject(vmiResource, obj, { labels: { app: "x" }, status: { phase: "Scheduling" } })).toBe(false);
   expect(await writes.patchStatus(vmResource, obj, { phase: "Scheduling" })).toBe(false);
   expect(sent).toEqual([]);
+});
+
+test("where a status is written: a VM's through /status, a VMI's through the object", () => {
+  expect(statusPath(vmResource, "ns", "a")).toBe("/apis/kubevirt.io/v1/namespaces/ns/virtualmachines/a/status");
+  expect(statusPath(vmiResource, "ns", "a")).toBe("/apis/kubevirt.io/v1/namespaces/ns/virtualmachineinstances/a");
 });

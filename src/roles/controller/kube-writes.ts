@@ -23,6 +23,11 @@ type Resource = { group: string; version: string; plural: string; statusSubresou
 
 export const eventSource = "bunvirt-controller";
 
+/** Where `r`'s status is written: its status subresource, or the object itself when it has none (a VMI). */
+export function statusPath(r: Resource, namespace: string, name: string): string {
+  return resourcePath(r, namespace, name) + (r.statusSubresource ? "/status" : "");
+}
+
 function nameOf(obj: KubeObject): { namespace: string; name: string } {
   const { namespace, name } = obj.metadata;
   if (namespace === undefined || name === undefined) throw new Error(`Cannot write ${obj.kind ?? "an object"}: metadata.namespace and metadata.name must be set`);
@@ -78,7 +83,7 @@ export class ControllerWrites {
       return true;
     }
     if (labels !== null) await this.rest.patch(path, "merge", { metadata: labels });
-    if (status !== null) await this.rest.patch(path + "/status", "merge", status);
+    if (status !== null) await this.rest.patch(statusPath(r, namespace, name), "merge", status);
     return labels !== null || status !== null;
   }
 

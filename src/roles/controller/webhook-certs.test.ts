@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { makeWebhookCerts } from "./webhook-certs.ts";
+import { makeServingCert, makeWebhookCa, makeWebhookCerts } from "./webhook-certs.ts";
 
 test("the CA signs the serving certificate, which names the given addresses and serves TLS a client trusting only the CA accepts", async () => {
   const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-controller.bunvirt.svc"], ips: ["127.0.0.1"] });
@@ -25,4 +25,17 @@ test("the CA signs the serving certificate, which names the given addresses and 
   } finally {
     await server.stop(true);
   }
+});
+
+test("a serving certificate from a CA made earlier (the replicas' shared one) is signed by that CA; a key that is no PEM is refused", async () => {
+  const ca = await makeWebhookCa();
+  const [a, b] = await Promise.all([makeServingCert(ca, { dnsNames: [], ips: ["127.0.0.1"] }), makeServingCert(ca, { dnsNames: ["x.svc"], ips: [] })]);
+  const caCert = new X509Certificate(ca.certPem);
+  expect(Date.parse(caCert.validTo) - Date.now()).toBeGreaterThan(9 * 365 * 86_400_000);
+  for (const c of [a, b]) {
+    expect(c.caPem).toBe(ca.certPem);
+    expect(new X509Certificate(c.certPem).verify(caCert.publicKey)).toBe(true);
+  }
+  expect(a.keyPem).not.toBe(b.keyPem);
+  await expect(makeServingCert({ certPem: ca.certPem, keyPem: "nothing" }, { dnsNames: [], ips: ["127.0.0.1"] })).rejects.toThrow("Cannot read the webhook CA: no PEM PRIVATE KEY block");
 });

@@ -1,7 +1,8 @@
 /**
- * The webhooks' TLS: a CA and a serving certificate made in memory at start
- * (ECDSA P-256 via WebCrypto; X.509 v3 DER written here), the CA given to the
- * API server as the configurations' caBundle. Nothing is written to disk and
+ * The webhooks' TLS: a CA (made once and shared by the replicas through a
+ * Secret, webhook-ca.ts) and a serving certificate signed by it, made in
+ * memory at start (ECDSA P-256 via WebCrypto; X.509 v3 DER written here),
+ * the CA given to the API server as the configurations' caBundle. Nothing is written to disk and
  * no tool is run: the executable needs neither openssl nor an X.509 library
  * (@peculiar/x509, the library candidate, pulls 20 packages and needs a global
  * reflect-metadata polyfill under Bun).
@@ -114,6 +115,13 @@ async function keyId(key: CryptoKey): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-1", spki)).subarray(0, 20);
 }
 
+export interface WebhookCa {
+  /** PEM of the CA certificate: the caBundle. */
+  certPem: string;
+  /** PEM (PKCS#8) of the CA's key. */
+  keyPem: string;
+}
+
 export interface WebhookCerts {
   /** PEM of the CA certificate: the caBundle. */
   caPem: string;
@@ -133,15 +141,23 @@ export interface WebhookCertOptions {
   now?: Date;
 }
 
-/** A fresh CA and a serving certificate signed by it, for the given names. */
-export async function makeWebhookCerts(opts: WebhookCertOptions): Promise<WebhookCerts> {
-  const now = opts.now ?? new Date();
-  const notBefore = new Date(now.getTime() - 5 * 60_000);
-  const notAfter = new Date(now.getTime() + (opts.days ?? 365) * 86_400_000);
+const caName = "bunvirt-webhook-ca";
+
+function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(now.getTime() - 5 * 60_000), notAfter: new Date(now.getTime() + days * 86_400_000) };
+}
+
+function pemBody(label: string, text: string): Uint8Array<ArrayBuffer> {
+  const m = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`).exec(text);
+  if (m === null) throw new Error(`Cannot read the webhook CA: no PEM ${label} block`);
+  return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
+}
+
+/** A fresh CA for the webhooks (valid `days`, default ten years: replicas share it, so it outlives them). */
+export async function makeWebhookCa(opts: { days?: number; now?: Date } = {}): Promise<WebhookCa> {
+  const { notBefore, notAfter } = validity(opts.now ?? new Date(), opts.days ?? 3650);
   const caKeys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
-  const keys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const caId = await keyId(caKeys.publicKey);
-  const caName = "bunvirt-webhook-ca";
   const ca = await certificate({
     subject: caName, issuer: caName, publicKey: caKeys.publicKey, signingKey: caKeys.privateKey, notBefore, notAfter,
     extensions: [
@@ -151,6 +167,29 @@ export async function makeWebhookCerts(opts: WebhookCertOptions): Promise<Webhoo
       extension("2.5.29.14", false, octets(caId)),
     ],
   });
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", caKeys.privateKey));
+  return { certPem: pem("CERTIFICATE", ca), keyPem: pem("PRIVATE KEY", pkcs8) };
+}
+
+/** The CA's signing key and its public key, from its PEM key (P-256, PKCS#8). */
+async function caKeysOf(ca: WebhookCa): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> {
+  let privateKey: CryptoKey;
+  try {
+    privateKey = await crypto.subtle.importKey("pkcs8", pemBody("PRIVATE KEY", ca.keyPem), algorithm, true, ["sign"]);
+  } catch (e) {
+    throw new Error(`Cannot read the webhook CA's key: ${(e as Error).message}`, { cause: e });
+  }
+  const jwk = await crypto.subtle.exportKey("jwk", privateKey);
+  const publicKey = await crypto.subtle.importKey("jwk", { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, ext: true }, algorithm, true, ["verify"]);
+  return { privateKey, publicKey };
+}
+
+/** A serving certificate for the given names, signed by `ca`. */
+export async function makeServingCert(ca: WebhookCa, opts: WebhookCertOptions): Promise<WebhookCerts> {
+  const { notBefore, notAfter } = validity(opts.now ?? new Date(), opts.days ?? 365);
+  const caKeys = await caKeysOf(ca);
+  const keys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+  const caId = await keyId(caKeys.publicKey);
   const sans = [
     ...opts.dnsNames.map((d) => tlv(0x82, new TextEncoder().encode(d))),
     ...opts.ips.map((ip) => tlv(0x87, ipBytes(ip))),
@@ -167,5 +206,10 @@ export async function makeWebhookCerts(opts: WebhookCertOptions): Promise<Webhoo
     ],
   });
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  return { caPem: pem("CERTIFICATE", ca), certPem: pem("CERTIFICATE", leaf), keyPem: pem("PRIVATE KEY", pkcs8) };
+  return { caPem: ca.certPem, certPem: pem("CERTIFICATE", leaf), keyPem: pem("PRIVATE KEY", pkcs8) };
+}
+
+/** A fresh CA and a serving certificate signed by it, for the given names. */
+export async function makeWebhookCerts(opts: WebhookCertOptions): Promise<WebhookCerts> {
+  return makeServingCert(await makeWebhookCa({ days: opts.days ?? 365, ...(opts.now !== undefined ? { now: opts.now } : {}) }), opts);
 }

@@ -1,7 +1,8 @@
 /**
  * The controller's webhooks over TLS and their registration with the API
  * server: the routes of webhook-app.ts served on --webhook-addr with a
- * certificate made at start (webhook-certs.ts), and, once connected, the
+ * certificate made at start, signed by the replicas' CA (webhook-certs.ts,
+ * webhook-ca.ts), and, written by the leader (webhook-replica.ts), the
  * ValidatingWebhookConfiguration (VMs and VMIs), the
  * MutatingWebhookConfiguration (KubeVirt's defaults) — both failurePolicy
  * Fail, matchPolicy Equivalent so v1alpha1 objects reach them converted to
@@ -14,7 +15,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
 import { webhookApp } from "./webhook-app.ts";
-import { makeWebhookCerts, type WebhookCerts } from "./webhook-certs.ts";
+import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
 
 export const webhookNames = { validating: "bunvirt-validator", mutating: "bunvirt-mutator" } as const;
 export const fieldManager = "bunvirt-controller";
@@ -27,12 +28,12 @@ export interface WebhookServer {
   stop(): Promise<void>;
 }
 
-/** Serves the webhook routes over TLS on `addr`; the certificate covers `hosts` (IPv4 addresses or DNS names). */
-export async function serveWebhooks(addr: string, hosts: string[]): Promise<WebhookServer> {
+/** Serves the webhook routes over TLS on `addr`; the certificate, signed by `ca`, covers `hosts` (IPv4 addresses or DNS names). */
+export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa): Promise<WebhookServer> {
   const { hostname, port } = parseHostPort(addr);
   const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
   const dnsNames = hosts.filter((h) => !ips.includes(h));
-  const certs = await makeWebhookCerts({ dnsNames, ips });
+  const certs = await makeServingCert(ca, { dnsNames, ips });
   const app = webhookApp();
   const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
   return {
