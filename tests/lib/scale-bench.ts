@@ -50,7 +50,7 @@ export interface BenchClient {
   /**
    * Watches `path` (a collection, with its query) for objects' metadata only
    * and calls `onEvent` with each event's type and object name, until
-   * `stop()`. One watch costs the API server an event per change, where
+   * `stop()`; a watch that ends is opened again. One watch costs the API server an event per change, where
    * polling a list would serialize every object again each time.
    */
   watchNames(path: string, onEvent: (type: string, name: string) => void): { stop(): void; ended: Promise<void> };
@@ -74,7 +74,9 @@ export function benchClient(cp: ControlPlane): BenchClient {
     watchNames(path: string, onEvent: (type: string, name: string) => void): { stop(): void; ended: Promise<void> } {
       const abort = new AbortController();
       const sep = path.includes("?") ? "&" : "?";
-      const ended = (async () => {
+      // A watch the server ends (or answers with an ERROR event, e.g. its cache not ready yet) is opened again;
+      // it then lists what exists as ADDED again, so callers count names, not events.
+      const once = async (): Promise<void> => {
         const r = await fetch(`${cp.server}${path}${sep}watch=true&allowWatchBookmarks=false`, {
           tls, signal: abort.signal, headers: { accept: "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io" },
         });
@@ -89,12 +91,18 @@ export function benchClient(cp: ControlPlane): BenchClient {
             buffered = buffered.slice(nl + 1);
             if (line.trim() === "") continue;
             const ev = JSON.parse(line) as { type: string; object: { metadata?: { name?: string } } };
-            onEvent(ev.type, ev.object.metadata?.name ?? "");
+            if (ev.type !== "ERROR") onEvent(ev.type, ev.object.metadata?.name ?? "");
           }
         }
-      })().catch((e: unknown) => {
-        if (!abort.signal.aborted) throw e;
-      });
+      };
+      const ended = (async () => {
+        while (!abort.signal.aborted) {
+          await once().catch((e: unknown) => {
+            if (!abort.signal.aborted) throw e;
+          });
+          if (!abort.signal.aborted) await Bun.sleep(200);
+        }
+      })();
       return { stop: () => abort.abort(), ended };
     },
   };
