@@ -6,6 +6,11 @@ export interface Problem {
   rule: string;
 }
 
+/** The problems as one line: `path: rule; path: rule`. */
+export function problemsText(problems: readonly Problem[]): string {
+  return problems.map((p) => (p.path === "" ? p.rule : `${p.path}: ${p.rule}`)).join("; ");
+}
+
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === "number") return `${base}[${key}]`;
   return base === "" ? key : `${base}.${key}`;

@@ -75,7 +75,7 @@ test("lists page by page, then watches from the list's version: adds, updates, d
   const { urls, base } = script([
     () => list("10", [obj("a", "5")], "next"),
     () => list("11", [obj("b", "6")]),
-    () => stream(line("ADDED", obj("c", "12")) + line("MODIFIED", obj("a", "13")) + line("BOOKMARK", { metadata: { resourceVersion: "20" } }) + line("DELETED", obj("b", "14"))),
+    () => stream(line("ADDED", { metadata: { ...obj("c", "12").metadata, managedFields: [{ manager: "kubectl" }] } }) + line("MODIFIED", obj("a", "13")) + line("BOOKMARK", { metadata: { resourceVersion: "20" } }) + line("DELETED", obj("b", "14"))),
     () => hang(""),
   ]);
   const { informer, events } = start(base);
@@ -85,6 +85,8 @@ test("lists page by page, then watches from the list's version: adds, updates, d
   expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(["a", "c"]);
   // Kind and apiVersion filled in on items that came without them.
   expect(informer.get("ns/a")).toMatchObject({ apiVersion: "x.io/v1", kind: "Thing" });
+  // Not cached: managedFields.
+  expect(informer.list().some((o) => "managedFields" in o.metadata)).toBe(false);
   expect(urls[1]!.searchParams.get("continue")).toBe("next");
   expect(urls[0]!.searchParams.get("labelSelector")).toBe("app=a");
   expect(urls[2]!.searchParams.get("fieldSelector")).toBe("spec.nodeName=n1");

@@ -10,7 +10,9 @@
  *   (objects gone meanwhile as deletes).
  * - A failed list or watch is retried with backoff (src/retry/backoff.ts).
  * - Memory is bounded: a watch line longer than `maxLineBytes` is an error
- *   (the stream is dropped and relisted), never buffered on.
+ *   (the stream is dropped and relisted), never buffered on; the cache
+ *   keeps no metadata.managedFields (no role reads them; on a pod they are
+ *   a large part of the object), as client-go's TransformStripManagedFields.
  */
 import { backoffDelay, clusterBackoff } from "../retry/backoff.ts";
 
@@ -158,6 +160,7 @@ export class Informer<T extends KubeObject> {
   }
 
   #fill(o: KubeObject): T {
+    delete o.metadata.managedFields;
     o.apiVersion ??= this.#opts.apiVersion;
     o.kind ??= this.#opts.kind;
     return o as T;

@@ -200,6 +200,26 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     expect(patch.stderr).toContain('spec.template.spec.domain.devices.disks[1].name: disk "cloudinitdisk" has no volume of the same name');
   });
 
+  test("the controller's own VMI creates skip the VMI webhooks (it defaults and checks them itself); a VMI created on its own goes through them", async () => {
+    const config = JSON.parse(await cp.kubectlOk(["get", "validatingwebhookconfiguration", "bunvirt-validator", "-o", "json"])) as { webhooks: { name: string; matchConditions: { name: string; expression: string }[] }[] };
+    const vmiHook = config.webhooks.find((w) => w.name === "virtualmachineinstances.validate.bunvirt.io")!;
+    // The controller runs with the admin kubeconfig here: its user, learned from a SelfSubjectReview.
+    expect(vmiHook.matchConditions.find((m) => m.name === "not-the-controllers-own-create")?.expression).toContain('request.userInfo.username == "admin"');
+    // The same user, a VMI no VM controls: refused by the webhook.
+    const bad = { apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", metadata: { name: "badvmi" },
+      spec: { domain: { devices: { disks: [{ name: "d" }] }, memory: { guest: "64M" } }, volumes: [{ name: "other", containerDisk: { image: "x" } }] } };
+    // The API server's Status names the webhook that decided (kubectl shows only the causes).
+    const res = await fetch(`${cp.server}/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(bad),
+      tls: { ca: readFileSync(`${cp.pki}/ca.crt`), cert: readFileSync(`${cp.pki}/admin.crt`), key: readFileSync(`${cp.pki}/admin.key`) },
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toStartWith('admission webhook "virtualmachineinstances.validate.bunvirt.io" denied the request: ');
+    expect(await get("vmi", "badvmi")).toBeNull();
+  });
+
   test("runStrategy Always -> Halted deletes the VMI and its pod; Halted -> Always makes new ones", async () => {
     const before = (await get("vmi", "testvm"))!;
     await cp.kubectlOk(["patch", "vm", "testvm", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Halted"}}']);

@@ -3,13 +3,13 @@
  * (tests/control-plane): etcd and kube-apiserver (v1.34.4, built by
  * scripts/cluster/build-k8s.sh), optionally kube-scheduler, bound to
  * 127.0.0.1 on free ports, their data and PKI in a temp dir, the generated
- * CRDs applied. `stop()` kills the processes and removes the dir. No node:
+ * CRDs applied, optionally an audit log of the writes to VMs, VMIs and pods. `stop()` kills the processes and removes the dir. No node:
  * pods stay Pending (Unschedulable with the scheduler).
  *
  * A test file calls `controlPlaneTier()` to gate itself, starts one control
  * plane in beforeAll and stops it in afterAll.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, repoRoot, type RunResult } from "./bunvirt.ts";
@@ -42,6 +42,8 @@ export interface ControlPlane {
   pids: number[];
   /** Seconds from starting kube-apiserver until /readyz answered ok. */
   apiserverReadySeconds: number;
+  /** The audit log (JSON lines, one event per request) when started with `audit: true`. */
+  auditLog?: string;
   /** Runs kubectl with the admin kubeconfig. */
   kubectl(args: string[], opts?: { stdin?: string }): Promise<RunResult>;
   /** Like kubectl, but throws with its stderr unless it exits 0; returns stdout. */
@@ -88,6 +90,44 @@ export interface ControlPlaneOptions {
    * certificate (scripts/cluster/pki.sh: 127.0.0.1, 10.250.0.1).
    */
   bindAddress?: string;
+  /**
+   * Turn on the API server's audit log (`auditPolicy`): one JSON line per
+   * write (create, update, patch, delete) to VMs, VMIs, pods and their
+   * subresources, at Metadata level (who, what, when; no bodies).
+   */
+  audit?: boolean;
+}
+
+/** The audit policy of `audit: true`: writes to the objects a VM's start touches, nothing else. */
+export const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete]
+    resources:
+      - group: kubevirt.io
+        resources: [virtualmachines, virtualmachines/status, virtualmachineinstances, virtualmachineinstances/status]
+      - group: ""
+        resources: [pods, pods/status, pods/binding]
+  - level: None
+`;
+
+/** The fields of an audit.k8s.io/v1 Event the benches read. */
+export interface AuditEvent {
+  verb: string;
+  user: { username: string };
+  impersonatedUser?: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string; apiGroup?: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
+}
+
+/** The events of an audit log, in the order written. */
+export function readAuditLog(path: string): AuditEvent[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as AuditEvent);
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -137,6 +177,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await waitUntil("etcd", 60, etcd, etcdLog, async () => ((await (await fetch(`${etcdUrl}/health`)).json()) as { health?: string }).health === "true");
 
     const apiLog = join(dir, "kube-apiserver.log");
+    const auditLog = join(dir, "audit.log");
+    const audit: string[] = [];
+    if (opts.audit === true) {
+      const policy = join(dir, "audit-policy.yaml");
+      writeFileSync(policy, auditPolicy);
+      // Blocking mode: each event is on disk when its request has been answered.
+      audit.push(`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, "--audit-log-format=json", "--audit-log-mode=blocking", "--audit-log-maxsize=0");
+    }
     const started = performance.now();
     const apiserver = spawn(
       [
@@ -163,6 +211,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         "--kubelet-preferred-address-types=InternalIP",
         "--allow-privileged=true",
         "--profiling=false",
+        ...audit,
       ],
       apiLog,
     );
@@ -201,7 +250,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const insecure = { rejectUnauthorized: false };
       await waitUntil("kube-scheduler", 60, scheduler, log, async () => (await (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: insecure })).text()) === "ok");
     }
-    return { dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop };
+    return {
+      dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop,
+      ...(opts.audit === true ? { auditLog } : {}),
+    };
   } catch (e) {
     await stop();
     throw e;

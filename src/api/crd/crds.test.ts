@@ -30,8 +30,9 @@ test("VM CRD: versions, names, columns, status subresource", () => {
   expect(at(alpha, "properties.spec.properties.volumes.items.properties.registryDisk.required")).toEqual(["image"]);
 });
 
-test("VMI CRD: columns and short name", () => {
+test("VMI CRD: columns and short name; no status subresource (KubeVirt's: labels and status in one write)", () => {
   const c = virtualMachineInstanceCrd() as any;
+  expect(c.spec.versions[0].subresources).toBeUndefined();
   expect(c.spec.names.shortNames).toEqual(["vmi"]);
   expect(c.spec.versions[0].additionalPrinterColumns.map((x: any) => x.name)).toEqual(["Age", "Phase", "IP", "NodeName", "Ready"]);
   expect(at(c.spec.versions[0].schema.openAPIV3Schema, "properties.status.x-kubernetes-preserve-unknown-fields")).toBe(true);

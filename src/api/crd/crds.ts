@@ -73,7 +73,7 @@ export function virtualMachineInstanceCrd(): object {
       name: "v1",
       served: true,
       storage: true,
-      subresources: { status: {} },
+      // No status subresource, as KubeVirt's VMI: the controller writes the node label and the status in one write.
       additionalPrinterColumns: [
         age,
         { name: "Phase", type: "string", jsonPath: ".status.phase" },

@@ -6,23 +6,25 @@
  *   spec cannot change after creation (KubeVirt's rule). Deletes, status
  *   writes and objects being deleted pass.
  * - mutate: KubeVirt's defaults as a JSON Patch — a VM gets the default
- *   machine type, and on create a firmware UUID and serial; a VMI gets
- *   applyVmiDefaults and the foreground finalizer on create. v1alpha1 objects
+ *   machine type, and on create a firmware UUID and serial and the VM
+ *   controller's finalizer (set here, it costs the controller no write); a
+ *   VMI gets applyVmiDefaults and the foreground finalizer on create. v1alpha1 objects
  *   are not defaulted here: register the webhook for v1 with matchPolicy
  *   Equivalent and the API server converts them first.
  */
 import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
-import type { Problem } from "../../api/problem.ts";
+import { problemsText, type Problem } from "../../api/problem.ts";
 import { validate } from "../../api/validate.ts";
 import type { VirtualMachine } from "../../api/v1/vm.ts";
 import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
+import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review-schemas.ts";
 
 const allow = (uid: string): AdmissionResponse => ({ uid, allowed: true });
 
 export function deny(uid: string, problems: Problem[]): AdmissionResponse {
-  const message = problems.map((p) => (p.path === "" ? p.rule : `${p.path}: ${p.rule}`)).join("; ");
+  const message = problemsText(problems);
   return {
     uid,
     allowed: false,
@@ -74,8 +76,11 @@ export function mutateRequest(req: AdmissionRequest, opts: MutateOptions): Admis
   // The validating webhook refuses it with the full list of problems.
   if (!result.ok) return allow(req.uid);
   switch (result.valid.key) {
-    case "v1/VirtualMachine":
-      return patched(req.uid, mutateVm(result.valid.object, req.operation === "CREATE", opts));
+    case "v1/VirtualMachine": {
+      const create = req.operation === "CREATE";
+      const finalizer = create ? withFinalizer(result.valid.object.metadata, vmControllerFinalizer) : [];
+      return patched(req.uid, [...mutateVm(result.valid.object, create, opts), ...finalizer]);
+    }
     case "v1/VirtualMachineInstance":
       return req.operation === "CREATE" ? patched(req.uid, mutateVmi(result.valid.object)) : allow(req.uid);
     case "v1alpha1/VirtualMachine":
@@ -98,8 +103,12 @@ function mutateVmi(vmi: VirtualMachineInstance): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [];
   const spec = applyVmiDefaults(vmi.spec);
   if (!Bun.deepEquals(spec, vmi.spec)) ops.push({ op: "replace", path: "/spec", value: spec });
-  const finalizers = (vmi.metadata as { finalizers?: string[] }).finalizers;
-  if (finalizers === undefined) ops.push({ op: "add", path: "/metadata/finalizers", value: [vmiFinalizer] });
-  else if (!finalizers.includes(vmiFinalizer)) ops.push({ op: "add", path: "/metadata/finalizers/-", value: vmiFinalizer });
-  return ops;
+  return [...ops, ...withFinalizer(vmi.metadata, vmiFinalizer)];
+}
+
+/** The JSON Patch that adds `finalizer` to the object's list, when it is not there. */
+function withFinalizer(metadata: object, finalizer: string): JsonPatchOp[] {
+  const finalizers = (metadata as { finalizers?: string[] }).finalizers;
+  if (finalizers === undefined) return [{ op: "add", path: "/metadata/finalizers", value: [finalizer] }];
+  return finalizers.includes(finalizer) ? [] : [{ op: "add", path: "/metadata/finalizers/-", value: finalizer }];
 }

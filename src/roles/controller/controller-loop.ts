@@ -8,6 +8,8 @@
  * pod.
  */
 import type { V1Pod } from "@kubernetes/client-node";
+import { problemsText } from "../../api/problem.ts";
+import { validate } from "../../api/validate.ts";
 import { kubeFetch } from "../../kube/api-client.ts";
 import { objectOfKey, type Logger } from "../../log/logger.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
@@ -18,7 +20,7 @@ import type { LauncherPodOptions } from "./launcher-pod.ts";
 import { launcherLabels } from "./launcher-pod.ts";
 import { keyOf, type Meta, type Vm, type Vmi } from "./model.ts";
 import { reconcileVm } from "./reconcile-vm.ts";
-import { podCreatedEvent, reconcileVmi, type PodView } from "./reconcile-vmi.ts";
+import { podCreatedEvent, reconcileVmi, type PodView, type ReconcileVmiResult } from "./reconcile-vmi.ts";
 import type { SyncError } from "./vm-status.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { runWorkers, WorkQueue, type HandlerResult } from "./work-queue.ts";
@@ -57,6 +59,8 @@ export class ControllerLoop {
   readonly #vmExpect = new Expectations();
   readonly #vmiExpect = new Expectations();
   readonly #syncErrors = new Map<string, SyncError>();
+  /** When a change of the VM's status began to wait for its VMI to settle (reconcile-vm.ts). */
+  readonly #statusHeldSince = new Map<string, number>();
   readonly #writes: ControllerWrites;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
@@ -161,6 +165,7 @@ export class ControllerLoop {
     if (vm === undefined) {
       this.#vmExpect.delete(key);
       this.#syncErrors.delete(key);
+      this.#statusHeldSince.delete(key);
       return;
     }
     const cached = this.vmis.get(key);
@@ -168,10 +173,16 @@ export class ControllerLoop {
     const owner = cached === undefined ? undefined : controllerOf(cached.metadata);
     const vmi = cached !== undefined && (owner === undefined || owner.uid === vm.metadata.uid) ? cached : null;
     const syncError = this.#syncErrors.get(key);
+    const heldSince = this.#statusHeldSince.get(key);
+    const now = new Date();
     const result = reconcileVm({
-      vm, vmi, now: new Date(), random: Math.random, pending: this.#vmExpect.pending(key),
+      vm, vmi, now, random: Math.random, pending: this.#vmExpect.pending(key),
       ...(syncError !== undefined ? { syncError } : {}),
+      vmiUpdateDue: vmi !== null && this.#vmiUpdateDue(vmi, now),
+      statusHeldMs: heldSince === undefined ? 0 : now.getTime() - heldSince,
     });
+    if (result.statusHeld !== true) this.#statusHeldSince.delete(key);
+    else if (heldSince === undefined) this.#statusHeldSince.set(key, now.getTime());
     const w = this.#writes;
     if (result.vmFinalizer === "add") vm = await w.addFinalizer<VmObj>(vmResource, vm, vmControllerFinalizer);
 
@@ -180,6 +191,9 @@ export class ControllerLoop {
     if (action.kind === "create") {
       this.#vmExpect.expectCreations(key);
       try {
+        // The webhooks skip the controller's own creates (webhook-server.ts): the same checks, here.
+        const checked = validate(action.vmi);
+        if (!checked.ok) throw new Error(`Cannot create the VirtualMachineInstance "${key}": ${problemsText(checked.problems)}`);
         await w.create(vmiResource, vm.metadata.namespace ?? "default", action.vmi);
         this.#syncErrors.delete(key);
         if (result.event !== undefined) w.event(vm, result.event);
@@ -214,12 +228,8 @@ export class ControllerLoop {
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
   }
 
-  async syncVmi(key: string): Promise<void> {
-    const vmi = this.vmis.get(key);
-    if (vmi === undefined) {
-      this.#vmiExpect.delete(key);
-      return;
-    }
+  /** The VMI controller's pass over `vmi` from the caches (pure; nothing written). */
+  #reconcileVmi(vmi: VmiObj, now: Date): { pods: PodObj[]; result: ReconcileVmiResult } {
     const uid = vmi.metadata.uid;
     const pods = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && controllerOf(p.metadata as Meta)?.uid === uid);
     const ownerRef = controllerOf(vmi.metadata);
@@ -228,8 +238,23 @@ export class ControllerLoop {
       const vm = this.vms.get(`${vmi.metadata.namespace ?? ""}/${ownerRef.name}`);
       ownerVmExists = vm !== undefined && vm.metadata.uid === ownerRef.uid;
     }
-    const pending = this.#vmiExpect.pending(key);
-    const result = reconcileVmi({ vmi, pods, now: new Date(), pendingCreate: pending.creates, podOptions: this.#opts.podOptions, ownerVmExists });
+    const pendingCreate = this.#vmiExpect.pending(keyOf(vmi)).creates;
+    return { pods, result: reconcileVmi({ vmi, pods, now, pendingCreate, podOptions: this.#opts.podOptions, ownerVmExists }) };
+  }
+
+  /** Whether the VMI controller has a write to make on `vmi` (its pod, status, labels or finalizers). */
+  #vmiUpdateDue(vmi: VmiObj, now: Date): boolean {
+    const { result } = this.#reconcileVmi(vmi, now);
+    return result.podAction.kind !== "none" || result.statusChanged || result.labels !== undefined || result.removeFinalizers.length > 0;
+  }
+
+  async syncVmi(key: string): Promise<void> {
+    const vmi = this.vmis.get(key);
+    if (vmi === undefined) {
+      this.#vmiExpect.delete(key);
+      return;
+    }
+    const { pods, result } = this.#reconcileVmi(vmi, new Date());
     const w = this.#writes;
     const ns = vmi.metadata.namespace ?? "default";
     const { podAction } = result;
@@ -258,8 +283,9 @@ export class ControllerLoop {
       }
       if (result.event !== undefined) w.event(vmi, result.event);
     }
-    if (result.labels !== undefined) await w.patchLabels(vmiResource, vmi, result.labels);
-    if (result.statusChanged) await w.patchStatus(vmiResource, vmi, result.status);
+    if (result.labels !== undefined || result.statusChanged) {
+      await w.patchObject(vmiResource, vmi, { ...(result.labels !== undefined ? { labels: result.labels } : {}), ...(result.statusChanged ? { status: result.status } : {}) });
+    }
     if (result.removeFinalizers.length > 0) {
       // The status write changed the object: remove against the finalizers as cached (the test guards them).
       await w.removeFinalizers(vmiResource, vmi, result.removeFinalizers);

@@ -1,9 +1,11 @@
 /**
  * The controller's writes to the API server: VMIs and launcher pods created
- * and deleted, status through the status subresource as a merge patch of
- * what changed, labels, finalizers by JSON Patch guarded by a `test` of the
- * list the decision was made on (a concurrent change fails the patch and
- * the key is retried), and Events.
+ * and deleted, status as a merge patch of what changed (through the status
+ * subresource where the resource has one; a VMI has none, as in KubeVirt, so
+ * its labels and status go in one write), labels, finalizers by JSON Patch
+ * guarded by a `test` of the list the decision was made on (a concurrent
+ * change fails the patch and the key is retried), and Events. Nothing is
+ * sent for a patch that changes nothing: it would still cost a write.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeObject } from "../../kube/informer.ts";
@@ -12,14 +14,20 @@ import { objectOf, type Logger } from "../../log/logger.ts";
 import { mergePatch } from "./merge-patch.ts";
 import type { KubeEvent } from "./reconcile-vm.ts";
 
-export const vmResource = { group: "kubevirt.io", version: "v1", plural: "virtualmachines" } as const;
-export const vmiResource = { group: "kubevirt.io", version: "v1", plural: "virtualmachineinstances" } as const;
-export const podResource = { group: "", version: "v1", plural: "pods" } as const;
-const eventResource = { group: "", version: "v1", plural: "events" } as const;
+export const vmResource = { group: "kubevirt.io", version: "v1", plural: "virtualmachines", statusSubresource: true } as const;
+/** No status subresource (src/api/crd/crds.ts): status goes through the object. */
+export const vmiResource = { group: "kubevirt.io", version: "v1", plural: "virtualmachineinstances", statusSubresource: false } as const;
+export const podResource = { group: "", version: "v1", plural: "pods", statusSubresource: true } as const;
+const eventResource = { group: "", version: "v1", plural: "events", statusSubresource: false } as const;
 
-type Resource = { group: string; version: string; plural: string };
+type Resource = { group: string; version: string; plural: string; statusSubresource: boolean };
 
 export const eventSource = "bunvirt-controller";
+
+/** Where `r`'s status is written: its status subresource, or the object itself when it has none (a VMI). */
+export function statusPath(r: Resource, namespace: string, name: string): string {
+  return resourcePath(r, namespace, name) + (r.statusSubresource ? "/status" : "");
+}
 
 function nameOf(obj: KubeObject): { namespace: string; name: string } {
   const { namespace, name } = obj.metadata;
@@ -51,19 +59,33 @@ export class ControllerWrites {
     }
   }
 
-  /** Writes `status` through the status subresource when it differs from the object's. Returns whether it wrote. */
-  async patchStatus(r: Resource, obj: KubeObject, status: object): Promise<boolean> {
-    const { namespace, name } = nameOf(obj);
-    const patch = mergePatch({ status: obj.status ?? {} }, { status });
-    if (patch === null) return false;
-    await this.rest.patch(resourcePath(r, namespace, name) + "/status", "merge", patch);
-    return true;
+  /** Writes `status` when it differs from the object's. Returns whether it wrote. */
+  patchStatus(r: Resource, obj: KubeObject, status: object): Promise<boolean> {
+    return this.patchObject(r, obj, { status });
   }
 
   async patchLabels(r: Resource, obj: KubeObject, labels: Record<string, string>): Promise<void> {
+    await this.patchObject(r, obj, { labels });
+  }
+
+  /**
+   * Writes the labels and the status that differ from the object's: one
+   * merge patch when the resource has no status subresource, else one on
+   * the object and one on its status. Returns whether it wrote.
+   */
+  async patchObject(r: Resource, obj: KubeObject, next: { labels?: Record<string, string>; status?: object }): Promise<boolean> {
     const { namespace, name } = nameOf(obj);
-    const patch = mergePatch({ labels: obj.metadata.labels ?? {} }, { labels });
-    if (patch !== null) await this.rest.patch(resourcePath(r, namespace, name), "merge", { metadata: patch });
+    const labels = next.labels === undefined ? null : mergePatch({ labels: obj.metadata.labels ?? {} }, { labels: next.labels });
+    const status = next.status === undefined ? null : mergePatch({ status: obj.status ?? {} }, { status: next.status });
+    const path = resourcePath(r, namespace, name);
+    if (!r.statusSubresource) {
+      if (labels === null && status === null) return false;
+      await this.rest.patch(path, "merge", { ...(labels !== null ? { metadata: labels } : {}), ...status });
+      return true;
+    }
+    if (labels !== null) await this.rest.patch(path, "merge", { metadata: labels });
+    if (status !== null) await this.rest.patch(statusPath(r, namespace, name), "merge", status);
+    return labels !== null || status !== null;
   }
 
   /** Sets the finalizers to `next`, guarded by a test of what they were. Returns the patched object. */

@@ -18,7 +18,7 @@ import { kubeFetch } from "../../kube/api-client.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
 import type { Logger } from "../../log/logger.ts";
 import { isNotFound, KubeRest, resourcePath } from "../../kube/rest.ts";
-import { ControllerWrites, vmiResource } from "./kube-writes.ts";
+import { ControllerWrites, statusPath, vmiResource } from "./kube-writes.ts";
 import { schedulableNodeLabel } from "./launcher-pod.ts";
 import type { Vmi } from "./model.ts";
 import { checkNode, nodesToCheck, nodeUnresponsiveReason, nodeUnresponsiveStatus, recheckMs, type NodePodView, type NodeView } from "./node-health.ts";
@@ -143,7 +143,7 @@ export class NodeWatch {
       this.#opts.log.warn(`VMI "${ns}/${vmiName}" on unresponsive node "${name}" has no live launcher pod: Failed (${nodeUnresponsiveReason})`, { kind: "VirtualMachineInstance", namespace: ns, name: vmiName });
       try {
         // The cached resourceVersion guards the write: a VMI changed meanwhile is checked again next time.
-        await rest.patch(resourcePath(vmiResource, ns, vmiName) + "/status", "merge", {
+        await rest.patch(statusPath(vmiResource, ns, vmiName), "merge", {
           metadata: { resourceVersion: vmi.metadata.resourceVersion },
           status: nodeUnresponsiveStatus(vmi, new Date()),
         });

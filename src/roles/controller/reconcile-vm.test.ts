@@ -21,8 +21,35 @@ test("a new Always VM: create the VMI, status Starting, an event to record", () 
   const r = run({});
   expect(r.action.kind).toBe("create");
   expect(r.status.printableStatus).toBe("Starting");
-  expect(r.statusChanged).toBe(true);
+  // Not written yet: it waits for the VMI's first status.
+  expect(r.statusChanged).toBe(false);
   expect(r.event).toEqual({ type: "Normal", reason: "SuccessfulCreate", message: "Started the virtual machine by creating the new virtual machine instance vm1" });
+});
+
+test("the status waits for the VMI to settle (at most 2 s), then is one write", () => {
+  const young = vmi("a", {});
+  // The VMI is not in the cache yet: the VM waits (its arrival queues it again; 2 s at most).
+  let r = run({ pending: { creates: true, deletes: false } });
+  expect([r.statusChanged, r.statusHeld, r.requeueAfterMs]).toEqual([false, true, 2000]);
+  // In the cache, the VMI controller about to make its pod and write its status: wait out the rest of the 2 s.
+  r = run({ vmi: young, vmiUpdateDue: true, statusHeldMs: 500 });
+  expect([r.statusChanged, r.requeueAfterMs]).toEqual([false, 1500]);
+  // Settled: written at once, created and Starting with the VMI's Ready condition.
+  const ready = { type: "Ready", status: "False" as const, reason: "GuestNotRunning", message: "Guest VM is not reported as running" };
+  r = run({ vmi: { ...young, status: { phase: "Scheduling", conditions: [ready] } }, statusHeldMs: 500 });
+  expect([r.statusChanged, r.statusHeld, r.requeueAfterMs]).toEqual([true, undefined, undefined]);
+  expect(r.status).toMatchObject({ created: true, printableStatus: "Starting", conditions: [ready] });
+  // Still unsettled after 2 s: written anyway.
+  r = run({ vmi: young, vmiUpdateDue: true, statusHeldMs: 2000 });
+  expect([r.statusChanged, r.status.printableStatus]).toEqual([true, "Starting"]);
+  // Nothing to write: nothing held.
+  expect(run({ vm: vm(r.status), vmi: young, vmiUpdateDue: true }).statusHeld).toBeUndefined();
+  // A failed create is shown at once.
+  expect(run({ syncError: { reason: "FailedCreate", message: "quota" } }).statusChanged).toBe(true);
+  // The VM's own state waits for nothing: a start request taken off once its VMI exists is written at once.
+  const requested = vm({ stateChangeRequests: [{ action: "Start" }] });
+  r = run({ vm: requested, vmi: young, vmiUpdateDue: true });
+  expect([r.status.stateChangeRequests, r.statusChanged]).toEqual([undefined, true]);
 });
 
 test("pending expectations: no second create while the cache lags", () => {

@@ -27,12 +27,15 @@ const run = (over: Partial<ReconcileVmiInput>) =>
   reconcileVmi({ vmi: vmi(), pods: [], now, pendingCreate: false, podOptions: { image: "launcher:1", emulation: true }, ...over });
 
 describe("phases from the pod", () => {
-  test("a new VMI: its pod is created and the VMI goes Scheduling in the same write", () => {
+  test("a new VMI: its pod is created and the VMI goes Scheduling in the same write, Ready as with the pod there", () => {
     const r = run({});
     expect(r.podAction.kind).toBe("create");
     expect(r.status.phase).toBe("Scheduling");
     expect(r.status.phaseTransitionTimestamps).toEqual([{ phase: "Scheduling", phaseTransitionTimestamp: T }]);
-    expect(r.status.conditions).toEqual([{ type: "Ready", status: "False", reason: "PodNotExists", message: "virt-launcher pod has not yet been scheduled", lastProbeTime: T, lastTransitionTime: T }]);
+    expect(r.status.conditions).toEqual([{ type: "Ready", status: "False", reason: "GuestNotRunning", message: "Guest VM is not reported as running", lastProbeTime: T, lastTransitionTime: T }]);
+    // The pod showing up in the cache is no change to write.
+    const seen = run({ vmi: vmi(r.status), pods: [pod({})], now: new Date(now.getTime() + 5000) });
+    expect(seen.statusChanged).toBe(false);
   });
 
   test("a pod create still pending: no second pod, the VMI stays where it is", () => {

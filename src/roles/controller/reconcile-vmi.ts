@@ -158,7 +158,9 @@ export function reconcileVmi(input: ReconcileVmiInput): ReconcileVmiResult {
       status.reason = pod === null ? "PodNotExists" : "PodFailed";
     }
   }
-  status.conditions = updateCondition(conditions, readyCondition(vmi, phase, pod, t));
+  // A pod created in this pass counts as there already, so its arrival in the cache changes nothing to write.
+  const readyPod = pod ?? (podAction.kind === "create" ? (podAction.pod as PodView) : null);
+  status.conditions = updateCondition(conditions, readyCondition(vmi, phase, readyPod, t));
   const out: ReconcileVmiResult = { podAction, status, statusChanged: !Bun.deepEquals(status, before), removeFinalizers };
   if (labels !== undefined && !Bun.deepEquals(labels, vmi.metadata.labels ?? {})) out.labels = labels;
   if (event !== undefined) out.event = event;

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import type { Vm } from "./model.ts";
+import { vmiFinalizer } from "./reconcile-vmi.ts";
 import { legacyFirmwareUuid, uuidV5, vmControllerFinalizer, vmiFromVm } from "./vmi-from-vm.ts";
 
 const vm = (): Vm => ({
@@ -27,9 +28,12 @@ test("the VMI is named after the VM, owned by it, with the template's metadata a
     labels: { "kubevirt.io/size": "small" },
     annotations: { note: "x" },
     ownerReferences: [{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", name: "testvm", uid: "vm-uid", controller: true, blockOwnerDeletion: true }],
-    finalizers: [vmControllerFinalizer],
+    finalizers: [vmControllerFinalizer, vmiFinalizer],
   });
   expect(vmi.spec.volumes).toEqual([{ name: "root", containerDisk: { image: "cirros" } }]);
+  // KubeVirt's VMI defaults, as the mutating webhook would set them.
+  expect(vmi.spec.domain.devices.disks).toEqual([{ name: "root", disk: { bus: "virtio" } }]);
+  expect(vmi.spec.networks).toEqual([{ name: "default", pod: {} }]);
   expect(vmi.spec.domain.memory).toEqual({ guest: "64M" });
 });
 

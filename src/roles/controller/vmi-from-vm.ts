@@ -4,10 +4,15 @@
  * template's spec, owned by the VM (controller: true, so garbage collection
  * removes it with the VM), carrying the VM controller's finalizer so the
  * controller sees the VMI's end before it is gone, and with a firmware UUID
- * that stays the same across restarts.
+ * that stays the same across restarts. It is created in its final shape:
+ * KubeVirt's VMI defaults and the foreground finalizer applied here, as the
+ * mutating webhook would (the controller's own creates skip the webhooks;
+ * it validates the VMI itself, controller-loop.ts).
  */
 import { createHash } from "node:crypto";
+import { applyVmiDefaults } from "../../api/defaults.ts";
 import type { OwnerReference, Vm, Vmi } from "./model.ts";
+import { vmiFinalizer } from "./reconcile-vmi.ts";
 
 export const vmControllerFinalizer = "kubevirt.io/virtualMachineControllerFinalizer";
 
@@ -53,8 +58,8 @@ export function vmiFromVm(vm: Vm): Vmi {
       ...(template.metadata?.labels !== undefined ? { labels: template.metadata.labels } : {}),
       ...(template.metadata?.annotations !== undefined ? { annotations: template.metadata.annotations } : {}),
       ownerReferences: [controllerRef(vm)],
-      finalizers: [vmControllerFinalizer],
+      finalizers: [vmControllerFinalizer, vmiFinalizer],
     },
-    spec,
+    spec: applyVmiDefaults(spec),
   };
 }

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseManifests } from "../../api/manifest.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
+import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { admissionMaxBytes, webhookApp } from "./webhook-app.ts";
 
 const fixture = async (path: URL): Promise<Record<string, any>> => parseManifests(await Bun.file(path.pathname).text())[0]!.value as Record<string, any>;
@@ -99,17 +100,26 @@ describe("POST /admission/validate", () => {
 });
 
 describe("POST /admission/mutate", () => {
-  test("a VM on create: machine type, firmware UUID and serial, as one JSON Patch", async () => {
+  test("a VM on create: machine type, firmware UUID and serial, and the VM controller's finalizer, as one JSON Patch", async () => {
     const { json } = await post("/admission/mutate", review(testvm));
     expect(json.response.allowed).toBe(true);
     expect(json.response.patchType).toBe("JSONPatch");
-    const [op] = decodePatch(json.response.patch);
+    const [op, finalizer] = decodePatch(json.response.patch);
+    expect(finalizer).toEqual({ op: "add", path: "/metadata/finalizers", value: [vmControllerFinalizer] });
     expect(op.op).toBe("replace");
     expect(op.path).toBe("/spec");
     expect(op.value.template.spec.domain.machine).toEqual({ type: "q35" });
     expect(op.value.template.spec.domain.firmware.uuid).toMatch(/^00000000-0000-4000-8000-/);
     expect(op.value.template.spec.domain.firmware.serial).toMatch(/^00000000-0000-4000-8000-/);
     expect(op.value.template.spec.domain.devices).toEqual(testvm.spec.template.spec.domain.devices);
+  });
+
+  test("a VM on create with finalizers of its own: the controller's is appended, once", async () => {
+    const other = { ...structuredClone(testvm), metadata: { ...testvm.metadata, finalizers: ["example.com/keep"] } };
+    const ops = decodePatch((await post("/admission/mutate", review(other))).json.response.patch);
+    expect(ops).toContainEqual({ op: "add", path: "/metadata/finalizers/-", value: vmControllerFinalizer });
+    const has = { ...structuredClone(testvm), metadata: { ...testvm.metadata, finalizers: [vmControllerFinalizer] } };
+    expect(decodePatch((await post("/admission/mutate", review(has))).json.response.patch).some((o: { path: string }) => o.path.startsWith("/metadata/finalizers"))).toBe(false);
   });
 
   test("a VM on update keeps its firmware; nothing to patch when the defaults are there", async () => {

@@ -7,7 +7,8 @@
  * MutatingWebhookConfiguration (KubeVirt's defaults) — both failurePolicy
  * Fail, matchPolicy Equivalent so v1alpha1 objects reach them converted to
  * v1 — and the VirtualMachine CRD's conversion webhook, each with the CA as
- * caBundle. The API server reaches them at --webhook-url (https://HOST:PORT
+ * caBundle. The controller's own VMI creates skip the VMI webhooks
+ * (notOwnCreate). The API server reaches them at --webhook-url (https://HOST:PORT
  * for the control-plane tier; in a cluster the Service, by the deployment).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -52,7 +53,21 @@ const rule = (resource: string): object => ({
   scope: "Namespaced",
 });
 
-function webhook(name: string, url: string, caBundle: string, resource: string): object {
+/**
+ * The VMIs the controller creates from a VM skip the VMI webhooks: the VM
+ * they come from was checked by the VM webhooks, and the controller builds
+ * them defaulted (vmi-from-vm.ts) and validates them itself before the
+ * create — the same checks without two calls through the API server per
+ * start. Only a create by the controller's user of a VMI a VM controls
+ * skips them; a VMI anyone creates on its own goes through them.
+ */
+const notOwnCreate = (user: string): object => ({
+  name: "not-the-controllers-own-create",
+  expression: `!(request.operation == 'CREATE' && request.userInfo.username == ${JSON.stringify(user)} && has(object.metadata.ownerReferences) && `
+    + "object.metadata.ownerReferences.exists(r, r.kind == 'VirtualMachine' && has(r.controller) && r.controller))",
+});
+
+function webhook(name: string, url: string, caBundle: string, resource: string, ownUser?: string): object {
   return {
     name,
     clientConfig: { url, caBundle },
@@ -63,12 +78,15 @@ function webhook(name: string, url: string, caBundle: string, resource: string):
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 10,
     // An update that leaves the spec alone (finalizers, labels, the controller's own writes) has nothing to check or default.
-    matchConditions: [{ name: "create-or-spec-changed", expression: "request.operation != 'UPDATE' || object.spec != oldObject.spec" }],
+    matchConditions: [
+      { name: "create-or-spec-changed", expression: "request.operation != 'UPDATE' || object.spec != oldObject.spec" },
+      ...(ownUser !== undefined ? [notOwnCreate(ownUser)] : []),
+    ],
   };
 }
 
-/** The two admission configurations, as server-side apply bodies. */
-export function webhookConfigurations(baseUrl: string, caPem: string): { validating: object; mutating: object } {
+/** The two admission configurations, as server-side apply bodies; `controllerUser` (the controller's own user name) skips the VMI webhooks for its creates. */
+export function webhookConfigurations(baseUrl: string, caPem: string, controllerUser?: string): { validating: object; mutating: object } {
   const ca = Buffer.from(caPem).toString("base64");
   const base = baseUrl.replace(/\/+$/, "");
   const labels = { "app.kubernetes.io/part-of": "bunvirt" };
@@ -79,7 +97,7 @@ export function webhookConfigurations(baseUrl: string, caPem: string): { validat
       metadata: { name: webhookNames.validating, labels },
       webhooks: [
         webhook("virtualmachines.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachines"),
-        webhook("virtualmachineinstances.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachineinstances"),
+        webhook("virtualmachineinstances.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachineinstances", controllerUser),
       ],
     },
     mutating: {
@@ -88,7 +106,7 @@ export function webhookConfigurations(baseUrl: string, caPem: string): { validat
       metadata: { name: webhookNames.mutating, labels },
       webhooks: [
         { ...webhook("virtualmachines.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachines"), reinvocationPolicy: "Never" },
-        { ...webhook("virtualmachineinstances.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachineinstances"), reinvocationPolicy: "Never" },
+        { ...webhook("virtualmachineinstances.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachineinstances", controllerUser), reinvocationPolicy: "Never" },
       ],
     },
   };
@@ -112,7 +130,11 @@ export function conversionPatch(baseUrl: string, caPem: string): object {
 /** Writes the configurations and the CRD's conversion stanza with our CA. */
 export async function registerWebhooks(kc: KubeConfig, baseUrl: string, caPem: string): Promise<void> {
   const rest = new KubeRest(kc);
-  const { validating, mutating } = webhookConfigurations(baseUrl, caPem);
+  // Who the controller is to the API server (SelfSubjectReview, GA in 1.28).
+  const review = await rest.create<{ status?: { userInfo?: { username?: string } } }>("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+    apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview",
+  });
+  const { validating, mutating } = webhookConfigurations(baseUrl, caPem, review.status?.userInfo?.username);
   const reg = "/apis/admissionregistration.k8s.io/v1";
   await rest.patch(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${vmCrd}`, "merge", conversionPatch(baseUrl, caPem));
   await rest.apply(`${reg}/mutatingwebhookconfigurations/${webhookNames.mutating}`, mutating, fieldManager);
