@@ -1,11 +1,12 @@
 import { expect, test } from "bun:test";
 import type { KubeRest } from "../../kube/rest.ts";
+import { makeLogger } from "../../log/logger.ts";
 import { ControllerWrites, statusPath, vmiResource, vmResource } from "./kube-writes.ts";
 
 function recorder(): { writes: ControllerWrites; sent: [string, string, unknown][] } {
   const sent: [string, string, unknown][] = [];
   const rest = { patch: async (path: string, type: string, body: unknown) => (sent.push([path, type, body]), {}) } as unknown as KubeRest;
-  return { writes: new ControllerWrites(rest, () => undefined), sent };
+  return { writes: new ControllerWrites(rest, makeLogger({ role: "controller", write: () => undefined })), sent };
 }
 
 const obj = { kind: "X", metadata: { name: "a", namespace: "ns", labels: { app: "x" } }, status: { phase: "Scheduling" } };
