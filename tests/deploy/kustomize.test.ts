@@ -11,8 +11,9 @@
  *   bun test ./tests/deploy
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { k8sBin } from "../lib/control-plane.ts";
@@ -64,8 +65,8 @@ interface Obj {
   data?: Record<string, string>;
 }
 
-async function build(dir: string): Promise<Obj[]> {
-  const p = Bun.spawn([kubectl, "kustomize", join(repoRoot, dir)], { stdout: "pipe", stderr: "pipe" });
+async function build(dir: string, extra: string[] = []): Promise<Obj[]> {
+  const p = Bun.spawn([kubectl, "kustomize", ...extra, dir], { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`Cannot build "${dir}" with kubectl kustomize: exit ${code}: ${err.trim()}`);
   return parseAllDocuments(out).map((d) => d.toJS() as Obj).filter((o) => o !== null);
@@ -88,7 +89,8 @@ const find = (objs: Obj[], kind: string, name: string): Obj => {
 describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
   for (const overlay of overlays) {
     describe(overlay, () => {
-      const built = (): Promise<Obj[]> => build(`deploy/kustomize/overlays/${overlay}`);
+      let once: Promise<Obj[]> | undefined;
+      const built = (): Promise<Obj[]> => (once ??= build(join(repoRoot, `deploy/kustomize/overlays/${overlay}`)));
 
       test("builds, with the objects the plan names", async () => {
         const objs = await built();
@@ -190,11 +192,32 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
     });
   }
 
-  test("the servicemonitor component adds a headless handler Service and two ServiceMonitors", async () => {
-    // A throwaway overlay is not needed: a component builds on its own resources only when included; check its files build as part of one.
-    const dir = "deploy/kustomize/components/servicemonitor";
-    const docs = ["handler-metrics-service.yaml", "servicemonitors.yaml"].flatMap((f) => parseAllDocuments(readFileSync(join(repoRoot, dir, f), "utf8")).map((d) => d.toJS() as Obj));
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(["Service/bunvirt-handler-metrics", "ServiceMonitor/bunvirt-controller", "ServiceMonitor/bunvirt-handler"]);
+  test("the servicemonitor component adds a headless handler Service and two ServiceMonitors to an overlay", async () => {
+    // An overlay outside the tree that uses the default overlay and the component, as a user's would.
+    const dir = mkdtempSync(join(tmpdir(), "bunvirt-kustomize-"));
+    try {
+      writeFileSync(join(dir, "kustomization.yaml"), [
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        `resources: [${relative(dir, join(repoRoot, "deploy/kustomize/overlays/default"))}]`,
+        `components: [${relative(dir, join(repoRoot, "deploy/kustomize/components/servicemonitor"))}]`,
+        "",
+      ].join("\n"));
+      const objs = await build(dir, ["--load-restrictor=LoadRestrictionsNone"]);
+      const headless = find(objs, "Service", "bunvirt-handler-metrics") as Obj & { spec: { clusterIP?: string; selector?: Record<string, string> } };
+      expect(headless.spec.clusterIP).toBe("None");
+      expect(headless.spec.selector).toEqual({ "app.kubernetes.io/name": "bunvirt", "app.kubernetes.io/component": "handler" });
+      for (const name of ["bunvirt-controller", "bunvirt-handler"]) expect(find(objs, "ServiceMonitor", name).metadata.namespace).toBe("bunvirt");
+      // Each ServiceMonitor selects a Service that exists, on a port it names.
+      const services = objs.filter((o) => o.kind === "Service") as unknown as { metadata: { labels?: Record<string, string> }; spec: { ports: { name: string }[] } }[];
+      for (const sm of objs.filter((o) => o.kind === "ServiceMonitor") as unknown as { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } }[]) {
+        const hit = services.filter((svc) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v));
+        expect(hit.length).toBeGreaterThan(0);
+        for (const svc of hit) expect(svc.spec.ports.map((p) => p.name)).toContain(sm.spec.endpoints[0]!.port);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
