@@ -97,6 +97,14 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     for (const [name, node] of [["on-a", "node-a"], ["on-b", "node-b"]] as const) {
       await cp.kubectlOk(["create", "-f", "-"], { stdin: JSON.stringify(vmi(name, node)) });
     }
+    // The API server enforces a new policy once its admission plugin has loaded the policy and the
+    // binding (a few seconds): wait for a dry-run write the policy refuses to be refused.
+    for (let i = 0; ; i++) {
+      const probe = await call(handlerToken, "PATCH", `${vmiPath("on-b")}?dryRun=All`, { status: { phase: "Failed" } });
+      if (probe.status === 403) break;
+      if (i === 300) throw new Error(`Cannot see the policy "${policy}" in force after 60 s: a dry-run patch of a VMI on node-b answered ${probe.status}`);
+      await Bun.sleep(200);
+    }
     await cp.kubectlOk(["create", "rolebinding", "-n", ns, "viewer", "--clusterrole=kubevirt.io:view", "--user=viewer"]);
     await cp.kubectlOk(["create", "rolebinding", "-n", ns, "editor", "--clusterrole=kubevirt.io:edit", "--user=editor"]);
   }, 240_000);
@@ -183,6 +191,30 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     expectRbacDenied(await call(controllerToken, "PATCH", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/virtualmachineinstances.kubevirt.io", { metadata: { labels: { "bunvirt.io/test": "x" } } }));
     const review = await call(controllerToken, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
     expect(review.status).toBe(201);
+  });
+
+  test("the controller may server-side apply its two webhook configurations, and no other", async () => {
+    // The deployment ships them (their static copy); the leader applies its caBundle over them.
+    for (const [kind, name] of [["ValidatingWebhookConfiguration", "bunvirt-validator"], ["MutatingWebhookConfiguration", "bunvirt-mutator"], ["ValidatingWebhookConfiguration", "someone-else"]] as const) {
+      await cp.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify({ apiVersion: "admissionregistration.k8s.io/v1", kind, metadata: { name } }) });
+    }
+    const reg = "/apis/admissionregistration.k8s.io/v1";
+    const apply = (path: string, kind: string, name: string): Promise<Answer> =>
+      call(controllerToken, "PATCH", `${path}?fieldManager=bunvirt-controller&force=true`, { apiVersion: "admissionregistration.k8s.io/v1", kind, metadata: { name, labels: { "app.kubernetes.io/part-of": "bunvirt" } } }, "application/apply-patch+yaml");
+    expect((await apply(`${reg}/validatingwebhookconfigurations/bunvirt-validator`, "ValidatingWebhookConfiguration", "bunvirt-validator")).status).toBe(200);
+    expect((await apply(`${reg}/mutatingwebhookconfigurations/bunvirt-mutator`, "MutatingWebhookConfiguration", "bunvirt-mutator")).status).toBe(200);
+    expectRbacDenied(await apply(`${reg}/validatingwebhookconfigurations/someone-else`, "ValidatingWebhookConfiguration", "someone-else"));
+    expectRbacDenied(await apply(`${reg}/validatingwebhookconfigurations/new-one`, "ValidatingWebhookConfiguration", "new-one"));
+  });
+
+  test("the pods of the Deployment and the DaemonSet pass admission in namespace bunvirt", async () => {
+    for (const [kind, name] of [["deployment", "bunvirt-controller"], ["daemonset", "bunvirt-handler"]] as const) {
+      const w = JSON.parse(await cp.kubectlOk(["get", kind, "-n", "bunvirt", name, "-o", "json"])) as { spec: { template: { metadata: object; spec: object } } };
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { ...w.spec.template.metadata, name: `${name}-dry-run`, namespace: "bunvirt" }, spec: { ...w.spec.template.spec, nodeName: "node-a" } };
+      // Server-side dry run: every admission step (ServiceAccount, Priority, Pod Security), nothing stored.
+      const out = await cp.kubectlOk(["create", "--dry-run=server", "-o", "name", "-f", "-"], { stdin: JSON.stringify(pod) });
+      expect(out.trim()).toBe(`pod/${name}-dry-run`);
+    }
   });
 
   test("kubevirt.io:view may read VMs but not create them; kubevirt.io:edit may create them", async () => {

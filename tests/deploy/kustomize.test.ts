@@ -133,6 +133,11 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
             for (const field of [rule.verbs, rule.resources ?? [], rule.apiGroups ?? []]) expect(field.filter((x) => x.includes("*"))).toEqual([]);
           }
         }
+        // KubeVirt's user roles join the cluster's admin, edit and view.
+        for (const level of ["admin", "edit", "view"]) {
+          expect(find(objs, "ClusterRole", `kubevirt.io:${level}`).metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${level}`]).toBe("true");
+        }
+        expect(find(objs, "ClusterRole", "kubevirt.io:view").rules!.flatMap((r) => r.verbs).every((v) => ["get", "list", "watch"].includes(v))).toBe(true);
         // The handler's reads of pods stay reads, and it gets no Secrets.
         const handler = find(objs, "ClusterRole", "bunvirt-handler");
         expect(handler.rules!.filter((r) => r.resources?.includes("pods")).flatMap((r) => r.verbs).sort()).toEqual(["get", "list", "watch"]);
