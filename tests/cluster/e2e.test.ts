@@ -172,9 +172,11 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
         rss: samplesOf(e, "kubevirt_vmi_memory_resident_bytes", labels),
         domain: samplesOf(e, "kubevirt_vmi_memory_domain_bytes", labels),
         up: samplesOf(e, "bunvirt_vmi_stats_up", labels),
+        info: samplesOf(e, "kubevirt_vmi_info", { ...labels, phase: "running" }),
       });
       const first = figures(await scrape());
       expect(first.up.map((s) => s.value)).toEqual([1]);
+      expect(first.info.map((s) => s.value)).toEqual([1]);
       expect(first.vcpu).toBeGreaterThan(0);
       expect(first.rx).toHaveLength(1);
       expect(first.tx).toHaveLength(1);

@@ -151,6 +151,15 @@ export class HandlerLoop {
     return mine.find((p) => p.status?.phase === "Running") ?? mine[0] ?? null;
   }
 
+  /** Every VMI of this node with its phase ("" before it has one). */
+  vmiPhases(): { vmi: StatsTarget["vmi"]; phase: string }[] {
+    return this.vmis.list().map((vmi) => ({ vmi: this.#metricLabels(vmi), phase: vmi.status?.phase ?? "" }));
+  }
+
+  #metricLabels(vmi: VmiObj): StatsTarget["vmi"] {
+    return { namespace: vmi.metadata.namespace ?? "default", name: vmi.metadata.name ?? "", node: vmi.status?.nodeName ?? this.#opts.nodeName };
+  }
+
   /** The Running VMIs whose launcher's compute container runs: where /metrics asks for stats. */
   statsTargets(): StatsTarget[] {
     const targets: StatsTarget[] = [];
@@ -159,9 +168,8 @@ export class HandlerLoop {
       const uid = pod?.metadata.uid;
       const running = pod?.status?.containerStatuses?.find((c) => c.name === computeContainerName)?.state?.running !== undefined;
       if (vmi.status?.phase !== "Running" || !running || uid === undefined) continue;
-      const vmiLabels = { namespace: vmi.metadata.namespace ?? "default", name: vmi.metadata.name ?? "", node: vmi.status?.nodeName ?? this.#opts.nodeName };
       targets.push({
-        vmi: vmiLabels,
+        vmi: this.#metricLabels(vmi),
         stats: async (signal) => new LauncherClient(safeLauncherSocket(this.#opts.kubeletRoot, uid)).stats({ signal }),
       });
     }

@@ -59,7 +59,8 @@ export const handlerMain: RoleMain = async (ctx) => {
   };
   ctx.metrics.collect(async (m) => {
     if (loop === undefined) return;
-    const { collectVmiStats } = await import("./vmi-stats-collector.ts");
+    const [{ collectVmiStats }, { writeVmiInfo }] = await Promise.all([import("./vmi-stats-collector.ts"), import("./vmi-metrics.ts")]);
+    for (const { vmi, phase } of loop.vmiPhases()) if (phase !== "") writeVmiInfo(m, vmi, phase);
     await collectVmiStats(m, loop.statsTargets(), {
       onError: (vmi, e) => ctx.log.debug(`no stats of VMI "${vmi.namespace}/${vmi.name}": ${e.message}`, { kind: "VirtualMachineInstance", namespace: vmi.namespace, name: vmi.name }),
     });

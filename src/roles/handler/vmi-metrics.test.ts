@@ -4,7 +4,7 @@ import { parseExposition, samplesOf } from "../../../tests/lib/prometheus-text.t
 import { Metrics } from "../../health/metrics.ts";
 import type { StatsReply } from "../../launcher/command/schema.ts";
 import { parseDomainStats, type RawDomainStats } from "../../launcher/libvirt/domain-stats.ts";
-import { writeVmiMetrics } from "./vmi-metrics.ts";
+import { writeVmiInfo, writeVmiMetrics } from "./vmi-metrics.ts";
 
 const vmi = { namespace: "default", name: "testvm", node: "node-1" };
 const parsed = parseDomainStats(recorded as RawDomainStats);
@@ -67,4 +67,11 @@ describe("a VMI's figures in KubeVirt's names", () => {
     });
     expect(samplesOf(e, "kubevirt_vmi_vcpu_seconds_total").map((s) => s.labels.name)).toEqual(["testvm", 'we"ird\\name\n']);
   });
+});
+
+test("kubevirt_vmi_info: 1 per VMI, its phase in lower case as KubeVirt writes it", () => {
+  const m = new Metrics();
+  writeVmiInfo(m, vmi, "Running");
+  writeVmiInfo(m, { ...vmi, name: "other" }, "Scheduled");
+  expect(samplesOf(parseExposition(m.render()), "kubevirt_vmi_info").map((s) => [s.labels.name, s.labels.phase, s.value])).toEqual([["testvm", "running", 1], ["other", "scheduled", 1]]);
 });

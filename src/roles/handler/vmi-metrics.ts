@@ -25,6 +25,11 @@ const vcpuState = (s: number | undefined): string => (s === 0 ? "offline" : s ==
 
 type Kind = "gauge" | "counter";
 
+/** kubevirt_vmi_info for a VMI on this node, whatever its launcher does (KubeVirt's carries more labels: os, workload, flavor, …). */
+export function writeVmiInfo(m: Metrics, vmi: VmiLabels, phase: string): void {
+  m.set("kubevirt_vmi_info", "Information about VirtualMachineInstances.", 1, { ...vmi, phase: phase.toLowerCase() });
+}
+
 export function writeVmiMetrics(m: Metrics, vmi: VmiLabels, s: StatsReply): void {
   const put = (kind: Kind, name: string, help: string, value: number | undefined, extra: Record<string, string> = {}): void => {
     if (value === undefined) return;
