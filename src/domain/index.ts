@@ -5,3 +5,4 @@ export type { LauncherFacts, PreparedInterface, PreparedVolume, VmiIdentity } fr
 export { domainName } from "./configurators/identity.ts";
 export { placeholderFacts } from "./placeholder-facts.ts";
 export { vmiOf, type VmiOf } from "./vmi-of.ts";
+export { deviceNames, type DeviceNames } from "./device-names.ts";

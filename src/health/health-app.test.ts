@@ -3,6 +3,7 @@ import { createHealthApp } from "./health-app.ts";
 import { listenTcp } from "./listen.ts";
 import { Metrics } from "./metrics.ts";
 import { Readiness } from "./readiness.ts";
+import { parseExposition, samplesOf } from "../../tests/lib/prometheus-text.ts";
 
 describe("health app over a real socket", () => {
   const readiness = new Readiness({ cluster: "cannot reach the cluster: connection refused" });
@@ -31,6 +32,16 @@ describe("health app over a real socket", () => {
     expect(body).toContain('bunvirt_ready{role="test"} 1');
     expect(body).toMatch(/bunvirt_http_requests_total\{code="503",path="\/readyz"\} 1/);
     expect(body).toContain("# TYPE bunvirt_http_requests_total counter");
+  });
+
+  test("/metrics has the process' own figures and is valid exposition text", async () => {
+    const e = parseExposition(await (await fetch(url("/metrics"))).text());
+    expect(samplesOf(e, "process_resident_memory_bytes")[0]!.value).toBeGreaterThan(1 << 20);
+    expect(samplesOf(e, "process_cpu_seconds_total")[0]!.value).toBeGreaterThan(0);
+    expect(e.types.get("process_cpu_seconds_total")).toBe("counter");
+    const start = samplesOf(e, "process_start_time_seconds")[0]!.value;
+    expect(start).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
   });
 
   test("unknown paths are 404", async () => {

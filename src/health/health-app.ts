@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Metrics } from "./metrics.ts";
+import { processMetrics } from "./process-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 
 export interface HealthOptions {
@@ -15,6 +16,7 @@ export interface HealthOptions {
 
 export function createHealthApp(opts: HealthOptions): Hono {
   const app = new Hono();
+  opts.metrics.collect(processMetrics);
   app.use(async (c, next) => {
     await next();
     opts.metrics.inc("bunvirt_http_requests_total", "HTTP requests served by the health app.", {
@@ -29,10 +31,10 @@ export function createHealthApp(opts: HealthOptions): Hono {
     if (ready) return c.text("ok\n");
     return c.text(`not ready\n${opts.readiness.reasons().join("\n")}\n`, 503);
   });
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     opts.metrics.set("bunvirt_ready", "1 when this role is ready, else 0.", opts.readiness.ready ? 1 : 0, { role: opts.role });
     opts.metrics.set("bunvirt_build_info", "Constant 1, labelled with the build.", 1, { role: opts.role, version: opts.version });
-    return c.body(opts.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    return c.body(await opts.metrics.scrape(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
   return app;
 }

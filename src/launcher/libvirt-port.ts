@@ -1,4 +1,5 @@
 /** The runner's LibvirtPort over the private stack's D-Bus client. */
+import { metricsStatsMask } from "./libvirt/domain-stats.ts";
 import type { LibvirtStack } from "./libvirt/index.ts";
 import type { DomainHandle } from "./libvirt/index.ts";
 import type { LibvirtPort, LifecycleEvent } from "./vm/ports.ts";
@@ -33,6 +34,7 @@ export function libvirtPort(stack: LibvirtStack): LibvirtPort {
       const s = await stack.client.getState(await handle(name));
       return { state: s.state, reason: reasons[s.state]?.[s.reason] ?? `reason ${s.reason}` };
     },
+    stats: async (name) => stack.client.getStats(await handle(name), metricsStatsMask),
     shutdown: async (name) => stack.client.shutdown(await handle(name), { acpi: true }),
     destroy: async (name) => stack.client.destroy(await handle(name)),
     undefine: async (name) => {

@@ -5,6 +5,7 @@
  */
 import type { Configurator } from "../context.ts";
 import { DomainError } from "../context.ts";
+import { userAlias } from "../device-names.ts";
 import { el, type XmlNode } from "../xml.ts";
 
 /** "a".."z", "aa".."zz", ... for index 0, 1, ... */
@@ -50,7 +51,7 @@ export const disks: Configurator = ({ spec, facts }) => {
         readOnly && el("readonly"),
         d.serial !== undefined && el("serial", {}, d.serial),
         d.bootOrder !== undefined && el("boot", { order: d.bootOrder }),
-        el("alias", { name: `ua-${d.name}` })),
+        el("alias", { name: userAlias(d.name) })),
     );
   });
   const controllers: XmlNode[] = [];

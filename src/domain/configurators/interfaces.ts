@@ -6,6 +6,7 @@
 import { normalizeMac } from "../../api/mac.ts";
 import type { Configurator } from "../context.ts";
 import { DomainError } from "../context.ts";
+import { userAlias } from "../device-names.ts";
 import { el } from "../xml.ts";
 
 export const interfaces: Configurator = ({ spec, facts }) => ({
@@ -21,6 +22,6 @@ export const interfaces: Configurator = ({ spec, facts }) => ({
       el("model", { type: model }),
       prepared.mtu !== undefined && el("mtu", { size: prepared.mtu }),
       nic.bootOrder !== undefined ? el("boot", { order: nic.bootOrder }) : model === "virtio" && el("rom", { enabled: "no" }),
-      el("alias", { name: `ua-${nic.name}` }));
+      el("alias", { name: userAlias(nic.name) }));
   }),
 });

@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { issuesToProblems } from "../../api/problem.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
-import { errorReply, shutdownRequest, statusReply, syncRequest, type StatusReply, type SyncRequest } from "./schema.ts";
+import { errorReply, shutdownRequest, statsReply, statusReply, syncRequest, type StatsReply, type StatusReply, type SyncRequest } from "./schema.ts";
 
 /** Validates a request before it leaves, with the same messages the server would give. */
 function checked<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
@@ -12,14 +12,20 @@ function checked<T extends v.GenericSchema>(schema: T, value: unknown): v.InferO
   throw new Error(`Cannot send launcher command: ${p.path}: ${p.rule}`);
 }
 
+export interface CallOptions {
+  /** Gives up (rejects) when this signal aborts, e.g. AbortSignal.timeout(ms). */
+  signal?: AbortSignal;
+}
+
 export class LauncherClient {
   constructor(readonly socket: string) {}
 
-  async #call(method: "GET" | "POST", route: string, payload?: unknown): Promise<StatusReply> {
+  async #call<T extends v.GenericSchema>(reply: T, method: "GET" | "POST", route: string, payload?: unknown, opts: CallOptions = {}): Promise<v.InferOutput<T>> {
     assertSocketPathSafe(this.socket);
     const res = await fetch(`http://launcher${route}`, {
       method,
       unix: this.socket,
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       ...(payload !== undefined ? { body: JSON.stringify(payload), headers: { "content-type": "application/json" } } : {}),
     });
     const json: unknown = await res.json();
@@ -27,7 +33,7 @@ export class LauncherClient {
       const e = v.safeParse(errorReply, json);
       throw new Error(`Launcher at "${this.socket}" refused ${route}: ${e.success ? e.output.error : `HTTP ${res.status}`}`);
     }
-    const r = v.safeParse(statusReply, json);
+    const r = v.safeParse(reply, json);
     if (!r.success) {
       const p = issuesToProblems(r.issues)[0]!;
       throw new Error(`Launcher at "${this.socket}" answered ${route} with an invalid reply: ${p.path}: ${p.rule}`);
@@ -36,18 +42,23 @@ export class LauncherClient {
   }
 
   async sync(vmi: SyncRequest["vmi"]): Promise<StatusReply> {
-    return this.#call("POST", "/v1/sync", checked(syncRequest, { vmi }));
+    return this.#call(statusReply, "POST", "/v1/sync", checked(syncRequest, { vmi }));
   }
 
   async shutdown(graceSeconds: number): Promise<StatusReply> {
-    return this.#call("POST", "/v1/shutdown", checked(shutdownRequest, { graceSeconds }));
+    return this.#call(statusReply, "POST", "/v1/shutdown", checked(shutdownRequest, { graceSeconds }));
   }
 
   async kill(): Promise<StatusReply> {
-    return this.#call("POST", "/v1/kill", {});
+    return this.#call(statusReply, "POST", "/v1/kill", {});
   }
 
   async status(): Promise<StatusReply> {
-    return this.#call("GET", "/v1/status");
+    return this.#call(statusReply, "GET", "/v1/status");
+  }
+
+  /** libvirt's figures of the running domain (refused while none runs). */
+  async stats(opts: CallOptions = {}): Promise<StatsReply> {
+    return this.#call(statsReply, "GET", "/v1/stats", undefined, opts);
   }
 }

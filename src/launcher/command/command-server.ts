@@ -8,13 +8,15 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { issuesToProblems } from "../../api/problem.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
-import { killRequest, shutdownRequest, syncProblems, syncRequest, type StatusReply, type SyncRequest } from "./schema.ts";
+import { killRequest, shutdownRequest, syncProblems, syncRequest, type StatsReply, type StatusReply, type SyncRequest } from "./schema.ts";
 
 export interface DomainManager {
   sync(vmi: SyncRequest["vmi"]): Promise<StatusReply>;
   shutdown(graceSeconds: number): Promise<StatusReply>;
   kill(): Promise<StatusReply>;
   status(): Promise<StatusReply>;
+  /** libvirt's figures of the running domain; a CommandError(409) when none runs. */
+  stats(): Promise<StatsReply>;
 }
 
 /** An error the caller caused: becomes a 4xx with its message. */
@@ -59,6 +61,7 @@ export function commandApp(manager: DomainManager, extra?: Hono, logError: (line
     return c.json(await manager.kill());
   });
   app.get("/v1/status", async (c) => c.json(await manager.status()));
+  app.get("/v1/stats", async (c) => c.json(await manager.stats()));
   return app;
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { LauncherClient } from "./command-client.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
 import type { StatusReply } from "./schema.ts";
-import { commandApp, serveCommands, type DomainManager } from "./command-server.ts";
+import { CommandError, commandApp, serveCommands, type DomainManager } from "./command-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-cmd-"));
 const calls: string[] = [];
@@ -16,6 +16,7 @@ const manager: DomainManager = {
   shutdown: async (g) => (calls.push(`shutdown ${g}`), reply("shutoff", "shutdown by guest")),
   kill: async () => (calls.push("kill"), reply("shutoff", "destroyed")),
   status: async () => reply("running", "booted"),
+  stats: async () => ({ domain: "ns_vm1", cpu: { timeNs: 7 }, balloon: { rssKiB: 100 }, vcpus: [{ id: 0, timeNs: 3 }], nets: [{ name: "tap0", interface: "default", rxBytes: 5 }], blocks: [] }),
 };
 const server = serveCommands(commandApp(manager), join(dir, "launcher.sock"));
 const client = new LauncherClient(server.path);
@@ -38,6 +39,21 @@ describe("launcher command API", () => {
     expect((await client.kill()).reason).toBe("destroyed");
     expect((await client.status()).state).toBe("running");
     expect(calls).toEqual(["sync vm1", "shutdown 5", "kill"]);
+  });
+
+  test("stats round-trip through the socket; a 409 is the launcher's refusal in words", async () => {
+    expect(await client.stats()).toEqual({ domain: "ns_vm1", cpu: { timeNs: 7 }, balloon: { rssKiB: 100 }, vcpus: [{ id: 0, timeNs: 3 }], nets: [{ name: "tap0", interface: "default", rxBytes: 5 }], blocks: [] });
+    const idle: DomainManager = { ...manager, stats: async () => { throw new CommandError(409, "no domain runs: no VM synced yet"); } };
+    const s = serveCommands(commandApp(idle), join(dir, "idle.sock"));
+    await expect(new LauncherClient(s.path).stats()).rejects.toThrow("refused /v1/stats: no domain runs: no VM synced yet");
+    await s.stop();
+  });
+
+  test("stats give up when the caller's signal aborts (a stalled launcher)", async () => {
+    const stalled: DomainManager = { ...manager, stats: () => new Promise(() => undefined) };
+    const s = serveCommands(commandApp(stalled), join(dir, "stalled.sock"));
+    await expect(new LauncherClient(s.path).stats({ signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await s.stop();
   });
 
   test("an invalid request is a 400 naming the field", async () => {

@@ -12,6 +12,7 @@ function recording(calls: string[]): DomainManager {
     shutdown: async (g) => (calls.push(`shutdown ${g}`), running),
     kill: async () => (calls.push("kill"), running),
     status: async () => running,
+    stats: async () => ({ domain: "ns_vm1", balloon: {}, vcpus: [], nets: [], blocks: [] }),
   };
 }
 
@@ -33,6 +34,16 @@ describe("the command API while the launcher starts", () => {
     await m.shutdown(5);
     await m.kill();
     expect(calls).toEqual(["sync vm1", "shutdown 5", "kill"]);
+  });
+
+  test("stats are refused (409) while starting, and come from the runner once started", async () => {
+    const { promise, resolve } = Promise.withResolvers<DomainManager>();
+    const m = startingManager(promise);
+    await expect(m.stats()).rejects.toMatchObject({ status: 409, message: "no domain runs: the launcher is starting" });
+    resolve(recording([]));
+    await promise;
+    await Bun.sleep(0);
+    expect((await m.stats()).domain).toBe("ns_vm1");
   });
 
   test("a failed start fails the commands that wait for it, with why", async () => {

@@ -3,9 +3,10 @@
  * the libvirt stack is up, so the handler can ask and pull the VMI's
  * container disks while libvirtd starts. Until then `status` answers that no
  * VM is there and the helpers are not ready; `sync`, `shutdown` and `kill`
- * wait for the stack and then go to the runner (or fail as the start did).
+ * wait for the stack and then go to the runner (or fail as the start did);
+ * `stats` does not wait: no domain runs yet.
  */
-import type { DomainManager } from "./command-server.ts";
+import { CommandError, type DomainManager } from "./command-server.ts";
 import type { StatusReply } from "./schema.ts";
 
 export const startingStatus: StatusReply = { state: "absent", reason: "the launcher is starting", interfaces: [], ready: false };
@@ -27,5 +28,9 @@ export function startingManager(starting: Promise<DomainManager>): DomainManager
     sync: async (vmi) => (await wait()).sync(vmi),
     shutdown: async (graceSeconds) => (await wait()).shutdown(graceSeconds),
     kill: async () => (await wait()).kill(),
+    stats: async () => {
+      if (started === null) throw new CommandError(409, "no domain runs: the launcher is starting");
+      return started.stats();
+    },
   };
 }

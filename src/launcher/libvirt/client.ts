@@ -19,6 +19,7 @@ import {
   domainNameFromXml,
   uuidFromDomainPath,
 } from "./domain-path.ts";
+import { unwrapStatsAnswer, type RawDomainStats } from "./domain-stats.ts";
 import { DbusCallError, wrapClientError } from "./errors.ts";
 import {
   DESTROY_DEFAULT,
@@ -268,6 +269,16 @@ export class LibvirtClient {
   async getXmlDesc(domain: DomainHandle, flags = 0): Promise<string> {
     const [xml] = await this.#domainCall("get the XML of", domain, "GetXMLDesc", "u", [flags], false);
     return asString(xml, "the domain XML");
+  }
+
+  /** virDomainListGetStats for one domain: `stats` is a mask of statsGroups (domain-stats.ts). */
+  async getStats(domain: DomainHandle, stats: number, flags = 0): Promise<RawDomainStats> {
+    const [answer] = await this.#domainCall("get the stats of", domain, "GetStats", "uu", [stats, flags], false);
+    try {
+      return unwrapStatsAnswer(answer);
+    } catch (error) {
+      throw wrapClientError("get the stats of", domain.name, error);
+    }
   }
 
   // --- internals ---------------------------------------------------------

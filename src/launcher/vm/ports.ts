@@ -5,6 +5,7 @@
  */
 import type { VmiSpec } from "../../api/v1/vmi.ts";
 import type { PreparedInterface, PreparedVolume, VmiIdentity } from "../../domain/index.ts";
+import type { RawDomainStats } from "../libvirt/domain-stats.ts";
 
 export type LibvirtState = "nostate" | "running" | "blocked" | "paused" | "shutdown" | "shutoff" | "crashed" | "pmsuspended";
 
@@ -24,6 +25,8 @@ export interface LibvirtPort {
   shutdown(domain: string): Promise<void>;
   destroy(domain: string): Promise<void>;
   undefine(domain: string): Promise<void>;
+  /** libvirt's stats of the domain (state, cpu, balloon, vcpu, interface, block), flat as libvirt gives them. */
+  stats(domain: string): Promise<RawDomainStats>;
   onLifecycle(listener: (e: LifecycleEvent) => void): () => void;
   /** libvirt and its helpers are up. */
   healthy(): boolean;

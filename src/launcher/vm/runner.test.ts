@@ -33,6 +33,7 @@ function fakeLibvirt(opts: { obeysAcpi: boolean }): LibvirtPort & { calls: strin
       if (state === "running") stop(d, "destroyed");
     },
     undefine: async () => void calls.push("undefine"),
+    stats: async () => ({ "state.state": 1, "cpu.time": 9, "vcpu.0.time": 5, "net.0.name": "tap0", "net.0.rx.bytes": 90, "net.1.name": "vnet9", "block.0.name": "vda", "block.0.rd.reqs": 2 }),
     onLifecycle: (l) => (listeners.add(l), () => listeners.delete(l)),
     healthy: () => true,
   };
@@ -91,6 +92,20 @@ describe("VmRunner (stand-in ports)", () => {
     await expect(r.sync(vmi)).rejects.toThrow("injected");
     expect(log).toEqual(["storage", "storage cleanup"]);
     expect((await r.ended).kind).toBe("failed");
+  });
+
+  test("stats name the devices by the VMI's names, and are refused when no domain runs", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: true });
+    const r = new VmRunner(ports(lv, []), facts, () => undefined);
+    await expect(r.stats()).rejects.toThrow("no domain runs: no VM synced yet");
+    await r.sync(vmi);
+    const s = await r.stats();
+    expect(s.domain).toBe("ns_vm1");
+    expect(s.cpu).toEqual({ timeNs: 9 });
+    expect(s.nets).toEqual([{ name: "tap0", interface: "default", rxBytes: 90 }, { name: "vnet9" }]);
+    expect(s.blocks).toEqual([{ name: "vda", drive: "root", readRequests: 2 }]);
+    await r.shutdown(5);
+    await expect(r.stats()).rejects.toThrow("no domain runs: the VM has ended (the guest powered off)");
   });
 
   test("a launcher takes one VMI only", async () => {

@@ -6,8 +6,9 @@
  */
 import { applyVmiDefaults } from "../../api/defaults.ts";
 import type { VirtualMachineInstance } from "../../api/v1/vmi.ts";
-import { domainName, domainXml, type LauncherFacts, type VmiIdentity } from "../../domain/index.ts";
-import type { StatusReply } from "../command/schema.ts";
+import { deviceNames, domainName, domainXml, type DeviceNames, type LauncherFacts, type VmiIdentity } from "../../domain/index.ts";
+import type { StatsReply, StatusReply } from "../command/schema.ts";
+import { parseDomainStats } from "../libvirt/domain-stats.ts";
 import type { DomainManager } from "../command/command-server.ts";
 import { CommandError } from "../command/command-server.ts";
 import { exitCodes, outcomeOfStop, type Outcome } from "./outcome.ts";
@@ -24,6 +25,8 @@ interface Running {
   storage: PreparedStorage;
   network: PreparedNetwork;
   startedAt: Date;
+  /** libvirt's device names -> the VMI's, for the stats. */
+  devices: DeviceNames;
 }
 
 export class VmRunner implements DomainManager {
@@ -87,7 +90,7 @@ export class VmRunner implements DomainManager {
       });
       this.log("defining and starting the domain");
       const domain = await this.ports.libvirt.defineAndStart(xml);
-      this.#running = { vmi, uid: vmi.uid, domain, storage, network, startedAt: new Date() };
+      this.#running = { vmi, uid: vmi.uid, domain, storage, network, startedAt: new Date(), devices: deviceNames(xml) };
       this.log(`domain "${domain}" is running`);
     } catch (e) {
       const name = domainName(vmi.namespace, vmi.name);
@@ -157,6 +160,21 @@ export class VmRunner implements DomainManager {
 
   status(): Promise<StatusReply> {
     return this.#status();
+  }
+
+  /** Not exclusive: a scrape must not wait behind a shutdown's grace period. */
+  async stats(): Promise<StatsReply> {
+    const r = this.#running;
+    if (r === null) throw new CommandError(409, this.#outcome === null ? "no domain runs: no VM synced yet" : `no domain runs: the VM has ended (${this.#outcome.detail})`);
+    const s = parseDomainStats(await this.ports.libvirt.stats(r.domain));
+    const drive = (name: string): string | undefined => r.devices.drives[name];
+    const iface = (name: string): string | undefined => r.devices.interfaces[name];
+    return {
+      domain: r.domain,
+      ...s,
+      nets: s.nets.map((n) => ({ ...n, ...(iface(n.name) !== undefined ? { interface: iface(n.name)! } : {}) })),
+      blocks: s.blocks.map((b) => ({ ...b, ...(drive(b.name) !== undefined ? { drive: drive(b.name)! } : {}) })),
+    };
   }
 
   async #status(): Promise<StatusReply> {

@@ -24,6 +24,7 @@ import { pinImages, pullContainerDisks, type RegistrySettings } from "./containe
 import { safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
 import { heartbeatPatch, heartbeatSeconds } from "./node-heartbeat.ts";
 import { afterShutdown, decideVmi, type LauncherView } from "./vmi-decision.ts";
+import type { StatsTarget } from "./vmi-stats-collector.ts";
 
 export interface HandlerLoopOptions {
   nodeName: string;
@@ -148,6 +149,31 @@ export class HandlerLoop {
   #podOf(vmi: VmiObj): PodObj | null {
     const mine = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && p.metadata.labels?.[launcherLabels.createdBy] === vmi.metadata.uid);
     return mine.find((p) => p.status?.phase === "Running") ?? mine[0] ?? null;
+  }
+
+  /** Every VMI of this node with its phase ("" before it has one). */
+  vmiPhases(): { vmi: StatsTarget["vmi"]; phase: string }[] {
+    return this.vmis.list().map((vmi) => ({ vmi: this.#metricLabels(vmi), phase: vmi.status?.phase ?? "" }));
+  }
+
+  #metricLabels(vmi: VmiObj): StatsTarget["vmi"] {
+    return { namespace: vmi.metadata.namespace ?? "default", name: vmi.metadata.name ?? "", node: vmi.status?.nodeName ?? this.#opts.nodeName };
+  }
+
+  /** The Running VMIs whose launcher's compute container runs: where /metrics asks for stats. */
+  statsTargets(): StatsTarget[] {
+    const targets: StatsTarget[] = [];
+    for (const vmi of this.vmis.list()) {
+      const pod = this.#podOf(vmi);
+      const uid = pod?.metadata.uid;
+      const running = pod?.status?.containerStatuses?.find((c) => c.name === computeContainerName)?.state?.running !== undefined;
+      if (vmi.status?.phase !== "Running" || !running || uid === undefined) continue;
+      targets.push({
+        vmi: this.#metricLabels(vmi),
+        stats: async (signal) => new LauncherClient(safeLauncherSocket(this.#opts.kubeletRoot, uid)).stats({ signal }),
+      });
+    }
+    return targets;
   }
 
   async #ask(pod: PodObj | null): Promise<{ view: LauncherView | null; client: LauncherClient | null }> {

@@ -5,7 +5,9 @@
  * this process sees it (default /var/lib/kubelet); `--registry` and
  * `--insecure-registry` are the registry settings for the container disks it
  * pulls for its launchers, `--disk-cache` its node cache of them (default
- * /var/lib/bunvirt/container-disks; container-disks.ts).
+ * /var/lib/bunvirt/container-disks; container-disks.ts). Its /metrics adds
+ * each running VMI's figures in KubeVirt's names, read from the launchers on
+ * every scrape (vmi-stats-collector.ts).
  */
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -55,6 +57,14 @@ export const handlerMain: RoleMain = async (ctx) => {
       },
     );
   };
+  ctx.metrics.collect(async (m) => {
+    if (loop === undefined) return;
+    const [{ collectVmiStats }, { writeVmiInfo }] = await Promise.all([import("./vmi-stats-collector.ts"), import("./vmi-metrics.ts")]);
+    for (const { vmi, phase } of loop.vmiPhases()) if (phase !== "") writeVmiInfo(m, vmi, phase);
+    await collectVmiStats(m, loop.statsTargets(), {
+      onError: (vmi, e) => ctx.log.debug(`no stats of VMI "${vmi.namespace}/${vmi.name}": ${e.message}`, { kind: "VirtualMachineInstance", namespace: vmi.namespace, name: vmi.name }),
+    });
+  });
   const connection = connectRole(ctx, startLoop);
   return async () => {
     stopped = true;
