@@ -7,9 +7,12 @@
  * pulls for its launchers, `--disk-cache` its node cache of them (default
  * /var/lib/bunvirt/container-disks; container-disks.ts). With
  * `--device-plugins` (true unless "false") it serves /dev/kvm, /dev/net/tun
- * and /dev/vhost-net to the kubelet as extended resources (device-plugin/).
+ * and /dev/vhost-net to the kubelet as extended resources (device-plugin/),
+ * through `--device-plugin-dir` (default <kubelet-root>/device-plugins; the
+ * kubelet's is /var/lib/kubelet/device-plugins whatever its --root-dir).
  */
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isDns1123Subdomain } from "../../api/names.ts";
 import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
@@ -49,7 +52,8 @@ export const handlerMain: RoleMain = async (ctx) => {
         ctx.readiness.pass("kubelet");
         ctx.log(`handler for node "${nodeName}", kubelet root "${kubeletRoot}"`);
         if (devicePluginsFlag === "true" && devicePlugins === undefined && !stopped) {
-          devicePlugins = startDevicePlugins({ kubeletRoot, log: ctx.log, readiness: ctx.readiness });
+          const pluginDir = typeof ctx.flags.devicePluginDir === "string" ? ctx.flags.devicePluginDir : join(kubeletRoot, "device-plugins");
+          devicePlugins = startDevicePlugins({ pluginDir, log: ctx.log, readiness: ctx.readiness });
         }
         void loopModule.then(async (m) => {
           if (stopped) return;

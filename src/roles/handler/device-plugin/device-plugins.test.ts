@@ -68,7 +68,7 @@ describe("the handler's device plugins (a fake kubelet on a unix socket)", () =>
     const seen: RegisterRequest[] = [];
     kubelet = await fakeKubelet(pluginDir, seen);
     const readiness = new Readiness();
-    plugins = startDevicePlugins({ kubeletRoot: join(root, "kubelet"), devRoot, log, readiness, periodMs: 20 });
+    plugins = startDevicePlugins({ pluginDir, devRoot, log, readiness, periodMs: 20 });
     await until("two registrations", () => seen.length === 2);
     expect(seen.map((r) => [r.version, r.resourceName, r.endpoint]).sort()).toEqual([
       ["v1beta1", "devices.kubevirt.io/kvm", "bunvirt-kvm.sock"],
@@ -87,7 +87,7 @@ describe("the handler's device plugins (a fake kubelet on a unix socket)", () =>
   test("ListAndWatch: 1000 healthy devices, sent again unhealthy when the device node goes and healthy when it is back", async () => {
     const { pluginDir, devRoot } = setUp();
     kubelet = await fakeKubelet(pluginDir, []);
-    plugins = startDevicePlugins({ kubeletRoot: join(root, "kubelet"), devRoot, log, readiness: new Readiness(), periodMs: 20 });
+    plugins = startDevicePlugins({ pluginDir, devRoot, log, readiness: new Readiness(), periodMs: 20 });
     const tunSocket = join(pluginDir, "bunvirt-tun.sock");
     await until("the tun socket", () => readdirSync(pluginDir).includes("bunvirt-tun.sock"));
     const lists: Device[][] = [];
@@ -111,7 +111,7 @@ describe("the handler's device plugins (a fake kubelet on a unix socket)", () =>
     const { pluginDir, devRoot } = setUp();
     const seen: RegisterRequest[] = [];
     kubelet = await fakeKubelet(pluginDir, seen);
-    plugins = startDevicePlugins({ kubeletRoot: join(root, "kubelet"), devRoot, log, readiness: new Readiness(), periodMs: 20 });
+    plugins = startDevicePlugins({ pluginDir, devRoot, log, readiness: new Readiness(), periodMs: 20 });
     await until("two registrations", () => seen.length === 2);
     await kubelet.close();
     for (const name of readdirSync(pluginDir)) rmSync(join(pluginDir, name), { force: true });
@@ -128,7 +128,7 @@ describe("the handler's device plugins (a fake kubelet on a unix socket)", () =>
     const { pluginDir, devRoot } = setUp();
     rmSync(join(devRoot, "dev", "kvm"));
     const readiness = new Readiness();
-    plugins = startDevicePlugins({ kubeletRoot: join(root, "kubelet"), devRoot, log, readiness, periodMs: 20 });
+    plugins = startDevicePlugins({ pluginDir, devRoot, log, readiness, periodMs: 20 });
     await until("not ready", () => readiness.reasons().some((r) => r.startsWith("device-plugin tun: no kubelet socket")));
     expect(readiness.reasons().some((r) => r.startsWith("device-plugin kvm"))).toBe(false);
     const seen: RegisterRequest[] = [];

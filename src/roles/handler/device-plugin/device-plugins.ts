@@ -3,15 +3,14 @@
  * three): one per node device that exists, checked every `periodMs`;
  * readiness fails with the reason while a plugin is not registered.
  */
-import { join } from "node:path";
 import type { Readiness } from "../../../health/readiness.ts";
 import type { Logger } from "../../../log/logger.ts";
 import { DevicePlugin } from "./device-plugin.ts";
 import { nodeDevices } from "./node-devices.ts";
 
 export interface DevicePluginsConfig {
-  /** The kubelet root as this process sees it. */
-  kubeletRoot: string;
+  /** The kubelet's device-plugins directory as this process sees it (kubelet.sock is there). */
+  pluginDir: string;
   devRoot?: string;
   log: Logger;
   readiness: Readiness;
@@ -23,7 +22,7 @@ export interface DevicePlugins {
 }
 
 export function startDevicePlugins(config: DevicePluginsConfig): DevicePlugins {
-  const pluginDir = join(config.kubeletRoot, "device-plugins");
+  const pluginDir = config.pluginDir;
   const plugins = nodeDevices.map((device) => ({
     plugin: new DevicePlugin({ pluginDir, device, devRoot: config.devRoot ?? "", log: config.log }),
     device,
