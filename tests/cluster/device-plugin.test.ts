@@ -92,12 +92,15 @@ describe.skipIf(skip !== null)("device plugin", () => {
 
   test("a killed handler's devices go (allocatable 0); the next handler registers them again", async () => {
     const handler = e!.procs.find((p) => p.role === "handler")!;
+    const killed = performance.now();
     handler.proc.kill("SIGKILL");
     await handler.proc.exited;
     await until("tun allocatable 0", 120, async () => (count((await allocatable())[tun]) === 0 ? true : null), why);
+    const gone = performance.now();
     const next = e!.startRole("handler", e!.handlerArgs(), "handler-2");
     await e!.ready(next);
     await until("tun allocatable 1000 again", 60, async () => (count((await allocatable())[tun]) === 1000 ? true : null), why);
+    console.log(`allocatable tun 0 ${((gone - killed) / 1000).toFixed(1)} s after SIGKILL; 1000 again ${((performance.now() - gone) / 1000).toFixed(1)} s after the next handler started`);
     expect(await run("with-tun-again", "cat /dev/net/tun 2>&1; true", { [tun]: "1" })).toContain("File descriptor in bad state");
   }, 300_000);
 });
