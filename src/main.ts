@@ -53,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       "log-format": { type: "string" },
       "log-level": { type: "string" },
       "disk-cache": { type: "string" },
+      "device-plugins": { type: "string" },
+      "device-plugin-dir": { type: "string" },
     },
   });
   if (values.version) {
@@ -84,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       registry: values.registry,
       insecureRegistry: values["insecure-registry"],
       diskCache: values["disk-cache"],
+      devicePlugins: values["device-plugins"],
+      devicePluginDir: values["device-plugin-dir"],
       emulation: values.emulation === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),

@@ -10,6 +10,8 @@ Usage:
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
+                  [--device-plugins true|false (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*)]
+                  [--device-plugin-dir DIR (the kubelet's kubelet.sock dir: --kubelet-root's device-plugins)]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)

@@ -147,7 +147,11 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
         const port = o.newWebhookPort === true ? freePort() : webhookPort;
         return ["--webhook-addr", `127.0.0.1:${port}`, "--webhook-url", `https://127.0.0.1:${port}`, "--launcher-image", launcher.ref, "--emulation"];
       },
-      handlerArgs: () => ["--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry, "--disk-cache", join(work, "disk-cache")],
+      handlerArgs: () => [
+        "--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry, "--disk-cache", join(work, "disk-cache"),
+        // The kubelet's device-plugin directory is /var/lib/kubelet/device-plugins whatever its --root-dir; the node's /var/lib is DIR/var-lib.
+        "--device-plugin-dir", join(c.node.dir, "var-lib/kubelet/device-plugins"),
+      ],
       ready: (p, seconds = 60) => until(`${p.health}/readyz`, seconds, async () => ((await fetch(`${p.health}/readyz`)).status === 200 ? undefined : null), e.logs),
       stop,
     };

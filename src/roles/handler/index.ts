@@ -7,9 +7,14 @@
  * pulls for its launchers, `--disk-cache` its node cache of them (default
  * /var/lib/bunvirt/container-disks; container-disks.ts). Its /metrics adds
  * each running VMI's figures in KubeVirt's names, read from the launchers on
- * every scrape (vmi-stats-collector.ts).
+ * every scrape (vmi-stats-collector.ts). With
+ * `--device-plugins` (true unless "false") it serves /dev/kvm, /dev/net/tun
+ * and /dev/vhost-net to the kubelet as extended resources (device-plugin/),
+ * through `--device-plugin-dir` (default <kubelet-root>/device-plugins; the
+ * kubelet's is /var/lib/kubelet/device-plugins whatever its --root-dir).
  */
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isDns1123Subdomain } from "../../api/names.ts";
 import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
@@ -18,6 +23,7 @@ import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
 import type { HandlerLoop } from "./handler-loop.ts";
 import { realKubeletRoot } from "./launcher-socket.ts";
+import { startDevicePlugins, type DevicePlugins } from "./device-plugin/index.ts";
 
 /** Where the handler keeps the container disks it pulled (KubeVirt keeps its node state under /var/lib/kubevirt). */
 export const defaultNodeCacheDir = "/var/lib/bunvirt/container-disks";
@@ -32,7 +38,10 @@ export const handlerMain: RoleMain = async (ctx) => {
     insecureRegistries: insecure,
     nodeCacheDir: String(ctx.flags.diskCache ?? defaultNodeCacheDir),
   };
+  const devicePluginsFlag = String(ctx.flags.devicePlugins ?? "true");
+  if (devicePluginsFlag !== "true" && devicePluginsFlag !== "false") throw new UsageError(`--device-plugins must be "true" or "false", not "${devicePluginsFlag}"`);
   const loopModule = import("./handler-loop.ts");
+  let devicePlugins: DevicePlugins | undefined;
   let loop: HandlerLoop | undefined;
   let waiting: Retrying | undefined;
   let stopped = false;
@@ -44,6 +53,10 @@ export const handlerMain: RoleMain = async (ctx) => {
         const kubeletRoot = realKubeletRoot(kubeletFlag);
         ctx.readiness.pass("kubelet");
         ctx.log(`handler for node "${nodeName}", kubelet root "${kubeletRoot}"`);
+        if (devicePluginsFlag === "true" && devicePlugins === undefined && !stopped) {
+          const pluginDir = typeof ctx.flags.devicePluginDir === "string" ? ctx.flags.devicePluginDir : join(kubeletRoot, "device-plugins");
+          devicePlugins = startDevicePlugins({ pluginDir, log: ctx.log, readiness: ctx.readiness });
+        }
         void loopModule.then(async (m) => {
           if (stopped) return;
           loop = new m.HandlerLoop(kc, { nodeName, kubeletRoot, registry, log: ctx.log });
@@ -71,5 +84,6 @@ export const handlerMain: RoleMain = async (ctx) => {
     waiting?.stop();
     connection.stop();
     await loop?.stop();
+    await devicePlugins?.stop();
   };
 };
