@@ -41,7 +41,7 @@ import { join } from "node:path";
 import { repoRoot, type RunResult } from "./bunvirt.ts";
 import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
 import { built, command, hostTier, root } from "./host.ts";
-import { cniConfig, containerdConfig, kubeletConfig } from "./node-config.ts";
+import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig } from "./node-config.ts";
 import { kill, kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
 
 export { kubepodsCgroups, processesIn };
@@ -51,6 +51,10 @@ export const hostAddress = "10.250.0.1";
 export const nodeAddress = "10.250.0.2";
 export const hostLink = "bvnode0";
 export const podSubnet = "10.244.0.0/24";
+/** The kubelet's --root-dir as processes in the node's mount namespace (and pods' hostPaths) see it; the host sees `ClusterNode.kubeletDir`. */
+export const kubeletRootInNode = "/var/lib/kubelet";
+/** The API server's `kubernetes` Service (first address of --service-cluster-ip-range). */
+export const kubernetesServiceIP = "10.96.0.1";
 const cniBin = "/usr/lib/cni";
 
 /** Null when the cluster tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
@@ -58,7 +62,7 @@ export function clusterTier(suite: string): string | null {
   const k8s = "built by scripts/cluster/build-k8s.sh, which scripts/test runs first";
   return hostTier(suite, [
     root,
-    ...["kube-apiserver", "kubectl", "kube-scheduler", "kubelet"].map((c) => built(join(k8sBin, c), k8s)),
+    ...["kube-apiserver", "kubectl", "kube-scheduler", "kube-controller-manager", "kubelet", "kube-proxy"].map((c) => built(join(k8sBin, c), k8s)),
     command("etcd", "etcd-server"),
     command("openssl", "openssl"),
     command("containerd", "containerd"),
@@ -68,6 +72,8 @@ export function clusterTier(suite: string): string | null {
     command("unshare", "util-linux"),
     command("nsenter", "util-linux"),
     command("ip", "iproute2"),
+    command("nft", "nftables"),
+    command("curl", "curl"),
     command("umoci", "umoci"),
     command("skopeo", "skopeo"),
     command("gcc", "gcc"),
@@ -82,10 +88,18 @@ export interface ClusterNode {
   holderPid: number;
   /** Inodes of the node's namespaces ("net:[…]", "mnt:[…]"). */
   namespaces: { net: string; mnt: string };
-  /** The kubelet's --root-dir (pods/<uid>/volumes/…), as the node sees it. */
+  /** The kubelet's root dir (pods/<uid>/volumes/…, device-plugins/) as the host sees it: `<dir>/var-lib/kubelet`, /var/lib/kubelet inside the node. */
   kubeletDir: string;
-  /** Seconds from the namespace's creation until the Node was Ready. */
+  /**
+   * Seconds from the harness's start until the node could take work: Node
+   * Ready without taints, the `default` ServiceAccount and the kube-root-ca.crt
+   * ConfigMap in namespace default, kube-proxy's rules synced.
+   */
   readySeconds: number;
+  /** Process ids of the node's containerd, kubelet and kube-proxy (in the node's namespaces). */
+  pids: { containerd: number; kubelet: number; kubeProxy: number };
+  /** Runs a command in the node's network and mount namespaces (as the kubelet sees the world). */
+  exec(argv: string[]): Promise<RunResult>;
   /** Runs ctr against the node's containerd, in its k8s.io namespace. */
   ctr(args: string[]): Promise<RunResult>;
   /** Loads a docker-archive into the node's containerd (`ctr images import`). */
@@ -163,7 +177,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     stopped = true;
     const problems: string[] = [];
     // Pods first, while the kubelet and containerd still run: their containers, mounts and cgroups go the normal way.
+    // Workload controllers first (their pods orphaned), or kube-controller-manager would replace the deleted pods.
     if (kubectl !== null && procs.length >= 2) {
+      const workloads = "daemonsets,deployments,replicasets,statefulsets,jobs,cronjobs,replicationcontrollers";
+      await kubectl(["delete", workloads, "--all", "--all-namespaces", "--cascade=orphan", "--wait=true", "--timeout=30s"]);
       await kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=5", "--wait=true", "--timeout=60s"]);
     }
     for (const p of procs.reverse()) await stopProcess(p, 10_000);
@@ -199,7 +216,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    for (const d of ["containerd", "cni/net.d", "cni/ipam", "pod-logs", "kubelet"]) mkdirSync(join(dir, d), { recursive: true });
+    for (const d of ["containerd", "cni/net.d", "cni/ipam", "pod-logs"]) mkdirSync(join(dir, d), { recursive: true });
 
     // 1. The namespaces and the veth pair.
     // No --fork: unshare execs the holder, so nothing but the holder sits in the namespace from the start.
@@ -227,9 +244,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await must(["ip", "link", "set", hostLink, "up"]);
     await must(inNode(["ip", "addr", "add", `${nodeAddress}/24`, "dev", "eth0"]));
     await must(inNode(["ip", "link", "set", "eth0", "up"]));
+    // The host reaches pod IPs (the API server: webhooks, proxy, exec) through the node; the route goes with the link.
+    await must(["ip", "route", "add", podSubnet, "via", nodeAddress, "dev", hostLink]);
 
     // 2. The control plane, its API server on the host end of the veth.
-    controlPlane = await startControlPlane({ scheduler: true, bindAddress: hostAddress });
+    controlPlane = await startControlPlane({ scheduler: true, controllerManager: true, bindAddress: hostAddress });
     const cp = controlPlane;
     kubectl = (args) => cp.kubectl(args);
     const pki = cp.pki;
@@ -240,6 +259,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     writeFileSync(join(dir, "cni/net.d/10-bridge.conflist"), cniConfig(dir, podSubnet));
     writeFileSync(join(dir, "resolv.conf"), "nameserver 10.96.0.10\n");
     writeFileSync(join(dir, "kubelet.yaml"), kubeletConfig(dir, pki, nodeAddress));
+    writeFileSync(join(dir, "kube-proxy.yaml"), kubeProxyConfig(join(pki, "kube-proxy.kubeconfig"), nodeName, podSubnet, nodeAddress));
     const spawn = (argv: string[], log: string): Bun.Subprocess => {
       const p = Bun.spawn(inNode(argv), { stdin: "ignore", stdout: "ignore", stderr: Bun.file(log) });
       procs.push(p);
@@ -257,21 +277,23 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
     for (const tar of opts.images) await importImage(tar);
 
-    // 4. The kubelet; wait until the Node is Ready.
+    // 4. The kubelet and kube-proxy; wait until the Node is Ready and can take pods.
     const kubeletLog = join(dir, "kubelet.log");
-    const kubeletDir = join(dir, "kubelet");
+    const kubeletDir = join(dir, "var-lib/kubelet"); // the node's /var/lib is <dir>/var-lib
     const kubelet = spawn(
       [
         join(k8sBin, "kubelet"),
         `--config=${join(dir, "kubelet.yaml")}`,
         `--kubeconfig=${join(pki, "kubelet.kubeconfig")}`,
-        `--root-dir=${kubeletDir}`,
+        `--root-dir=${kubeletRootInNode}`,
         `--hostname-override=${nodeName}`,
         `--node-ip=${nodeAddress}`,
         "--v=1",
       ],
       kubeletLog,
     );
+    const kubeProxyLog = join(dir, "kube-proxy.log");
+    const kubeProxy = spawn([join(k8sBin, "kube-proxy"), `--config=${join(dir, "kube-proxy.yaml")}`, "--v=1"], kubeProxyLog);
     await waitFor(
       "kubelet (node Ready)",
       120,
@@ -279,12 +301,26 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       async () => (await cp.kubectl(["get", "node", nodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`])).stdout === "True",
       alive(kubelet),
     );
+    // kube-controller-manager's node lifecycle controller lifts the kubelet's not-ready taint.
+    const cpLog = join(cp.dir, "kube-controller-manager.log");
+    await waitFor("the node without taints", 60, cpLog, async () => (await cp.kubectl(["get", "node", nodeName, "-o", "jsonpath={.spec.taints}"])).stdout === "");
+    // Its ServiceAccount and root CA publishers give namespace default what pods need.
+    await waitFor("ServiceAccount default/default", 60, cpLog, async () => (await cp.kubectl(["get", "serviceaccount", "default", "-n", "default"])).code === 0);
+    await waitFor("ConfigMap default/kube-root-ca.crt", 60, cpLog, async () => (await cp.kubectl(["get", "configmap", "kube-root-ca.crt", "-n", "default"])).code === 0);
+    await waitFor(
+      "kube-proxy (rules synced)",
+      60,
+      kubeProxyLog,
+      async () => (await run(inNode(["curl", "-fsS", "-o", "/dev/null", "--max-time", "2", "http://127.0.0.1:10256/healthz"]))).code === 0,
+      alive(kubeProxy),
+    );
     const readySeconds = (performance.now() - started) / 1000;
-    // What kube-controller-manager would do: lift the not-ready taint, give the namespace its ServiceAccount.
-    await cp.kubectl(["taint", "node", nodeName, "node.kubernetes.io/not-ready-"]);
-    await cp.kubectl(["create", "serviceaccount", "default", "--namespace=default"]);
 
-    const node: ClusterNode = { dir, name: nodeName, holderPid, namespaces, kubeletDir, readySeconds, ctr, importImage };
+    const node: ClusterNode = {
+      dir, name: nodeName, holderPid, namespaces, kubeletDir, readySeconds, ctr, importImage,
+      pids: { containerd: containerd.pid, kubelet: kubelet.pid, kubeProxy: kubeProxy.pid },
+      exec: (argv) => run(inNode(argv)),
+    };
     return { controlPlane: cp, node, stop };
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
