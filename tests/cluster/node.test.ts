@@ -119,8 +119,18 @@ function webManifests(name: string, replicas: number): string {
   return [deployment, service].map((o) => JSON.stringify(o)).join("\n---\n");
 }
 
-/** A shell loop that retries `cmd` once a second, up to 30 times (kube-proxy's rules follow a Service within a second or so). */
-const retried = (cmd: string): string => `for i in $(seq 30); do if ${cmd}; then exit 0; fi; sleep 1; done; exit 1`;
+/**
+ * A shell loop printing the body's last line of `GET /` at IP:PORT, retried
+ * once a second up to 30 times (kube-proxy's rules follow a Service within a
+ * second or so). busybox nc, not wget: Debian's static busybox wget crashes.
+ */
+const httpGet = (ip: string, port: number): string =>
+  `for i in $(seq 30); do
+  line=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port} | tail -n 1)
+  case $line in hi*) echo "$line"; exit 0;; esac
+  sleep 1
+done
+exit 1`;
 
 describe.skipIf(skip !== null)("cluster node", () => {
   let cluster: Cluster | undefined;
@@ -243,7 +253,7 @@ describe.skipIf(skip !== null)("cluster node", () => {
     const ip = await cp.kubectlOk(["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]);
     expect(ip).toMatch(/^10\.96\.\d+\.\d+$/);
     const names = (await cp.kubectlOk(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"])).split(" ");
-    const fromPod = await runPod("web-client", retried(`wget -q -T 3 -O - http://${ip}/`));
+    const fromPod = await runPod("web-client", httpGet(ip, 80));
     expect(names.map((n) => `hi from ${n}\n`)).toContain(fromPod);
     const fromNode = await node.exec(["curl", "-fsS", "--max-time", "5", `http://${ip}/`]);
     expect(names.map((n) => `hi from ${n}\n`)).toContain(fromNode.stdout);
@@ -291,7 +301,7 @@ describe.skipIf(skip !== null)("cluster node", () => {
   test("a pod reaches the host end of the veth (where the guest registry listens)", async () => {
     const server = Bun.serve({ hostname: hostAddress, port: 0, fetch: () => new Response("hi from the host\n") });
     try {
-      const logs = await runPod("host-client", retried(`wget -q -T 3 -O - http://${hostAddress}:${server.port}/`));
+      const logs = await runPod("host-client", httpGet(hostAddress, Number(server.port)));
       expect(logs).toBe("hi from the host\n");
     } finally {
       await server.stop(true);

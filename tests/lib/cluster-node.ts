@@ -1,9 +1,11 @@
 /**
  * A real single-node Kubernetes for the cluster tier (tests/cluster): the
  * control plane of tests/lib/control-plane.ts (etcd, kube-apiserver,
- * kube-scheduler) plus one node, containerd 1.6 + runc + the CNI bridge plugin
- * and the kubelet (v1.34.4), all in network and mount namespaces this harness
- * makes, torn down with nothing left.
+ * kube-scheduler, kube-controller-manager) plus one node, containerd 1.6 +
+ * runc + the CNI bridge plugin, the kubelet and kube-proxy (v1.34.4), all in
+ * network and mount namespaces this harness makes, torn down with nothing
+ * left. Enough of a cluster for `kubectl apply -k` of bunvirt's deployment:
+ * Deployments, DaemonSets, ClusterIP Services, ServiceAccount tokens.
  *
  * Layout, and why:
  * - The kubelet refuses a loopback node IP, and traffic may only go to
@@ -11,29 +13,53 @@
  *   network + mount namespace (scripts/cluster/node-namespace.sh under
  *   `unshare --net --mount --propagation private`) with a veth pair to the
  *   host: host end `bvnode0` 10.250.0.1/24, node end `eth0` 10.250.0.2. No
- *   default route, no forwarding: the node and its pods reach nothing but the
- *   host end.
+ *   default route anywhere: the node and its pods reach nothing but the host
+ *   end.
+ * - Pods (10.244.0.0/24 on the node's cni0 bridge) and the host reach each
+ *   other through the node: IPv4 forwarding is on in the node's network
+ *   namespace only, and the host has a route to the pod subnet via
+ *   10.250.0.2 on bvnode0 (it goes with the link). So the API server reaches
+ *   pod IPs (webhooks, aggregated APIs: `--enable-aggregator-routing`, pod
+ *   proxy), and pods reach the host end (the guest registry of
+ *   tests/lib/e2e-cluster.ts listens there). The host itself forwards
+ *   nothing.
  * - kube-apiserver binds to the host end (10.250.0.1, in the serving
  *   certificate), so the kubelet reaches it from the node's namespace and the
  *   test (host namespace) reaches it locally; it reaches the kubelet at the
- *   node IP. etcd and the scheduler stay on 127.0.0.1.
- * - containerd and the kubelet run in the node's namespaces (nsenter), with a
- *   private /run (runc state, pod network namespaces) and /var/lib, /var/log
- *   bound to the harness's dir, and the sysctls the kubelet sets covered
- *   inside, so the host's are untouched. Their config, state and sockets live
- *   in the harness's dir, which the host sees too (ctr reaches the socket).
+ *   node IP. It keeps the `kubernetes` Service's endpoints (10.96.0.1:443 ->
+ *   10.250.0.1:PORT), so pods reach it through that Service. etcd, the
+ *   scheduler and kube-controller-manager are host processes on 127.0.0.1.
+ * - kube-controller-manager runs every default controller but node IPAM and
+ *   the cloud's (the pod subnet is fixed by the CNI config): its node
+ *   lifecycle controller lifts the kubelet's not-ready taint, the
+ *   ServiceAccount and root-CA publishers give every namespace its `default`
+ *   ServiceAccount and kube-root-ca.crt, so pods get projected tokens.
+ * - containerd, the kubelet and kube-proxy run in the node's namespaces
+ *   (nsenter), with a private /run (runc state, pod network namespaces) and
+ *   /var/lib, /var/log bound to <dir>/var-lib, <dir>/var-log, and the
+ *   sysctls the kubelet sets covered inside, so the host's are untouched.
+ *   The kubelet's root dir is /var/lib/kubelet inside (so hostPaths of a
+ *   deployed DaemonSet, /var/lib/kubelet/pods and /var/lib/kubelet/
+ *   device-plugins, mean what they mean on any node); the host sees it at
+ *   <dir>/var-lib/kubelet (`kubeletDir`, for host-process handlers). Mounts
+ *   in the node's namespace are shared among themselves (not with the host),
+ *   so HostToContainer propagation works. Config, state and sockets live in
+ *   the harness's dir, which the host sees too (ctr reaches the socket).
+ * - kube-proxy in nftables mode, its rules in the node's network namespace;
+ *   `masqueradeAll` so replies from a pod on the same bridge go back through
+ *   the node, where the Service's DNAT is undone; conntrack settings at 0 so
+ *   it leaves the host-wide conntrack sysctls alone.
  * - This machine: no CAP_SYS_RESOURCE, so containerd's CRI runs with
- *   `restrict_oom_score_adj` and the kubelet with `oomScoreAdj: 0`; cgroup v1,
- *   so `failCgroupV1: false`, `cgroupDriver: cgroupfs`.
- * - No kube-controller-manager: the harness removes the kubelet's
- *   `node.kubernetes.io/not-ready` taint once the node is Ready and creates
- *   the `default` ServiceAccount; pods set `automountServiceAccountToken:
- *   false` (no kube-root-ca.crt ConfigMap is published).
+ *   `restrict_oom_score_adj` and the kubelet and kube-proxy with
+ *   `oomScoreAdj: 0`; cgroup v1, so `failCgroupV1: false`, `cgroupDriver:
+ *   cgroupfs`.
  *
- * stop(): deletes every pod, stops the kubelet and containerd, kills whatever
- * is left in the node's mount namespace (shims, containers), releases the
- * namespace holder (its namespaces and the veth pair go with it), removes the
- * kubelet's `kubepods` cgroups, stops the control plane, removes the dir.
+ * stop(): deletes every workload controller (orphaning) and every pod, stops
+ * kube-proxy, the kubelet and containerd, kills whatever is left in the
+ * node's mount namespace (shims, containers), releases the namespace holder
+ * (its namespaces, their nftables rules, the veth pair and the host's route
+ * go with it), removes the kubelet's `kubepods` cgroups, stops the control
+ * plane, removes the dir.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
