@@ -257,6 +257,9 @@ describe.skipIf(skip !== null)("cluster node", () => {
     expect(names.map((n) => `hi from ${n}\n`)).toContain(fromPod);
     const fromNode = await node.exec(["curl", "-fsS", "--max-time", "5", `http://${ip}/`]);
     expect(names.map((n) => `hi from ${n}\n`)).toContain(fromNode.stdout);
+    // The node (hostNetwork pods, in-cluster clients) reaches the API server through the kubernetes Service: 401 to no credentials.
+    const api = await node.exec(["curl", "-sS", "--max-time", "5", "--cacert", `${cp.pki}/ca.crt`, "-o", "/dev/null", "-w", "%{http_code}", `https://${kubernetesServiceIP}/version`]);
+    expect(api).toMatchObject({ code: 0, stdout: "401" });
   }, 180_000);
 
   test("a pod reaches the API server through the kubernetes Service, with a bound ServiceAccount token", async () => {

@@ -14,7 +14,10 @@
  *   `unshare --net --mount --propagation private`) with a veth pair to the
  *   host: host end `bvnode0` 10.250.0.1/24, node end `eth0` 10.250.0.2. No
  *   default route anywhere: the node and its pods reach nothing but the host
- *   end.
+ *   end. The node has a route for the Service subnet (10.96.0.0/16) on eth0
+ *   so its own connections to ClusterIPs (hostNetwork pods) get to
+ *   kube-proxy's DNAT; nothing un-rewritten leaves that way (no neighbour
+ *   answers for those addresses).
  * - Pods (10.244.0.0/24 on the node's cni0 bridge) and the host reach each
  *   other through the node: IPv4 forwarding is on in the node's network
  *   namespace only, and the host has a route to the pod subnet via
@@ -65,7 +68,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, type RunResult } from "./bunvirt.ts";
-import { type ControlPlane, k8sBin, startControlPlane } from "./control-plane.ts";
+import { type ControlPlane, k8sBin, serviceSubnet, startControlPlane } from "./control-plane.ts";
 import { built, command, hostTier, root } from "./host.ts";
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig } from "./node-config.ts";
 import { kill, kubepodsCgroups, kubepodsProcesses, nsOf, processesIn, removeCgroupTree } from "./node-leftovers.ts";
@@ -270,6 +273,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await must(["ip", "link", "set", hostLink, "up"]);
     await must(inNode(["ip", "addr", "add", `${nodeAddress}/24`, "dev", "eth0"]));
     await must(inNode(["ip", "link", "set", "eth0", "up"]));
+    // The node's own connections to ClusterIPs (hostNetwork pods: in-cluster clients) need a route for kube-proxy's DNAT
+    // to act on; on the link, not via the host: what no rule rewrites finds no neighbour and goes nowhere.
+    await must(inNode(["ip", "route", "add", serviceSubnet, "dev", "eth0"]));
     // The host reaches pod IPs (the API server: webhooks, proxy, exec) through the node; the route goes with the link.
     await must(["ip", "route", "add", podSubnet, "via", nodeAddress, "dev", hostLink]);
 

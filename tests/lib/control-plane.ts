@@ -18,6 +18,8 @@ import { built, command, hostTier } from "./host.ts";
 
 export const k8sVersion = "v1.34.4";
 export const k8sBin = process.env.BUNVIRT_K8S_BIN ?? `/var/cache/bunvirt/k8s-${k8sVersion}/bin`;
+/** The API server's --service-cluster-ip-range (ClusterIPs; the `kubernetes` Service is its first address). */
+export const serviceSubnet = "10.96.0.0/16";
 
 /** Null when the tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
 export function controlPlaneTier(suite: string): string | null {
@@ -211,7 +213,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--service-account-key-file=${pki}/sa.pub`,
         `--service-account-signing-key-file=${pki}/sa.key`,
         "--service-account-issuer=https://kubernetes.default.svc",
-        "--service-cluster-ip-range=10.96.0.0/16",
+        `--service-cluster-ip-range=${serviceSubnet}`,
         // On loopback, no `kubernetes` Service endpoints (an endpoint may not be a loopback address);
         // elsewhere (the cluster tier's node) pods reach the API server through that Service.
         `--endpoint-reconciler-type=${bind.startsWith("127.") ? "none" : "lease"}`,
@@ -291,7 +293,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           `--root-ca-file=${pki}/ca.crt`,
           `--cluster-signing-cert-file=${pki}/ca.crt`,
           `--cluster-signing-key-file=${pki}/ca.key`,
-          "--service-cluster-ip-range=10.96.0.0/16",
+          `--service-cluster-ip-range=${serviceSubnet}`,
         ],
         log,
       );
