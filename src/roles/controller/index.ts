@@ -18,6 +18,7 @@ import type { ControllerLoop } from "./controller-loop.ts";
 import { defaultNodeHeartbeatTimeoutSeconds } from "./node-health.ts";
 import type { NodeWatch } from "./node-watch.ts";
 import { WebhookReplica } from "./webhook-replica.ts";
+import { parseWebhookService, parseWebhookUrl, targetHosts } from "./webhook-target.ts";
 
 /** The launcher image when --launcher-image is not given. */
 export const defaultLauncherImage = "bunvirt:dev";
@@ -35,16 +36,11 @@ export const controllerMain: RoleMain = async (ctx) => {
   // Opt-in: a replica without --webhook-addr serves no webhooks (two replicas on one host would share the port).
   const webhookAddr = ctx.flags.webhookAddr === undefined ? undefined : String(ctx.flags.webhookAddr);
   const webhookUrl = ctx.flags.webhookUrl === undefined ? undefined : String(ctx.flags.webhookUrl);
-  let webhookHost: string | undefined;
-  if (webhookUrl !== undefined) {
-    if (webhookAddr === undefined) throw new UsageError("--webhook-url needs --webhook-addr (where the webhooks listen)");
-    try {
-      const u = new URL(webhookUrl);
-      if (u.protocol !== "https:") throw new Error("not https");
-      webhookHost = u.hostname;
-    } catch {
-      throw new UsageError(`--webhook-url "${webhookUrl}" is not an https:// URL`);
-    }
+  const webhookService = ctx.flags.webhookService === undefined ? undefined : String(ctx.flags.webhookService);
+  if (webhookUrl !== undefined && webhookService !== undefined) throw new UsageError("give --webhook-url or --webhook-service, not both");
+  const webhookTarget = webhookUrl !== undefined ? parseWebhookUrl(webhookUrl) : webhookService !== undefined ? parseWebhookService(webhookService) : undefined;
+  if (webhookTarget !== undefined && webhookAddr === undefined) {
+    throw new UsageError(`--webhook-${webhookUrl !== undefined ? "url" : "service"} needs --webhook-addr (where the webhooks listen)`);
   }
   const podOptions = {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
@@ -56,8 +52,8 @@ export const controllerMain: RoleMain = async (ctx) => {
   const nodeWatchModule = import("./node-watch.ts");
   const webhooks = webhookAddr === undefined ? undefined : new WebhookReplica(ctx, {
     addr: webhookAddr,
-    ...(webhookUrl !== undefined ? { url: webhookUrl } : {}),
-    hosts: [...new Set([webhookHost ?? "localhost", "127.0.0.1"])],
+    ...(webhookTarget !== undefined ? { target: webhookTarget } : {}),
+    hosts: [...new Set([...(webhookTarget !== undefined ? targetHosts(webhookTarget) : ["localhost"]), "127.0.0.1"])],
     namespace,
   });
 
