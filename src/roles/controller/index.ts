@@ -18,9 +18,12 @@ import type { ControllerLoop } from "./controller-loop.ts";
 import { defaultNodeHeartbeatTimeoutSeconds } from "./node-health.ts";
 import type { NodeWatch } from "./node-watch.ts";
 import { WebhookReplica } from "./webhook-replica.ts";
+import type { LauncherPodOptions } from "./launcher-pod.ts";
+import { readOwnImage } from "./own-image.ts";
+import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
 import { parseWebhookService, parseWebhookUrl, targetHosts } from "./webhook-target.ts";
 
-/** The launcher image when --launcher-image is not given. */
+/** The launcher image when --launcher-image is not given outside a pod. */
 export const defaultLauncherImage = "bunvirt:dev";
 
 export const controllerMain: RoleMain = async (ctx) => {
@@ -42,10 +45,14 @@ export const controllerMain: RoleMain = async (ctx) => {
   if (webhookTarget !== undefined && webhookAddr === undefined) {
     throw new UsageError(`--webhook-${webhookUrl !== undefined ? "url" : "service"} needs --webhook-addr (where the webhooks listen)`);
   }
-  const podOptions = {
+  const podOptions: LauncherPodOptions = {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
     emulation: ctx.flags.emulation === true,
   };
+  // In a pod without --launcher-image: launchers run this pod's own image (own-image.ts), known before the loop starts.
+  const ownPod = ctx.flags.launcherImage === undefined ? process.env.POD_NAME : undefined;
+  let imageKnown: Promise<void> = Promise.resolve();
+  let imageLookup: Retrying | undefined;
 
   // Set up in the background, so the health listener is up at once.
   const loopModule = import("./controller-loop.ts");
@@ -67,6 +74,21 @@ export const controllerMain: RoleMain = async (ctx) => {
   let stopping = false;
   const connection = connectRole(ctx, (kc) => {
     webhooks?.connect(kc);
+    if (ownPod !== undefined) {
+      ctx.readiness.fail("launcher-image", "reading this pod's image");
+      imageKnown = new Promise((resolve) => {
+        imageLookup = retryUntil(async () => {
+          const own = await readOwnImage(kc, namespace, ownPod);
+          Object.assign(podOptions, own);
+          ctx.log(`launcher image "${own.image}" (this pod's own${own.imagePullPolicy !== undefined ? `, pull policy ${own.imagePullPolicy}` : ""})`);
+          ctx.readiness.pass("launcher-image");
+          resolve();
+        }, (e) => {
+          ctx.readiness.fail("launcher-image", e.message);
+          ctx.log.warn(`${e.message}; retrying`);
+        });
+      });
+    }
     election = runLeaderElection(kc, {
       namespace,
       name: "bunvirt-controller",
@@ -84,7 +106,7 @@ export const controllerMain: RoleMain = async (ctx) => {
           const mine = {};
           term = mine;
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
-          void Promise.all([loopModule, nodeWatchModule, loopStopped]).then(([m, n]) => {
+          void Promise.all([loopModule, nodeWatchModule, loopStopped, imageKnown]).then(([m, n]) => {
             if (term !== mine || stopping) return;
             loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
             nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
@@ -105,6 +127,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   return async () => {
     stopping = true;
     connection.stop();
+    imageLookup?.stop();
     election?.stop();
     const running = loop;
     const watching = nodeWatch;
