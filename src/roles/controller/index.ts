@@ -20,6 +20,7 @@ import type { NodeWatch } from "./node-watch.ts";
 import { WebhookReplica } from "./webhook-replica.ts";
 import type { LauncherPodOptions } from "./launcher-pod.ts";
 import { readOwnImage } from "./own-image.ts";
+import { isNotFound } from "../../kube/rest.ts";
 import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
 import { parseWebhookService, parseWebhookUrl, targetHosts } from "./webhook-target.ts";
 
@@ -78,9 +79,16 @@ export const controllerMain: RoleMain = async (ctx) => {
       ctx.readiness.fail("launcher-image", "reading this pod's image");
       imageKnown = new Promise((resolve) => {
         imageLookup = retryUntil(async () => {
-          const own = await readOwnImage(kc, namespace, ownPod);
-          Object.assign(podOptions, own);
-          ctx.log(`launcher image "${own.image}" (this pod's own${own.imagePullPolicy !== undefined ? `, pull policy ${own.imagePullPolicy}` : ""})`);
+          const own = await readOwnImage(kc, namespace, ownPod).catch((e: unknown) => {
+            if (!isNotFound(e)) throw e;
+            // POD_NAME set outside a pod (a test's process): the default, as outside a pod.
+            ctx.log.warn(`no pod "${namespace}/${ownPod}" (POD_NAME): launchers run the default image "${podOptions.image}"`);
+            return undefined;
+          });
+          if (own !== undefined) {
+            Object.assign(podOptions, own);
+            ctx.log(`launcher image "${own.image}" (this pod's own${own.imagePullPolicy !== undefined ? `, pull policy ${own.imagePullPolicy}` : ""})`);
+          }
           ctx.readiness.pass("launcher-image");
           resolve();
         }, (e) => {
