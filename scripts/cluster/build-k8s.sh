@@ -7,7 +7,7 @@
 #   scripts/cluster/build-k8s.sh [COMMAND...]
 #
 # Without arguments it builds kube-apiserver and kubectl first, then
-# kube-scheduler, kube-controller-manager and kubelet. Prints the cache's bin
+# kube-scheduler, kube-controller-manager, kubelet and kube-proxy. Prints the cache's bin
 # directory on its last line. Needs Go (>= 1.24) and, for etcd, root (apt).
 set -euo pipefail
 
@@ -20,7 +20,7 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 commands=("$@")
 if [ ${#commands[@]} = 0 ]; then
-  commands=(kube-apiserver kubectl kube-scheduler kube-controller-manager kubelet)
+  commands=(kube-apiserver kubectl kube-scheduler kube-controller-manager kubelet kube-proxy)
 fi
 
 [ -x "$GO" ] || { echo "Cannot build Kubernetes $VERSION: no Go toolchain found (set GO or put go on PATH)" >&2; exit 1; }
@@ -39,8 +39,8 @@ export GOCACHE=${GOCACHE:-/var/cache/bunvirt/go-build}
 
 for cmd in "${commands[@]}"; do
   case $cmd in
-    kube-apiserver|kubectl|kube-scheduler|kube-controller-manager|kubelet) ;;
-    *) echo "Cannot build \"$cmd\": not one of kube-apiserver, kubectl, kube-scheduler, kube-controller-manager, kubelet" >&2; exit 1 ;;
+    kube-apiserver|kubectl|kube-scheduler|kube-controller-manager|kubelet|kube-proxy) ;;
+    *) echo "Cannot build \"$cmd\": not one of kube-apiserver, kubectl, kube-scheduler, kube-controller-manager, kubelet, kube-proxy" >&2; exit 1 ;;
   esac
   if [ -x "$BIN/$cmd" ]; then
     echo "have $BIN/$cmd"

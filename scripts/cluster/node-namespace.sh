@@ -14,7 +14,11 @@
 # over /var/lib and /var/log; and the six sysctls the kubelet sets
 # (vm.overcommit_memory, vm.panic_on_oom, kernel.panic, kernel.panic_on_oops,
 # kernel.keys.root_maxkeys/maxbytes) covered by files holding the values it
-# wants, so the host's stay untouched.
+# wants, so the host's stay untouched. IPv4 forwarding on in this network
+# namespace only (pods <-> the host end, Services). Every mount shared within
+# the namespace (new peer groups, none with the host's), so mounts the kubelet
+# makes under /var/lib/kubelet/pods reach containers that ask for
+# HostToContainer propagation.
 set -eu
 dir=$1
 if [ "$(readlink /proc/$$/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] || [ "$(readlink /proc/$$/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
@@ -22,6 +26,7 @@ if [ "$(readlink /proc/$$/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] || [ "$(read
   exit 1
 fi
 ip link set lo up
+echo 1 > /proc/sys/net/ipv4/ip_forward
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/netns "$dir/var-lib" "$dir/var-log" "$dir/sysctl"
 mount --bind "$dir/var-lib" /var/lib
@@ -33,6 +38,7 @@ for kv in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_
   echo "${kv#*=}" > "$file"
   mount --bind "$file" "/proc/sys/$key"
 done
+mount --make-rshared /
 echo "bunvirt-node-ready $$"
 while read -r _line; do :; done
 

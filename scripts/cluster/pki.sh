@@ -11,9 +11,12 @@
 #   admin.crt/.key                   CN=admin, O=system:masters
 #   kube-scheduler.crt/.key          CN=system:kube-scheduler
 #   kube-controller-manager.crt/.key CN=system:kube-controller-manager
+#   kube-proxy.crt/.key              CN=system:kube-proxy (bound to system:node-proxier)
 #   apiserver-kubelet-client.crt/.key CN=kube-apiserver-kubelet-client, O=system:masters
+#   front-proxy-client.crt/.key      CN=front-proxy-client: the API server's identity towards
+#                                    aggregated APIs (--proxy-client-cert-file)
 #   sa.key sa.pub                    service-account token signing key pair
-#   admin.kubeconfig kube-scheduler.kubeconfig kube-controller-manager.kubeconfig
+#   admin.kubeconfig kube-scheduler.kubeconfig kube-controller-manager.kubeconfig kube-proxy.kubeconfig
 set -euo pipefail
 
 [ $# = 2 ] || { echo "usage: $0 DIR SERVER" >&2; exit 2; }
@@ -52,7 +55,9 @@ issue apiserver "/CN=kube-apiserver" serverAuth \
 issue admin "/O=system:masters/CN=admin" clientAuth
 issue kube-scheduler "/CN=system:kube-scheduler" clientAuth
 issue kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
+issue kube-proxy "/CN=system:kube-proxy" clientAuth
 issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+issue front-proxy-client "/CN=front-proxy-client" clientAuth
 
 openssl genrsa -out sa.key 2048 2>/dev/null
 chmod 600 sa.key
@@ -82,3 +87,4 @@ EOF
 kubeconfig admin
 kubeconfig kube-scheduler
 kubeconfig kube-controller-manager
+kubeconfig kube-proxy

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A local OCI registry (Debian's docker-registry, distribution 2.8) on
-# 127.0.0.1 that serves the test guest as a KubeVirt containerDisk.
+# 127.0.0.1 (or another local address) that serves the test guest as a
+# KubeVirt containerDisk.
 #
 #   scripts/guest/registry.sh start    run it (nothing to do when it already runs)
 #   scripts/guest/registry.sh push     build the image if needed, start, push it as
@@ -10,7 +11,10 @@
 #   scripts/guest/registry.sh stop     stop it (nothing to do when it does not run)
 #
 # Environment:
-#   BUNVIRT_REGISTRY_PORT  port on 127.0.0.1 (default 5000)
+#   BUNVIRT_REGISTRY_ADDR  the local IPv4 address it listens on (default 127.0.0.1;
+#                          the cluster tier uses the host end of its node's veth,
+#                          10.250.0.1, so pods reach it too)
+#   BUNVIRT_REGISTRY_PORT  port (default 5000)
 #   BUNVIRT_REGISTRY_DIR   config.yml, storage/, registry.pid, registry.log
 #                          (default /var/cache/bunvirt/registry)
 #
@@ -19,11 +23,12 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT=${BUNVIRT_REGISTRY_PORT:-5000}
+BIND=${BUNVIRT_REGISTRY_ADDR:-127.0.0.1}
 DIR=${BUNVIRT_REGISTRY_DIR:-/var/cache/bunvirt/registry}
 CONFIG="$DIR/config.yml"
 PIDFILE="$DIR/registry.pid"
 LOGFILE="$DIR/registry.log"
-ADDR="127.0.0.1:$PORT"
+ADDR="$BIND:$PORT"
 SEED_NAME="kubevirt/cirros-registry-disk-demo:devel" # the example manifest's image
 
 log() { echo "registry.sh: $*" >&2; }
@@ -36,6 +41,7 @@ need() {
 }
 
 [[ $PORT =~ ^[0-9]+$ ]] || die "Cannot use port '$PORT': not a number"
+[[ $BIND =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "Cannot use address '$BIND': not an IPv4 address"
 
 # Prints the pid of our registry when it is alive, else fails.
 running_pid() {
@@ -47,8 +53,8 @@ running_pid() {
 	echo "$pid"
 }
 
-# The port the running registry's config names.
-configured_port() { sed -n 's/^  addr: 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$CONFIG" 2>/dev/null; }
+# The address:port the running registry's config names.
+configured_addr() { sed -n 's/^  addr: \([0-9.]*:[0-9]*\)$/\1/p' "$CONFIG" 2>/dev/null; }
 
 answers() { curl -fsS -o /dev/null --max-time 2 "http://$ADDR/v2/" 2>/dev/null; }
 
@@ -57,9 +63,9 @@ start() {
 	need curl "start the registry" curl
 	local pid
 	if pid=$(running_pid); then
-		local running_port
-		running_port=$(configured_port)
-		[[ $running_port == "$PORT" ]] || die "Cannot start the registry on '$ADDR': the one in '$DIR' already runs on port '$running_port' (pid $pid)"
+		local running_addr
+		running_addr=$(configured_addr)
+		[[ $running_addr == "$ADDR" ]] || die "Cannot start the registry on '$ADDR': the one in '$DIR' already runs on '$running_addr' (pid $pid)"
 		for _ in $(seq 50); do
 			answers && {
 				log "already running on $ADDR (pid $pid)"
@@ -89,7 +95,7 @@ storage:
   cache:
     blobdescriptor: inmemory
 http:
-  addr: 127.0.0.1:$PORT
+  addr: $ADDR
   headers:
     X-Content-Type-Options: [nosniff]
 EOF

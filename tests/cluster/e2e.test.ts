@@ -2,7 +2,7 @@
  * End to end through kubectl (tests/lib/e2e-target.ts): on the cluster tier's
  * node by default (tests/lib/e2e-cluster.ts: the controller with its webhooks
  * and the handler run as processes on the host, the handler with the node's
- * kubelet directory, the guest's registry on the host's 127.0.0.1), or on any
+ * kubelet directory, the guest's registry on the host end of the node's veth), or on any
  * cluster where bunvirt is deployed (BUNVIRT_E2E_KUBECONFIG=FILE; see README).
  *
  * - The seed manifest (v1alpha1, through the conversion webhook) becomes a VMI

@@ -1,7 +1,8 @@
 /**
  * A real Kubernetes control plane for the control-plane tier
  * (tests/control-plane): etcd and kube-apiserver (v1.34.4, built by
- * scripts/cluster/build-k8s.sh), optionally kube-scheduler, bound to
+ * scripts/cluster/build-k8s.sh), optionally kube-scheduler and
+ * kube-controller-manager, bound to
  * 127.0.0.1 on free ports, their data and PKI in a temp dir, the generated
  * CRDs applied, optionally an audit log of the writes to VMs, VMIs and pods. `stop()` kills the processes and removes the dir. No node:
  * pods stay Pending (Unschedulable with the scheduler).
@@ -17,6 +18,8 @@ import { built, command, hostTier } from "./host.ts";
 
 export const k8sVersion = "v1.34.4";
 export const k8sBin = process.env.BUNVIRT_K8S_BIN ?? `/var/cache/bunvirt/k8s-${k8sVersion}/bin`;
+/** The API server's --service-cluster-ip-range (ClusterIPs; the `kubernetes` Service is its first address). */
+export const serviceSubnet = "10.96.0.0/16";
 
 /** Null when the tier can run here, else the reason to skip (a failure under BUNVIRT_REQUIRE_HOST=1). */
 export function controlPlaneTier(suite: string): string | null {
@@ -38,7 +41,7 @@ export interface ControlPlane {
   pki: string;
   /** A kubeconfig with the admin client certificate (system:masters) and the CA file. */
   adminKubeconfig: string;
-  /** Process ids of etcd, kube-apiserver and (when started) kube-scheduler. */
+  /** Process ids of etcd, kube-apiserver and (when started) kube-scheduler, kube-controller-manager. */
   pids: number[];
   /** Seconds from starting kube-apiserver until /readyz answered ok. */
   apiserverReadySeconds: number;
@@ -83,6 +86,14 @@ async function waitUntil(what: string, seconds: number, proc: Bun.Subprocess, lo
 export interface ControlPlaneOptions {
   /** Also run kube-scheduler (with the kube-scheduler client certificate). */
   scheduler?: boolean;
+  /**
+   * Also run kube-controller-manager (one instance, no leader election): every
+   * default controller but the cloud's and node IPAM (the node's pod subnet is
+   * fixed by its CNI config), each with its own ServiceAccount's credentials,
+   * the service-account token signer, the root CA published to every namespace
+   * (kube-root-ca.crt), CSR signing by the cluster CA.
+   */
+  controllerManager?: boolean;
   /**
    * The address kube-apiserver binds to (default 127.0.0.1); the cluster tier
    * passes the host end of the node's veth (tests/lib/cluster-node.ts) so the
@@ -202,9 +213,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--service-account-key-file=${pki}/sa.pub`,
         `--service-account-signing-key-file=${pki}/sa.key`,
         "--service-account-issuer=https://kubernetes.default.svc",
-        "--service-cluster-ip-range=10.96.0.0/16",
-        // One API server on loopback: no kubernetes Service endpoints to reconcile.
-        "--endpoint-reconciler-type=none",
+        `--service-cluster-ip-range=${serviceSubnet}`,
+        // On loopback, no `kubernetes` Service endpoints (an endpoint may not be a loopback address);
+        // elsewhere (the cluster tier's node) pods reach the API server through that Service.
+        `--endpoint-reconciler-type=${bind.startsWith("127.") ? "none" : "lease"}`,
+        // Webhook Services and APIServices are reached at their endpoints' pod IPs, not through a ClusterIP.
+        "--enable-aggregator-routing=true",
+        // The API server's identity towards aggregated APIs, and the headers it sends them.
+        `--proxy-client-cert-file=${pki}/front-proxy-client.crt`,
+        `--proxy-client-key-file=${pki}/front-proxy-client.key`,
+        `--requestheader-client-ca-file=${pki}/ca.crt`,
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`,
         `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
         // Reach a kubelet (logs, exec) at its node IP, not by its hostname through the host's resolver.
@@ -249,6 +271,34 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // Its serving certificate is self-signed; /readyz is open to anyone.
       const insecure = { rejectUnauthorized: false };
       await waitUntil("kube-scheduler", 60, scheduler, log, async () => (await (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: insecure })).text()) === "ok");
+    }
+    if (opts.controllerManager === true) {
+      const log = join(dir, "kube-controller-manager.log");
+      const port = freePort();
+      const kubeconfig = join(pki, "kube-controller-manager.kubeconfig");
+      const kcm = spawn(
+        [
+          join(k8sBin, "kube-controller-manager"),
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          "--bind-address=127.0.0.1",
+          `--secure-port=${port}`,
+          "--leader-elect=false",
+          "--profiling=false",
+          // No cloud; the node's pod subnet comes from its CNI config, not from node IPAM.
+          "--controllers=*,-node-ipam-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller",
+          "--use-service-account-credentials=true",
+          `--service-account-private-key-file=${pki}/sa.key`,
+          `--root-ca-file=${pki}/ca.crt`,
+          `--cluster-signing-cert-file=${pki}/ca.crt`,
+          `--cluster-signing-key-file=${pki}/ca.key`,
+          `--service-cluster-ip-range=${serviceSubnet}`,
+        ],
+        log,
+      );
+      const insecure = { rejectUnauthorized: false };
+      await waitUntil("kube-controller-manager", 60, kcm, log, async () => (await (await fetch(`https://127.0.0.1:${port}/healthz`, { tls: insecure })).text()) === "ok");
     }
     return {
       dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop,

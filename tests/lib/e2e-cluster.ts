@@ -1,7 +1,9 @@
 /**
  * The end-to-end suites' cluster: the cluster tier's node
- * (tests/lib/cluster-node.ts), the guest's registry on the host's 127.0.0.1
- * (scripts/guest/registry.sh), and bunvirt's roles as processes on the host
+ * (tests/lib/cluster-node.ts), the guest's registry
+ * (scripts/guest/registry.sh) on the host end of the node's veth
+ * (10.250.0.1, which both the host and pods reach; started once the node is
+ * up), and bunvirt's roles as processes on the host
  * (the controller with its webhooks, the handler with the node's kubelet
  * directory). One per test file; stop() ends the roles, the node and the
  * registry. BUNVIRT_E2E_LOG_DIR=DIR keeps the roles' logs there.
@@ -11,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunvirtCommand, freePort, repoRoot, type RunResult } from "./bunvirt.ts";
 import { launcherImage, nodeImages } from "./cluster-images.ts";
-import { type Cluster, nodeName, startCluster } from "./cluster-node.ts";
+import { type Cluster, hostAddress, nodeName, startCluster } from "./cluster-node.ts";
 
 const registryScript = join(repoRoot, "scripts/guest/registry.sh");
 
@@ -64,8 +66,10 @@ export interface E2eCluster {
   cluster: Cluster;
   /** The launcher image's reference (bunvirt.local/launcher:<hash>). */
   launcherRef: string;
-  /** host:port of the guest's registry. */
+  /** host:port of the guest's registry (10.250.0.1:PORT): the host-process handler and pods reach it there. */
   registry: string;
+  /** host:port of the guest's registry as pods reach it (the same as `registry`; for a deployment's ConfigMap). */
+  podRegistry: string;
   /** Every role process started, and followed logs. */
   procs: RoleProc[];
   kubectl(args: string[], opts?: { stdin?: string }): Promise<RunResult>;
@@ -96,8 +100,8 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
   const procs: RoleProc[] = [];
   let cluster: Cluster | undefined;
   const registryPort = freePort();
-  const registryEnv = { BUNVIRT_REGISTRY_PORT: String(registryPort), BUNVIRT_REGISTRY_DIR: join(work, "registry") };
-  const registry = `127.0.0.1:${registryPort}`;
+  const registryEnv = { BUNVIRT_REGISTRY_ADDR: hostAddress, BUNVIRT_REGISTRY_PORT: String(registryPort), BUNVIRT_REGISTRY_DIR: join(work, "registry") };
+  const registry = `${hostAddress}:${registryPort}`;
   let webhookPort = 0;
 
   const stop = async (): Promise<void> => {
@@ -113,17 +117,19 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
 
   try {
     const [images, launcher] = await Promise.all([nodeImages(), launcherImage()]);
+    cluster = await startCluster({ images: [images.pause, images.busybox, launcher.tar] });
+    const c = cluster;
+    // The registry listens on the veth's host end, which exists once the node does.
     const push = Bun.spawn(["nice", "-n", "10", "bash", registryScript, "push"], { env: { ...process.env, ...registryEnv }, stdout: "pipe", stderr: "pipe" });
     const [pushErr, pushCode] = await Promise.all([new Response(push.stderr).text(), push.exited]);
     if (pushCode !== 0) throw new Error(`Cannot push the guest image: ${pushErr}`);
-    cluster = await startCluster({ images: [images.pause, images.busybox, launcher.tar] });
-    const c = cluster;
     await c.controlPlane.kubectlOk(["create", "namespace", "bunvirt"]);
 
     const e: E2eCluster = {
       cluster: c,
       launcherRef: launcher.ref,
       registry,
+      podRegistry: registry,
       procs,
       kubectl: (args, o) => c.controlPlane.kubectl(args, o),
       kubectlOk: (args, o) => c.controlPlane.kubectlOk(args, o),

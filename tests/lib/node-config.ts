@@ -1,6 +1,7 @@
 /**
  * The config files of the cluster tier's node (tests/lib/cluster-node.ts):
- * containerd's, the CNI bridge network's and the kubelet's. Pure text.
+ * containerd's, the CNI bridge network's, the kubelet's and kube-proxy's.
+ * Pure text.
  */
 
 /** containerd 1.6 (config version 2): state, sockets and CNI config under `dir`. */
@@ -52,7 +53,7 @@ export function cniConfig(dir: string, podSubnet: string): string {
   });
 }
 
-/** The kubelet's KubeletConfiguration, serving at `nodeAddress` with the certificate from node-pki.sh. */
+/** The kubelet's KubeletConfiguration, serving at `nodeAddress` with the certificate from node-pki.sh; its root dir is set by --root-dir. */
 export function kubeletConfig(dir: string, pki: string, nodeAddress: string): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -84,5 +85,38 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 # No CAP_SYS_RESOURCE here: the kubelet may not lower its own OOM score.
 oomScoreAdj: 0
+`;
+}
+
+/**
+ * kube-proxy's KubeProxyConfiguration: nftables mode in the node's network
+ * namespace. `masqueradeAll`: a pod reaching a Service whose endpoint is a pod
+ * on the same bridge gets the reply through the node (where the DNAT is
+ * undone), not straight over the bridge. Conntrack limits and timeouts at 0:
+ * kube-proxy leaves those sysctls alone (nf_conntrack_max is the host's).
+ * Its health and metrics servers on the node's loopback.
+ */
+export function kubeProxyConfig(kubeconfig: string, nodeName: string, podSubnet: string, nodeAddress: string): string {
+  return `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: ${kubeconfig}}
+hostnameOverride: ${nodeName}
+mode: nftables
+clusterCIDR: ${podSubnet}
+detectLocalMode: ClusterCIDR
+masqueradeAll: true
+nodePortAddresses: ["${nodeAddress}/32"]
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+# No CAP_SYS_RESOURCE here.
+oomScoreAdj: 0
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+  tcpBeLiberal: false
+  udpTimeout: 0s
+  udpStreamTimeout: 0s
 `;
 }
