@@ -14,6 +14,7 @@
  *   - in code, from the file's own directory (imports, new URL(.., import.meta.url));
  *     and from the repository root when it follows a repository-root expression
  *     (join(repoRoot, "../x"), `${repo}../x`);
+ *   - in a kustomization.yaml, from its directory (kustomize resolves there);
  *   - in scripts and other files, from the repository root (scripts cd there,
  *     commands run there); in Markdown too, unless it stays inside from the
  *     file's directory (a relative link);
@@ -21,7 +22,7 @@
  * Not paths read: symlink targets (`ln -s ../bin DIR/usr/bin`).
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { dirname, extname, join, relative, resolve } from "node:path";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
 
 const rootAt = process.argv.indexOf("--root");
 const root = resolve(rootAt >= 0 ? process.argv[rootAt + 1]! : join(import.meta.dir, ".."));
@@ -64,7 +65,9 @@ for (const file of files()) {
   }
   if (text.includes("\0")) continue; // binary
   const ext = extname(file);
+  // Code and kustomization files name paths relative to their own directory.
   const code = codeExt.has(ext);
+  const fromFile = code || basename(file) === "kustomization.yaml";
   const fileDir = join(root, dirname(file));
   text.split("\n").forEach((line, i) => {
     const at = `${file}:${i + 1}`;
@@ -72,8 +75,8 @@ for (const file of files()) {
       const path = m[1]!;
       // A symlink's target is relative to the link (which a script makes elsewhere), not a path read here.
       if (/\bln -sf? $/.test(line.slice(0, m.index))) continue;
-      const outside = code ? escapes(fileDir, path) : escapes(root, path) && (ext !== ".md" || escapes(fileDir, path));
-      if (outside) findings.push(`${at}: "${path}" is outside the repository (resolved from ${code ? "the file's directory" : "the repository root"})`);
+      const outside = fromFile ? escapes(fileDir, path) : escapes(root, path) && (ext !== ".md" || escapes(fileDir, path));
+      if (outside) findings.push(`${at}: "${path}" is outside the repository (resolved from ${fromFile ? "the file's directory" : "the repository root"})`);
     }
     if (code) {
       for (const m of line.matchAll(afterRepoRoot)) findings.push(`${at}: "${m[1]}" is outside the repository (resolved from the repository root)`);

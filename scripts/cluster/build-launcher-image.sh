@@ -26,19 +26,12 @@ CACHE=${BUNVIRT_CACHE:-/var/cache/bunvirt}
 DEBS=$CACHE/debs
 mkdir -p "$DEBS"
 
-# What the launcher runs (src/launcher/libvirt/stack.ts, src/network/*, the
-# namespace holder's sh + unshare/nsenter/setsid/mount).
-WANT=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus dbus-daemon
-  nftables iproute2 ovmf dash coreutils util-linux mount)
-# Pulled in by dependencies but never run inside the launcher's container: an
-# init system, package tooling, perl, polkit, libvirt's system-service glue,
-# iptables. Marked installed and held in the resolver's fake status file so neither
-# they nor what only they need land in the image.
-OMIT=(systemd systemd-sysv systemd-container libpam-systemd dbus-user-session dbus dbus-system-bus-common
-  dbus-session-bus-common libvirt-daemon-system libvirt-daemon-system-systemd libvirt-daemon-config-network
-  libvirt-daemon-config-nwfilter libvirt-clients polkitd perl perl-base perl-modules-5.36 usrmerge init-system-helpers
-  adduser passwd debconf dpkg tar logrotate iptables xml-core sgml-base iso-codes dmidecode
-  libpam-runtime libpam-modules libpam-modules-bin sensible-utils gettext-base readline-common debianutils)
+# The package list (what the image runs) and what its dependencies pull in
+# that the image never runs: deploy/image/packages.txt and omit.txt, shared
+# with deploy/image/Containerfile.
+list() { grep -v '^#' "$repo/deploy/image/$1" | tr -s ' \t' '\n' | grep -v '^$'; }
+mapfile -t WANT < <(list packages.txt)
+mapfile -t OMIT < <(list omit.txt)
 
 work=$(mktemp -d /tmp/bunvirt-launcher-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -90,26 +83,8 @@ while IFS== read -r p v; do
   dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$rootfs"
 done < "$work/packages"
 
-# Prune what a launcher never reads: docs, man pages, locales, lintian and
-# completion data, headers; QEMU's 32-bit x86 and microvm emulators (the
-# launcher runs qemu-system-x86_64, and libvirt would probe every emulator it
-# finds) and its tools the launcher does not run (qemu-img stays); ROMs of
-# other machines; OVMF's 2M and legacy images. Kept: SeaBIOS (bios*.bin), the option ROMs x86 machines load
-# (linuxboot, multiboot, kvmvapic, pvh, vgabios, iPXE efi-*.rom for NICs),
-# keymaps, OVMF 4M images with their descriptors.
-rm -rf "$rootfs"/usr/share/{doc,man,info,locale,lintian,bash-completion,zsh,bug,gtk-doc,help,polkit-1}
-rm -rf "$rootfs"/usr/include "$rootfs"/usr/lib/x86_64-linux-gnu/{pkgconfig,gconv} "$rootfs"/usr/share/pkgconfig
-rm -f "$rootfs"/usr/bin/qemu-system-i386 "$rootfs"/usr/libexec/qemu-system-i386 "$rootfs"/usr/bin/qemu-system-x86_64-microvm \
-  "$rootfs"/usr/bin/{qemu-storage-daemon,qemu-nbd,qemu-io,qemu-pr-helper} "$rootfs"/usr/lib/qemu/virtiofsd
-rm -rf "$rootfs"/usr/share/ovmf
-find "$rootfs/usr/share/qemu" -maxdepth 1 -type f \
-  \( -name 'openbios-*' -o -name 'u-boot*' -o -name 'skiboot*' -o -name 'slof*' -o -name 'palcode*' \
-     -o -name 'hppa*' -o -name 'opensbi*' -o -name 'qemu_vga.ndrv' -o -name 'edk2-arm*' -o -name 'edk2-aarch64*' \
-     -o -name 'bamboo*' -o -name 'canyonlands*' -o -name 'petalogix*' -o -name 's390*' -o -name 'npcm7xx*' \
-     -o -name 'QEMU,*' -o -name 'pxe-*' -o -name 'vof*' -o -name 'qboot.rom' -o -name 'u-boot.e500' \) -delete
-rm -f "$rootfs"/usr/share/OVMF/OVMF_CODE.fd "$rootfs"/usr/share/OVMF/OVMF_VARS.fd "$rootfs"/usr/share/OVMF/OVMF_CODE.secboot.fd \
-  "$rootfs"/usr/share/OVMF/OVMF_VARS.ms.fd "$rootfs"/usr/share/OVMF/OVMF32*
-find "$rootfs" -xtype l -path '*/usr/share/doc/*' -delete 2>/dev/null || true
+# Prune what the image never reads (shared with deploy/image/Containerfile).
+"$repo/deploy/image/prune.sh" "$rootfs"
 
 # The few files an installed system gets from maintainer scripts.
 mkdir -p "$rootfs"/{etc,tmp,run,root,var/lib,var/log,var/cache,var/tmp,proc,sys,dev}
