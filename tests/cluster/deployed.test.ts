@@ -7,11 +7,12 @@
  *   may label its own Node but is refused for another node's Node and VMI;
  * - deleting the leader's pod: the standby takes the Lease, a VM created after
  *   runs, one VMI and one launcher pod per VM;
+ * - a changed key in ConfigMap bunvirt-config restarts every role (exit 0);
  * - `kubectl delete -k` leaves no bunvirt object (CRDs, webhooks, ClusterRoles,
  *   bindings, policy, namespace), and the PVC a VM's disk used is still there.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -87,6 +88,10 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
   test("a ClusterIP Service in front of a VM's masquerade port answers another pod; the launcher runs the controller's own image", async () => {
     // A disk on a claim (a hostPath PV: the node has no provisioner), kept when bunvirt is deleted (last test).
     mkdirSync(pvDir, { recursive: true });
+    // The disk on the claim: the launcher does not know the claim's size, so it finds disk.img rather than making one.
+    writeFileSync(join(pvDir, "disk.img"), "");
+    truncateSync(join(pvDir, "disk.img"), 64 * 1024 * 1024);
+    chmodSync(join(pvDir, "disk.img"), 0o666);
     await kubectlOk(["apply", "-f", "-"], JSON.stringify({
       apiVersion: "v1", kind: "List", items: [
         { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: `deployed-pv-${process.pid}` },
@@ -108,7 +113,6 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
     }));
     const ip = (await getJson<{ spec: { clusterIP: string } }>(["get", "service", "served-http", "-n", ns])).spec.clusterIP;
     expect(await lineFromPod("served-client", ip, 80)).toBe("bunvirt-guest served");
-    expect(existsSync(join(pvDir, "disk.img"))).toBe(true);
   }, 900_000);
 
   test("the handler's ServiceAccount (a token bound to its pod) may label its own Node, not another node's Node or VMI", async () => {
@@ -165,6 +169,25 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
     // The Deployment replaces the deleted pod; both replicas back.
     await d.ready();
   }, 900_000);
+
+  test("a changed setting in the ConfigMap: every role logs the key, exits 0 and runs again with it", async () => {
+    type PodStatus = Obj & { status: { containerStatuses?: { restartCount: number; lastState?: { terminated?: { exitCode: number } } }[] } };
+    const podList = async (): Promise<PodStatus[]> =>
+      (await getJson<{ items: PodStatus[] }>(["get", "pods", "-n", deployNamespace, "-l", "app.kubernetes.io/name=bunvirt"])).items.filter((p) => p.metadata.deletionTimestamp === undefined);
+    const before = await podList();
+    await kubectlOk(["patch", "configmap", "bunvirt-config", "-n", deployNamespace, "--type", "merge", "-p", JSON.stringify({ data: { "log-level": "info" } })]);
+    // The kubelet refreshes a ConfigMap volume within its sync period (about a minute), then each role sees it within 5 s.
+    const restarted = await until("every role restarted once", 300, async () => {
+      const now = await podList();
+      const all = before.every((b) => now.some((p) => p.metadata.uid === b.metadata.uid && (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1));
+      return all ? now : null;
+    }, why);
+    for (const p of restarted) {
+      expect(p.status.containerStatuses![0]!.lastState?.terminated?.exitCode).toBe(0);
+      expect(await kubectlOk(["logs", "-n", deployNamespace, p.metadata.name, "--previous"])).toContain('changed (\\"log-level\\")');
+    }
+    await d.ready();
+  }, 600_000);
 
   test("kubectl delete -k leaves no bunvirt object; the claim a VM's disk used stays", async () => {
     await kubectlOk(["delete", "vm", "served", "after-failover", "-n", ns, "--wait=true", "--timeout=300s"]);
