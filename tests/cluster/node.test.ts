@@ -7,7 +7,8 @@
  * replicas, kube-proxy makes a ClusterIP Service answer from another pod and
  * from the node, a pod reaches the API server through the `kubernetes`
  * Service with its bound ServiceAccount token, the API server and the host
- * reach pod IPs, pods reach the host end of the veth; stop() leaves no
+ * reach pod IPs, pods reach the host end of the veth, a hostPath of the
+ * kubelet's pods dir gets later mounts (HostToContainer); stop() leaves no
  * process, mount, cgroup, namespace, link, route or firewall rule behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -300,6 +301,42 @@ describe.skipIf(skip !== null)("cluster node", () => {
     const fromHost = await fetch(`http://${pod.status.podIP}:8080/`, { signal: AbortSignal.timeout(5000) });
     expect(await fromHost.text()).toBe(`hi from ${pod.metadata.name}\n`);
   }, 60_000);
+
+  test("a hostPath of /var/lib/kubelet/pods with HostToContainer propagation sees volumes the kubelet mounts later", async () => {
+    const cp = cluster!.controlPlane;
+    // The watcher starts first; it sees the token volume (a tmpfs) of a pod started after it only through propagation
+    // (and without a shared mount above the hostPath, containerd would refuse to start it).
+    const watcher = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "mount-watcher", namespace: "default" },
+      spec: {
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: "pods", hostPath: { path: `${kubeletRootInNode}/pods`, type: "Directory" } }],
+        containers: [{
+          name: "main", image: "bunvirt.local/busybox:1.35", imagePullPolicy: "Never",
+          command: ["sh", "-c", "n=$(grep -c 'kubernetes.io~projected' /proc/self/mountinfo); until [ $(grep -c 'kubernetes.io~projected' /proc/self/mountinfo) -gt $n ]; do sleep 0.5; done; echo seen; exec sleep 3600"],
+          volumeMounts: [{ name: "pods", mountPath: "/host-pods", mountPropagation: "HostToContainer" }],
+        }],
+      },
+    };
+    await cp.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify(watcher) });
+    await cp.kubectlOk(["wait", "pod/mount-watcher", "--for=condition=Ready", "--timeout=120s"]);
+    expect((await cp.kubectlOk(["logs", "mount-watcher"]))).toBe("");
+    const sleeper = JSON.parse(podManifest("token-holder", "bunvirt.local/busybox:1.35", ["sleep", "3600"])) as { spec: { automountServiceAccountToken: boolean } };
+    sleeper.spec.automountServiceAccountToken = true;
+    await cp.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify(sleeper) });
+    await cp.kubectlOk(["wait", "pod/token-holder", "--for=condition=Ready", "--timeout=120s"]);
+    const deadline = Date.now() + 30_000;
+    let logs = "";
+    while (logs === "" && Date.now() < deadline) {
+      await Bun.sleep(500);
+      logs = await cp.kubectlOk(["logs", "mount-watcher"]);
+    }
+    expect(logs).toBe("seen\n");
+    await cp.kubectlOk(["delete", "pod", "mount-watcher", "token-holder", "--wait=false"]);
+  }, 300_000);
 
   test("a pod reaches the host end of the veth (where the guest registry listens)", async () => {
     const server = Bun.serve({ hostname: hostAddress, port: 0, fetch: () => new Response("hi from the host\n") });
