@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { UsageError, usage, usageFlag } from "./cli/usage.ts";
 import { formatLogLine, parseLogFormat, parseLogLevel } from "./log/logger.ts";
-import type { RoleMain } from "./roles/role.ts";
+import type { RoleMain, RoleSettings } from "./roles/role.ts";
 import { version } from "./version.ts";
 
 // Loaded on demand: a CLI call does not pay for the Kubernetes client.
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "volumes") {
     return (await import("./cli/volumes.ts")).volumesCommand(argv.slice(1), (l) => console.log(l), (l) => console.error(l));
   }
-  const { values, positionals } = parseArgs({
+  const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
@@ -55,8 +55,12 @@ async function main(argv: string[]): Promise<number> {
       "disk-cache": { type: "string" },
       "device-plugins": { type: "string" },
       "device-plugin-dir": { type: "string" },
+      "config-dir": { type: "string" },
+      "webhook-service": { type: "string" },
     },
   });
+  let values = parsed.values;
+  const positionals = parsed.positionals;
   if (values.version) {
     console.log(`bunvirt ${version}`);
     return 0;
@@ -65,13 +69,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  if (values.role !== undefined) {
-    const role = roles[values.role];
-    if (role === undefined) throw new UsageError(`--role must be one of ${Object.keys(roles).join(", ")}, not "${values.role}"`);
+  const roleName = values.role;
+  if (roleName !== undefined) {
+    const role = roles[roleName];
+    if (role === undefined) throw new UsageError(`--role must be one of ${Object.keys(roles).join(", ")}, not "${roleName}"`);
     if (positionals.length > 0) throw new UsageError(`--role takes no arguments, got "${positionals.join(" ")}"`);
     const { runRole } = await import("./roles/role.ts");
-    return runRole(values.role, {
-      healthAddr: values["health-addr"] ?? defaultHealthAddr[values.role]!,
+    // Settings from a mounted ConfigMap under the command line's flags (config-dir.ts).
+    const configDir = values["config-dir"];
+    let settings: RoleSettings | undefined;
+    if (configDir !== undefined) {
+      const { configFlags, readConfigDir, withConfigFlags } = await import("./cli/config-dir.ts");
+      const snapshot = readConfigDir(configDir);
+      const given = new Set(Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined));
+      settings = { dir: configDir, snapshot, ignored: given };
+      values = withConfigFlags(values, configFlags(snapshot, configDir));
+    }
+    return runRole(roleName, {
+      healthAddr: values["health-addr"] ?? defaultHealthAddr[roleName]!,
       ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
       ...(values["state-dir"] !== undefined ? { stateDir: values["state-dir"] } : {}),
       ...(values["command-socket"] !== undefined ? { commandSocket: values["command-socket"] } : {}),
@@ -80,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
       nodeHeartbeatTimeout: values["node-heartbeat-timeout"],
       webhookAddr: values["webhook-addr"],
       webhookUrl: values["webhook-url"],
+      webhookService: values["webhook-service"],
       launcherImage: values["launcher-image"],
       nodeName: values["node-name"],
       kubeletRoot: values["kubelet-root"],
@@ -91,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       emulation: values.emulation === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),
-    }, await role());
+    }, await role(), settings);
   }
   const [command, ...rest] = positionals;
   const out = (line: string): void => console.log(line);

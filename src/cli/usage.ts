@@ -3,9 +3,12 @@ export const usage = `bunvirt — virtual machines next to containers on Kuberne
 Usage:
   bunvirt --role controller|handler|launcher [--health-addr HOST:PORT] [--kubeconfig FILE]
       every role: [--log-format text|json (text)] [--log-level debug|info|warn|error (info)]
+                  [--config-dir DIR (a file per flag: emulation, registry, insecure-registry, log-level, log-format;
+                                     the command line wins; a change ends the role with 0 to restart with it)]
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
                   [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
-                  [--launcher-image IMAGE (bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
+                  [--webhook-service NAMESPACE/NAME:PORT (register them behind this Service instead)]
+                  [--launcher-image IMAGE (in a pod: its own container's image; else bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
                   [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]

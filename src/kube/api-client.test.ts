@@ -69,3 +69,44 @@ test("kubeFetch sends a raw request with the user's credentials, keeping the cal
     await server.stop(true);
   }
 });
+
+test("in a pod: the service account's CA is trusted and its projected token is re-read after it rotates", async () => {
+  const { makeServingCert, makeWebhookCa } = await import("../roles/controller/webhook-certs.ts");
+  const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { setSystemTime } = await import("bun:test");
+  const ca = await makeWebhookCa();
+  const serving = await makeServingCert(ca, { dnsNames: [], ips: ["127.0.0.1"] });
+  const seen: string[] = [];
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert: serving.certPem, key: serving.keyPem }, fetch: (req) => {
+    seen.push(req.headers.get("authorization") ?? "");
+    return Response.json({});
+  } });
+  const root = mkdtempSync(`${tmpdir()}/in-cluster-`);
+  const sa = `${root}/var/run/secrets/kubernetes.io/serviceaccount`;
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(`${sa}/ca.crt`, ca.certPem);
+  writeFileSync(`${sa}/namespace`, "bunvirt");
+  writeFileSync(`${sa}/token`, "first");
+  const env = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+  process.env.KUBERNETES_SERVICE_HOST = "127.0.0.1";
+  process.env.KUBERNETES_SERVICE_PORT = String(server.port);
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromCluster(root);
+    expect((await kubeFetch(kc, "/version")).status).toBe(200);
+    writeFileSync(`${sa}/token`, "second");
+    // The kubelet rotates the token long before it expires; the client re-reads the file at most a minute later, as client-go.
+    setSystemTime(new Date(Date.now() + 61_000));
+    expect((await kubeFetch(kc, "/version")).status).toBe(200);
+    expect(seen).toEqual(["Bearer first", "Bearer second"]);
+  } finally {
+    setSystemTime();
+    if (env.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+    else process.env.KUBERNETES_SERVICE_HOST = env.host;
+    if (env.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+    else process.env.KUBERNETES_SERVICE_PORT = env.port;
+    await server.stop(true);
+    rmSync(root, { recursive: true, force: true });
+  }
+});

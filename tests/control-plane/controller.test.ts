@@ -53,7 +53,8 @@ describe.skipIf(skip !== null)("controller on kube-apiserver", () => {
     const port = freePort();
     const proc = Bun.spawn(
       [...wrap, ...bunvirtCommand(), "--role", "controller", "--health-addr", `127.0.0.1:${port}`,
-        "--leader-elect-lease-duration", String(leaseSeconds), "--leader-elect-retry-period", String(retrySeconds), ...args],
+        "--leader-elect-lease-duration", String(leaseSeconds), "--leader-elect-retry-period", String(retrySeconds),
+        "--launcher-image", "registry.test/bunvirt:dev", ...args],
       { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: cp.dir, POD_NAME: name, POD_NAMESPACE: namespace, ...env } },
     );
     procs.push(proc);

@@ -18,8 +18,13 @@ import type { ControllerLoop } from "./controller-loop.ts";
 import { defaultNodeHeartbeatTimeoutSeconds } from "./node-health.ts";
 import type { NodeWatch } from "./node-watch.ts";
 import { WebhookReplica } from "./webhook-replica.ts";
+import type { LauncherPodOptions } from "./launcher-pod.ts";
+import { readOwnImage } from "./own-image.ts";
+import { isNotFound } from "../../kube/rest.ts";
+import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
+import { parseWebhookService, parseWebhookUrl, targetHosts } from "./webhook-target.ts";
 
-/** The launcher image when --launcher-image is not given. */
+/** The launcher image when --launcher-image is not given outside a pod. */
 export const defaultLauncherImage = "bunvirt:dev";
 
 export const controllerMain: RoleMain = async (ctx) => {
@@ -35,29 +40,28 @@ export const controllerMain: RoleMain = async (ctx) => {
   // Opt-in: a replica without --webhook-addr serves no webhooks (two replicas on one host would share the port).
   const webhookAddr = ctx.flags.webhookAddr === undefined ? undefined : String(ctx.flags.webhookAddr);
   const webhookUrl = ctx.flags.webhookUrl === undefined ? undefined : String(ctx.flags.webhookUrl);
-  let webhookHost: string | undefined;
-  if (webhookUrl !== undefined) {
-    if (webhookAddr === undefined) throw new UsageError("--webhook-url needs --webhook-addr (where the webhooks listen)");
-    try {
-      const u = new URL(webhookUrl);
-      if (u.protocol !== "https:") throw new Error("not https");
-      webhookHost = u.hostname;
-    } catch {
-      throw new UsageError(`--webhook-url "${webhookUrl}" is not an https:// URL`);
-    }
+  const webhookService = ctx.flags.webhookService === undefined ? undefined : String(ctx.flags.webhookService);
+  if (webhookUrl !== undefined && webhookService !== undefined) throw new UsageError("give --webhook-url or --webhook-service, not both");
+  const webhookTarget = webhookUrl !== undefined ? parseWebhookUrl(webhookUrl) : webhookService !== undefined ? parseWebhookService(webhookService) : undefined;
+  if (webhookTarget !== undefined && webhookAddr === undefined) {
+    throw new UsageError(`--webhook-${webhookUrl !== undefined ? "url" : "service"} needs --webhook-addr (where the webhooks listen)`);
   }
-  const podOptions = {
+  const podOptions: LauncherPodOptions = {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
     emulation: ctx.flags.emulation === true,
   };
+  // In a pod without --launcher-image: launchers run this pod's own image (own-image.ts), known before the loop starts.
+  const ownPod = ctx.flags.launcherImage === undefined ? process.env.POD_NAME : undefined;
+  let imageKnown: Promise<void> = Promise.resolve();
+  let imageLookup: Retrying | undefined;
 
   // Set up in the background, so the health listener is up at once.
   const loopModule = import("./controller-loop.ts");
   const nodeWatchModule = import("./node-watch.ts");
   const webhooks = webhookAddr === undefined ? undefined : new WebhookReplica(ctx, {
     addr: webhookAddr,
-    ...(webhookUrl !== undefined ? { url: webhookUrl } : {}),
-    hosts: [...new Set([webhookHost ?? "localhost", "127.0.0.1"])],
+    ...(webhookTarget !== undefined ? { target: webhookTarget } : {}),
+    hosts: [...new Set([...(webhookTarget !== undefined ? targetHosts(webhookTarget) : ["localhost"]), "127.0.0.1"])],
     namespace,
   });
 
@@ -71,6 +75,28 @@ export const controllerMain: RoleMain = async (ctx) => {
   let stopping = false;
   const connection = connectRole(ctx, (kc) => {
     webhooks?.connect(kc);
+    if (ownPod !== undefined) {
+      ctx.readiness.fail("launcher-image", "reading this pod's image");
+      imageKnown = new Promise((resolve) => {
+        imageLookup = retryUntil(async () => {
+          const own = await readOwnImage(kc, namespace, ownPod).catch((e: unknown) => {
+            if (!isNotFound(e)) throw e;
+            // POD_NAME set outside a pod (a test's process): the default, as outside a pod.
+            ctx.log.warn(`no pod "${namespace}/${ownPod}" (POD_NAME): launchers run the default image "${podOptions.image}"`);
+            return undefined;
+          });
+          if (own !== undefined) {
+            Object.assign(podOptions, own);
+            ctx.log(`launcher image "${own.image}" (this pod's own${own.imagePullPolicy !== undefined ? `, pull policy ${own.imagePullPolicy}` : ""})`);
+          }
+          ctx.readiness.pass("launcher-image");
+          resolve();
+        }, (e) => {
+          ctx.readiness.fail("launcher-image", e.message);
+          ctx.log.warn(`${e.message}; retrying`);
+        });
+      });
+    }
     election = runLeaderElection(kc, {
       namespace,
       name: "bunvirt-controller",
@@ -88,7 +114,7 @@ export const controllerMain: RoleMain = async (ctx) => {
           const mine = {};
           term = mine;
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
-          void Promise.all([loopModule, nodeWatchModule, loopStopped]).then(([m, n]) => {
+          void Promise.all([loopModule, nodeWatchModule, loopStopped, imageKnown]).then(([m, n]) => {
             if (term !== mine || stopping) return;
             loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
             nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
@@ -109,6 +135,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   return async () => {
     stopping = true;
     connection.stop();
+    imageLookup?.stop();
     election?.stop();
     const running = loop;
     const watching = nodeWatch;

@@ -3,8 +3,8 @@
  * serves the webhooks with a certificate signed by the replicas' shared CA
  * (webhook-ca.ts), so any of them answers the API server with a chain the
  * registered caBundle trusts. Only the replica that leads writes the
- * configurations and the CRD's conversion stanza (its --webhook-url and the
- * CA), once per term, retried until written or the term ends: no replica
+ * configurations and the CRD's conversion stanza (its --webhook-url or
+ * --webhook-service and the CA), once per term, retried until written or the term ends: no replica
  * overwrites another's registration with a CA of its own, and after a
  * failover the new leader points admission at itself.
  *
@@ -17,12 +17,13 @@ import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
 import type { RoleContext } from "../role.ts";
 import { sharedWebhookCa } from "./webhook-ca.ts";
 import type { WebhookServer } from "./webhook-server.ts";
+import { describeTarget, type WebhookTarget } from "./webhook-target.ts";
 
 export interface WebhookReplicaOptions {
   /** --webhook-addr: where the webhooks listen. */
   addr: string;
-  /** --webhook-url: what the leader registers (none: this replica serves, registers nothing). */
-  url?: string;
+  /** --webhook-url or --webhook-service: what the leader registers (none: this replica serves, registers nothing). */
+  target?: WebhookTarget;
   /** Names the serving certificate covers. */
   hosts: string[];
   /** The controller's namespace (the CA's Secret lives there). */
@@ -83,16 +84,16 @@ export class WebhookReplica {
     this.#registered = false;
     this.#registering?.stop();
     this.#report();
-    const url = this.#opts.url;
-    if (url === undefined) return;
+    const target = this.#opts.target;
+    if (target === undefined) return;
     const m = import("./webhook-server.ts");
     const term = retryUntil(async (_, retrying) => {
       const server = await this.#whenServed;
       if (retrying.stopped) return;
-      await (await m).registerWebhooks(kc, url, server.certs.caPem);
+      await (await m).registerWebhooks(kc, target, server.certs.caPem);
       if (retrying.stopped) return;
       this.#registered = true;
-      this.#ctx.log(`webhooks registered at ${url}`);
+      this.#ctx.log(`webhooks registered at ${describeTarget(target)}`);
       this.#report();
     }, (e) => {
       this.#ctx.readiness.fail("webhooks", e.message);
@@ -118,7 +119,7 @@ export class WebhookReplica {
 
   #report(): void {
     if (this.#server === undefined) return;
-    if (this.#leading && this.#opts.url !== undefined && !this.#registered) this.#ctx.readiness.fail("webhooks", "not registered yet");
+    if (this.#leading && this.#opts.target !== undefined && !this.#registered) this.#ctx.readiness.fail("webhooks", "not registered yet");
     else this.#ctx.readiness.pass("webhooks");
   }
 }

@@ -9,13 +9,17 @@
  * v1 — and the VirtualMachine CRD's conversion webhook, each with the CA as
  * caBundle. The controller's own VMI creates skip the VMI webhooks
  * (notOwnCreate). The API server reaches them at --webhook-url (https://HOST:PORT
- * for the control-plane tier; in a cluster the Service, by the deployment).
+ * for the control-plane tier) or through --webhook-service (a deployment's
+ * Service; webhook-target.ts). deploy/kustomize/base/webhooks.yaml is the
+ * same configurations without a caBundle (scripts/gen-crds.ts), so
+ * `kubectl delete -k` removes them.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
 import { webhookApp } from "./webhook-app.ts";
 import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
+import { clientConfig, type WebhookTarget } from "./webhook-target.ts";
 
 export const webhookNames = { validating: "bunvirt-validator", mutating: "bunvirt-mutator" } as const;
 export const fieldManager = "bunvirt-controller";
@@ -67,10 +71,10 @@ const notOwnCreate = (user: string): object => ({
     + "object.metadata.ownerReferences.exists(r, r.kind == 'VirtualMachine' && has(r.controller) && r.controller))",
 });
 
-function webhook(name: string, url: string, caBundle: string, resource: string, ownUser?: string): object {
+function webhook(name: string, config: object, resource: string, ownUser?: string): object {
   return {
     name,
-    clientConfig: { url, caBundle },
+    clientConfig: config,
     rules: [rule(resource)],
     failurePolicy: "Fail",
     matchPolicy: "Equivalent",
@@ -85,10 +89,15 @@ function webhook(name: string, url: string, caBundle: string, resource: string, 
   };
 }
 
-/** The two admission configurations, as server-side apply bodies; `controllerUser` (the controller's own user name) skips the VMI webhooks for its creates. */
-export function webhookConfigurations(baseUrl: string, caPem: string, controllerUser?: string): { validating: object; mutating: object } {
-  const ca = Buffer.from(caPem).toString("base64");
-  const base = baseUrl.replace(/\/+$/, "");
+/**
+ * The two admission configurations, as server-side apply bodies; without
+ * `caPem` no caBundle (the static copy in the deployment); `controllerUser`
+ * (the controller's own user name) skips the VMI webhooks for its creates.
+ */
+export function webhookConfigurations(target: WebhookTarget, caPem?: string, controllerUser?: string): { validating: object; mutating: object } {
+  const ca = caPem === undefined ? undefined : Buffer.from(caPem).toString("base64");
+  const validate = clientConfig(target, "/admission/validate", ca);
+  const mutate = clientConfig(target, "/admission/mutate", ca);
   const labels = { "app.kubernetes.io/part-of": "bunvirt" };
   return {
     validating: {
@@ -96,8 +105,8 @@ export function webhookConfigurations(baseUrl: string, caPem: string, controller
       kind: "ValidatingWebhookConfiguration",
       metadata: { name: webhookNames.validating, labels },
       webhooks: [
-        webhook("virtualmachines.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachines"),
-        webhook("virtualmachineinstances.validate.bunvirt.io", `${base}/admission/validate`, ca, "virtualmachineinstances", controllerUser),
+        webhook("virtualmachines.validate.bunvirt.io", validate, "virtualmachines"),
+        webhook("virtualmachineinstances.validate.bunvirt.io", validate, "virtualmachineinstances", controllerUser),
       ],
     },
     mutating: {
@@ -105,22 +114,23 @@ export function webhookConfigurations(baseUrl: string, caPem: string, controller
       kind: "MutatingWebhookConfiguration",
       metadata: { name: webhookNames.mutating, labels },
       webhooks: [
-        { ...webhook("virtualmachines.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachines"), reinvocationPolicy: "Never" },
-        { ...webhook("virtualmachineinstances.mutate.bunvirt.io", `${base}/admission/mutate`, ca, "virtualmachineinstances", controllerUser), reinvocationPolicy: "Never" },
+        { ...webhook("virtualmachines.mutate.bunvirt.io", mutate, "virtualmachines"), reinvocationPolicy: "Never" },
+        { ...webhook("virtualmachineinstances.mutate.bunvirt.io", mutate, "virtualmachineinstances", controllerUser), reinvocationPolicy: "Never" },
       ],
     },
   };
 }
 
-/** The merge patch pointing the VM CRD's conversion at our webhook (replacing the generated Service reference). */
-export function conversionPatch(baseUrl: string, caPem: string): object {
+/** The merge patch pointing the VM CRD's conversion at our webhook (a URL replaces the generated Service reference). */
+export function conversionPatch(target: WebhookTarget, caPem: string): object {
+  const config = clientConfig(target, "/conversion", Buffer.from(caPem).toString("base64"));
   return {
     spec: {
       conversion: {
         strategy: "Webhook",
         webhook: {
           conversionReviewVersions: ["v1"],
-          clientConfig: { url: `${baseUrl.replace(/\/+$/, "")}/conversion`, caBundle: Buffer.from(caPem).toString("base64"), service: null },
+          clientConfig: "url" in config ? { ...config, service: null } : { ...config, url: null },
         },
       },
     },
@@ -128,15 +138,15 @@ export function conversionPatch(baseUrl: string, caPem: string): object {
 }
 
 /** Writes the configurations and the CRD's conversion stanza with our CA. */
-export async function registerWebhooks(kc: KubeConfig, baseUrl: string, caPem: string): Promise<void> {
+export async function registerWebhooks(kc: KubeConfig, target: WebhookTarget, caPem: string): Promise<void> {
   const rest = new KubeRest(kc);
   // Who the controller is to the API server (SelfSubjectReview, GA in 1.28).
   const review = await rest.create<{ status?: { userInfo?: { username?: string } } }>("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
     apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview",
   });
-  const { validating, mutating } = webhookConfigurations(baseUrl, caPem, review.status?.userInfo?.username);
+  const { validating, mutating } = webhookConfigurations(target, caPem, review.status?.userInfo?.username);
   const reg = "/apis/admissionregistration.k8s.io/v1";
-  await rest.patch(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${vmCrd}`, "merge", conversionPatch(baseUrl, caPem));
+  await rest.patch(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${vmCrd}`, "merge", conversionPatch(target, caPem));
   await rest.apply(`${reg}/mutatingwebhookconfigurations/${webhookNames.mutating}`, mutating, fieldManager);
   await rest.apply(`${reg}/validatingwebhookconfigurations/${webhookNames.validating}`, validating, fieldManager);
 }

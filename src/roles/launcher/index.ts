@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { LauncherLife } from "../../launcher/launcher-life.ts";
 import { retryUntil } from "../../retry/retry-until.ts";
 import type { RoleMain } from "../role.ts";
+import { launcherPaths } from "../controller/launcher-pod.ts";
+import { podMounts } from "./pod-mounts.ts";
 
 export const launcherMain: RoleMain = async (ctx) => {
   const stateDir = typeof ctx.flags.stateDir === "string" ? ctx.flags.stateDir : "/var/run/bunvirt/launcher";
@@ -22,7 +24,8 @@ export const launcherMain: RoleMain = async (ctx) => {
         socket,
         emulation: ctx.flags.emulation === true,
         network: "pod",
-        storage: { claims: {}, secrets: {}, registry: { cacheDir: join(stateDir, "container-disks") } },
+        // The claims and Secrets the controller mounted into this pod.
+        storage: { ...podMounts(launcherPaths), registry: { cacheDir: join(stateDir, "container-disks") } },
         log: ctx.log,
       });
       life = l;

@@ -1,0 +1,18 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { podMounts } from "./pod-mounts.ts";
+
+const root = mkdtempSync(join(tmpdir(), "pod-mounts-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+test("each mounted claim and Secret directory by name; none when the dirs are absent", () => {
+  mkdirSync(join(root, "claims/data"), { recursive: true });
+  mkdirSync(join(root, "secrets/ssh-key"), { recursive: true });
+  expect(podMounts({ claims: join(root, "claims"), secrets: join(root, "secrets") })).toEqual({
+    claims: { data: { path: join(root, "claims/data") } },
+    secrets: { "ssh-key": join(root, "secrets/ssh-key") },
+  });
+  expect(podMounts({ claims: join(root, "none"), secrets: join(root, "none") })).toEqual({ claims: {}, secrets: {} });
+});
