@@ -48,3 +48,22 @@ describe("health app over a real socket", () => {
     expect((await fetch(url("/nope"))).status).toBe(404);
   });
 });
+
+describe("/readyz?exclude=", () => {
+  const readiness = new Readiness({ leader: 'standby; the leader is "c1"' });
+  const listener = listenTcp(createHealthApp({ role: "test", version: "0.0.0", readiness, metrics: new Metrics() }), "127.0.0.1:0");
+  const url = (p: string): string => `http://${listener.address}${p}`;
+  afterAll(() => listener.stop());
+
+  test("leaves the named conditions out, and only those", async () => {
+    expect((await fetch(url("/readyz"))).status).toBe(503);
+    expect((await fetch(url("/readyz?exclude=leader"))).status).toBe(200);
+    readiness.fail("webhooks", "not serving yet");
+    const res = await fetch(url("/readyz?exclude=leader"));
+    expect(res.status).toBe(503);
+    const body = await res.text();
+    expect(body).toContain("webhooks: not serving yet");
+    expect(body).not.toContain("leader:");
+    expect((await fetch(url("/readyz?exclude=leader&exclude=webhooks"))).status).toBe(200);
+  });
+});

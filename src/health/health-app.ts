@@ -25,11 +25,15 @@ export function createHealthApp(opts: HealthOptions): Hono {
     });
   });
   app.get("/healthz", (c) => c.text("ok\n"));
+  // ?exclude=NAME (repeatable) leaves a condition out, as Kubernetes components
+  // do: the controller's Deployment probes /readyz?exclude=leader, so a
+  // standby that serves webhooks is Ready while only the leader reconciles.
   app.get("/readyz", (c) => {
     const ready = opts.readiness.ready;
     opts.metrics.set("bunvirt_ready", "1 when this role is ready, else 0.", ready ? 1 : 0, { role: opts.role });
-    if (ready) return c.text("ok\n");
-    return c.text(`not ready\n${opts.readiness.reasons().join("\n")}\n`, 503);
+    const excluded = new Set(c.req.queries("exclude") ?? []);
+    if (opts.readiness.readyExcept(excluded)) return c.text("ok\n");
+    return c.text(`not ready\n${opts.readiness.reasons(excluded).join("\n")}\n`, 503);
   });
   app.get("/metrics", async (c) => {
     opts.metrics.set("bunvirt_ready", "1 when this role is ready, else 0.", opts.readiness.ready ? 1 : 0, { role: opts.role });

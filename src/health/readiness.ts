@@ -23,7 +23,12 @@ export class Readiness {
     return this.#failing.size === 0;
   }
 
-  reasons(): string[] {
-    return [...this.#failing].map(([name, reason]) => `${name}: ${reason}`);
+  /** Whether every condition but the excluded ones holds (`/readyz?exclude=NAME`, as Kubernetes components answer). */
+  readyExcept(excluded: ReadonlySet<string>): boolean {
+    return [...this.#failing.keys()].every((name) => excluded.has(name));
+  }
+
+  reasons(excluded: ReadonlySet<string> = new Set()): string[] {
+    return [...this.#failing].filter(([name]) => !excluded.has(name)).map(([name, reason]) => `${name}: ${reason}`);
   }
 }

@@ -44,7 +44,18 @@ function view(lease: V1Lease): LeaseView {
   };
 }
 
-export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop(): void } {
+export interface Election {
+  /** Stops renewing and acquiring. */
+  stop(): void;
+  /**
+   * Hands the Lease back when this replica holds it (holder "", 1 s), so a
+   * standby takes over at its next retry instead of waiting out the lease.
+   * Call only after stop() and after the work the Lease guards has stopped.
+   */
+  release(): Promise<void>;
+}
+
+export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): Election {
   const api = makeApiClient(kc, CoordinationV1Api);
   const leaseSeconds = opts.leaseSeconds ?? 15;
   let leading = false;
@@ -105,6 +116,18 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): { stop
     stop: () => {
       stopped = true;
       clearTimeout(timer);
+    },
+    release: async () => {
+      if (!leading) return;
+      leading = false;
+      const lease = await api.readNamespacedLease({ name: opts.name, namespace: opts.namespace });
+      if (lease.spec?.holderIdentity !== opts.identity) return;
+      // Compare-and-swap on resourceVersion: a Lease taken meanwhile is left alone (409).
+      await api.replaceNamespacedLease({
+        name: opts.name,
+        namespace: opts.namespace,
+        body: { metadata: lease.metadata ?? { name: opts.name }, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()) } },
+      });
     },
   };
 }

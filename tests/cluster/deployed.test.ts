@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { nodeName } from "../lib/cluster-node.ts";
+import { k8sBin } from "../lib/control-plane.ts";
 import { type Obj, until } from "../lib/e2e-cluster.ts";
 import { type Deployed, deployNamespace, startDeployed } from "../lib/e2e-deployed.ts";
 import { targetSkip } from "../lib/e2e-target.ts";
@@ -154,14 +155,25 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
   test("deleting the leader's pod: another replica leads, a VM created after runs, one VMI and one launcher pod per VM", async () => {
     const before = await d.pods();
     expect(before.controllers).toContain(before.leader);
+    // The leader's log as it ends (the pod and its logs go once it has stopped).
+    const follow = Bun.spawn([join(k8sBin, "kubectl"), `--kubeconfig=${d.kubeconfig}`, "logs", "-f", "-n", deployNamespace, before.leader], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    const leaderLog = new Response(follow.stdout).text();
+    await until("the leader's log followed", 30, async () => ((await kubectl(["logs", "-n", deployNamespace, before.leader, "--tail=1"])).code === 0 ? true : null));
+    await Bun.sleep(1000);
     await kubectlOk(["delete", "pod", before.leader, "-n", deployNamespace, "--wait=false"]);
-    // The deleted leader does not release the Lease: after it lapses (15 s) the standby or the Deployment's new pod takes it.
+    // On SIGTERM the leader stops reconciling, then hands the Lease back: the waiting
+    // standby takes it at its next retry (2 s), before the Deployment's new pod has started.
     const deleted = Date.now();
+    const standby = before.controllers.find((p) => p !== before.leader);
     const leader = await until("another replica holds the Lease", 120, async () => {
       const now = await d.pods();
-      return now.leader !== before.leader && now.controllers.includes(now.leader) ? now.leader : null;
+      return now.leader !== "" && now.leader !== before.leader && now.controllers.includes(now.leader) ? now.leader : null;
     }, why);
-    console.log(`failover: "${leader}" (${leader === before.controllers.find((p) => p !== before.leader) ? "the standby" : "the replacement pod"}) leads ${((Date.now() - deleted) / 1000).toFixed(1)} s after the leader's pod was deleted`);
+    console.log(`failover: "${leader}" (${leader === standby ? "the standby" : "the replacement pod"}) leads ${((Date.now() - deleted) / 1000).toFixed(1)} s after the leader's pod was deleted`);
+    expect(leader).toBe(standby!);
+    const ended = await Promise.race([leaderLog, Bun.sleep(90_000).then(() => null)]);
+    follow.kill();
+    expect(ended ?? (await leaderLog)).toContain("released the Lease");
     await kubectlOk(["apply", "-n", ns, "-f", "-"], vmManifest("after-failover"));
     const vmi = await runningVmi("after-failover");
     for (const vm of ["served", "after-failover"]) {

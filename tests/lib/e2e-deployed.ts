@@ -4,10 +4,10 @@
  * processes), the one image imported into the node's containerd, and
  * `kubectl apply -k` of a generated overlay on top of
  * deploy/kustomize/overlays/test that sets the image (`images:`) and the
- * pod-reachable registry (a ConfigMap merge). Ready when every role is: the
- * controller's leader Ready, its standby serving and only waiting for the
- * Lease (the Deployment's readiness follows the leader, as KubeVirt's
- * virt-controller), the handler DaemonSet Ready on the node.
+ * pod-reachable registry (a ConfigMap merge). Ready when every role is: both
+ * controller replicas Ready (the probe is /readyz?exclude=leader: serving the
+ * webhooks), one of them holding the Lease and answering /readyz 200, the
+ * handler DaemonSet Ready on the node.
  * stop() runs `kubectl delete -k` and tears the node down.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -117,16 +117,16 @@ export async function startDeployed(): Promise<Deployed> {
       handlers: (await podsOf(handlerSelector)).map((p) => p.metadata.name),
     };
   };
-  /** Every role Ready: one controller Ready (the leader), the other serving as standby, each handler Ready. */
+  /** Every role Ready: both controllers Ready (serving), one leading (its /readyz 200, the other's only reason "leader: standby"), each handler Ready. */
   const everyRoleReady = async (): Promise<boolean> => {
     const controllers = (await podsOf(controllerSelector)).filter((p) => p.metadata.deletionTimestamp === undefined);
     const handlers = await podsOf(handlerSelector);
     if (controllers.length !== 2 || handlers.length === 0 || !handlers.every(podReady)) return false;
-    if (controllers.filter(podReady).length !== 1) return false;
-    const standby = controllers.find((p) => !podReady(p))!;
-    const r = await readyz(standby);
-    // Its only failing condition: not the leader.
-    return !r.ok && r.reasons.length > 0 && r.reasons.every((l) => l.startsWith("leader: standby"));
+    if (!controllers.every(podReady)) return false;
+    const answers = await Promise.all(controllers.map(readyz));
+    const leaders = answers.filter((r) => r.ok);
+    const standbys = answers.filter((r) => !r.ok && r.reasons.length > 0 && r.reasons.every((l) => l.startsWith("leader: standby")));
+    return leaders.length === 1 && standbys.length === 1;
   };
   const ready = async (seconds = 300): Promise<void> => {
     await until("every bunvirt role Ready", seconds, async () => ((await everyRoleReady()) ? true : null), logs);

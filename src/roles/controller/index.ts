@@ -10,7 +10,7 @@
 import { hostname } from "node:os";
 import { secondsFlag } from "../../cli/seconds-flag.ts";
 import { UsageError } from "../../cli/usage.ts";
-import { runLeaderElection } from "../../kube/leader-election.ts";
+import { type Election, runLeaderElection } from "../../kube/leader-election.ts";
 import { heartbeatSeconds } from "../handler/node-heartbeat.ts";
 import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
@@ -66,7 +66,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   });
 
   ctx.readiness.fail("leader", "not the leader yet");
-  let election: { stop(): void } | undefined;
+  let election: Election | undefined;
   let loop: ControllerLoop | undefined;
   let nodeWatch: NodeWatch | undefined;
   /** Set while leading; a loop starts only if its term is still the current one. */
@@ -143,6 +143,11 @@ export const controllerMain: RoleMain = async (ctx) => {
     nodeWatch = undefined;
     await loopStopped;
     await Promise.all([running?.stop(), watching?.stop()]);
+    // Only now, with nothing of this replica reconciling, may a standby lead.
+    await election?.release().then(
+      () => ctx.log("released the Lease"),
+      (e: unknown) => ctx.log.warn(`Cannot release the Lease: ${e instanceof Error ? e.message : String(e)}; the standby takes it when it lapses`),
+    );
     await webhooks?.stop();
   };
 };
