@@ -10,6 +10,9 @@ Usage:
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
+      launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
+                  [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;
+                   pod: the pod mounts libvirt's directories, as the controller's launcher pods do)]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)
