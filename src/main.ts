@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       "log-format": { type: "string" },
       "log-level": { type: "string" },
       "disk-cache": { type: "string" },
+      "device-plugins": { type: "string" },
     },
   });
   if (values.version) {
@@ -86,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       registry: values.registry,
       insecureRegistry: values["insecure-registry"],
       diskCache: values["disk-cache"],
+      devicePlugins: values["device-plugins"],
       emulation: values.emulation === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),

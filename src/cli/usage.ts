@@ -10,6 +10,7 @@ Usage:
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
+                  [--device-plugins true|false (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*)]
       launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
                   [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;
                    pod: the pod mounts libvirt's directories, as the controller's launcher pods do)]

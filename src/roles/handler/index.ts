@@ -5,7 +5,9 @@
  * this process sees it (default /var/lib/kubelet); `--registry` and
  * `--insecure-registry` are the registry settings for the container disks it
  * pulls for its launchers, `--disk-cache` its node cache of them (default
- * /var/lib/bunvirt/container-disks; container-disks.ts).
+ * /var/lib/bunvirt/container-disks; container-disks.ts). With
+ * `--device-plugins` (true unless "false") it serves /dev/kvm, /dev/net/tun
+ * and /dev/vhost-net to the kubelet as extended resources (device-plugin/).
  */
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -16,6 +18,7 @@ import { connectRole } from "../cluster-readiness.ts";
 import type { RoleMain } from "../role.ts";
 import type { HandlerLoop } from "./handler-loop.ts";
 import { realKubeletRoot } from "./launcher-socket.ts";
+import { startDevicePlugins, type DevicePlugins } from "./device-plugin/index.ts";
 
 /** Where the handler keeps the container disks it pulled (KubeVirt keeps its node state under /var/lib/kubevirt). */
 export const defaultNodeCacheDir = "/var/lib/bunvirt/container-disks";
@@ -30,7 +33,10 @@ export const handlerMain: RoleMain = async (ctx) => {
     insecureRegistries: insecure,
     nodeCacheDir: String(ctx.flags.diskCache ?? defaultNodeCacheDir),
   };
+  const devicePluginsFlag = String(ctx.flags.devicePlugins ?? "true");
+  if (devicePluginsFlag !== "true" && devicePluginsFlag !== "false") throw new UsageError(`--device-plugins must be "true" or "false", not "${devicePluginsFlag}"`);
   const loopModule = import("./handler-loop.ts");
+  let devicePlugins: DevicePlugins | undefined;
   let loop: HandlerLoop | undefined;
   let waiting: Retrying | undefined;
   let stopped = false;
@@ -42,6 +48,9 @@ export const handlerMain: RoleMain = async (ctx) => {
         const kubeletRoot = realKubeletRoot(kubeletFlag);
         ctx.readiness.pass("kubelet");
         ctx.log(`handler for node "${nodeName}", kubelet root "${kubeletRoot}"`);
+        if (devicePluginsFlag === "true" && devicePlugins === undefined && !stopped) {
+          devicePlugins = startDevicePlugins({ kubeletRoot, log: ctx.log, readiness: ctx.readiness });
+        }
         void loopModule.then(async (m) => {
           if (stopped) return;
           loop = new m.HandlerLoop(kc, { nodeName, kubeletRoot, registry, log: ctx.log });
@@ -61,5 +70,6 @@ export const handlerMain: RoleMain = async (ctx) => {
     waiting?.stop();
     connection.stop();
     await loop?.stop();
+    await devicePlugins?.stop();
   };
 };
