@@ -15,7 +15,7 @@
  * - Without any one of them the VM does not run (the test prints what broke).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LauncherClient } from "../../src/launcher/command/command-client.ts";
 import type { SyncRequest } from "../../src/launcher/command/schema.ts";
@@ -94,6 +94,7 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
   // Not under /tmp: the container's /tmp is a tmpfs of its own.
   const volume = mkdtempSync("/var/tmp/bvcaps-");
   made.dirs.push(volume);
+  chmodSync(volume, 0o777); // an emptyDir's mode
   const state = join(volume, "launcher");
   const sockets = join(volume, "sockets");
   mkdirSync(sockets);

@@ -71,7 +71,7 @@ describe("launcherPod", () => {
     expect(sc.allowPrivilegeEscalation).toBe(false);
     expect(sc.readOnlyRootFilesystem).toBe(true);
     expect(sc.capabilities?.drop).toEqual(["ALL"]);
-    expect(sc.capabilities?.add).toEqual(["NET_ADMIN", "NET_BIND_SERVICE", "SETUID", "SETGID", "CHOWN", "FOWNER", "DAC_OVERRIDE", "KILL"]);
+    expect(sc.capabilities?.add).toEqual(["NET_ADMIN", "NET_BIND_SERVICE", "SETUID", "SETGID", "SETPCAP", "CHOWN", "FOWNER", "DAC_OVERRIDE", "KILL"]);
     expect(sc.capabilities?.add).not.toContain("SYS_ADMIN");
     expect(pod.spec?.securityContext?.seccompProfile).toEqual({ type: "RuntimeDefault" });
     expect(pod.spec?.hostNetwork ?? false).toBe(false);

@@ -90,6 +90,7 @@ export const launcherCapabilities = [
   "NET_BIND_SERVICE", // the DHCP server on port 67
   "SETUID", // libvirtd starts QEMU as libvirt-qemu
   "SETGID",
+  "SETPCAP", // libvirtd clears QEMU's capabilities and bounding set before it execs QEMU
   "CHOWN", // libvirtd's DAC driver and the launcher give QEMU its disks and console directory
   "FOWNER",
   "DAC_OVERRIDE", // root reaches files libvirt-qemu owns (QEMU's sockets and logs)
