@@ -92,7 +92,7 @@ export const launcherCapabilities = [
   "SETGID",
   "SETPCAP", // libvirtd clears QEMU's capabilities and bounding set before it execs QEMU
   "CHOWN", // libvirtd's DAC driver and the launcher give QEMU its disks and console directory
-  "FOWNER",
+  "FOWNER", // libvirtd changes modes of files other users own
   "DAC_OVERRIDE", // root reaches files libvirt-qemu owns (QEMU's sockets and logs)
   "KILL", // libvirtd signals QEMU, which runs as another user
 ] as const;
