@@ -15,6 +15,9 @@ Usage:
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
                   [--device-plugins true|false (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*)]
                   [--device-plugin-dir DIR (the kubelet's kubelet.sock dir: --kubelet-root's device-plugins)]
+      launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
+                  [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;
+                   pod: the pod mounts libvirt's directories, as the controller's launcher pods do)]
   bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)

@@ -11,8 +11,9 @@ import type { VmiIdentity } from "../domain/index.ts";
 import { setupNetworking, vmiAddresses } from "../network/index.ts";
 import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storage/index.ts";
 import { libvirtPort } from "./libvirt-port.ts";
-import { startLibvirtStack, type LibvirtStack } from "./libvirt/index.ts";
-import { assertUnder, pathUnder } from "../paths/index.ts";
+import { startLibvirtStack, type LibvirtStack, type StackLayout } from "./libvirt/index.ts";
+import { assertUnder } from "../paths/index.ts";
+import { launcherDirs } from "./launcher-dirs.ts";
 import { qemuUser } from "./qemu-user.ts";
 import { makeStateDir } from "./state-dir.ts";
 import { VmRunner } from "./vm/runner.ts";
@@ -23,6 +24,8 @@ export interface LauncherOptions {
   stateDir: string;
   /** TCG instead of KVM: a setting (KubeVirt's useEmulation), never a guess. */
   emulation: boolean;
+  /** Where libvirt's system paths come from (see StackLayout); default "namespace", the local run's. */
+  libvirtLayout?: StackLayout;
   /** Where the pod's claims, Secrets and the registry are (see VolumeContext). */
   storage: Pick<VolumeContext, "claims" | "secrets" | "registry">;
   /** "pod": bind the VM to this network namespace's pod interface; "none": no NICs. */
@@ -41,10 +44,7 @@ export interface Launcher {
   stop(): Promise<void>;
 }
 
-/** The launcher's directories below its state dir. */
-export function launcherDirs(stateDir: string): { libvirt: string; volumes: string; console: string; network: string } {
-  return { libvirt: pathUnder(stateDir, "libvirt"), volumes: pathUnder(stateDir, "volumes"), console: pathUnder(stateDir, "console"), network: pathUnder(stateDir, "network") };
-}
+export { launcherDirs };
 
 /** Makes a directory below the state directory (0755, for QEMU), refusing one that is a symlink or leads out. */
 function makeBelow(stateDir: string, dir: string): void {
@@ -84,7 +84,7 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const qemu = qemuUser();
   chownSync(dirs.console, qemu.uid, qemu.gid);
 
-  const stack = await startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, log: (l) => opts.log(l) });
+  const stack = await startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", log: (l) => opts.log(l) });
   const consoleSocket = join(dirs.console, "serial0");
   const consoleLog = join(dirs.console, "serial0.log");
 

@@ -162,7 +162,8 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
     await Bun.sleep(1000);
     await kubectlOk(["delete", "pod", before.leader, "-n", deployNamespace, "--wait=false"]);
     // On SIGTERM the leader stops reconciling, then hands the Lease back: the waiting
-    // standby takes it at its next retry (2 s), before the Deployment's new pod has started.
+    // standby (at its next retry) or the Deployment's new pod takes it at once, without
+    // waiting out the 15 s lease.
     const deleted = Date.now();
     const standby = before.controllers.find((p) => p !== before.leader);
     const leader = await until("another replica holds the Lease", 120, async () => {
@@ -170,7 +171,6 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
       return now.leader !== "" && now.leader !== before.leader && now.controllers.includes(now.leader) ? now.leader : null;
     }, why);
     console.log(`failover: "${leader}" (${leader === standby ? "the standby" : "the replacement pod"}) leads ${((Date.now() - deleted) / 1000).toFixed(1)} s after the leader's pod was deleted`);
-    expect(leader).toBe(standby!);
     const ended = await Promise.race([leaderLog, Bun.sleep(90_000).then(() => null)]);
     follow.kill();
     expect(ended ?? (await leaderLog)).toContain("released the Lease");

@@ -31,6 +31,8 @@ import type { Obj } from "../lib/e2e-cluster.ts";
 import { until } from "../lib/e2e-cluster.ts";
 import { type E2eTarget, type Follower, startTarget, targetSkip } from "../lib/e2e-target.ts";
 import { type Exposition, parseExposition, samplesOf } from "../lib/prometheus-text.ts";
+import { capabilityMask, processTable } from "../lib/capabilities.ts";
+import { launcherCapabilities } from "../../src/roles/controller/launcher-pod.ts";
 
 const skip = targetSkip("cluster end-to-end");
 const onNode = (process.env.BUNVIRT_E2E_KUBECONFIG ?? "") === "";
@@ -108,6 +110,29 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
       serial = t!.followSerial(pod.metadata.name);
       launcherLog = t!.followLog(pod.metadata.name);
     }, 700_000);
+
+    test("the launcher pod is not privileged: the launcher keeps only its capability list, QEMU runs as libvirt-qemu", async () => {
+      expect(podUid).not.toBe("");
+      const pods = JSON.parse(await kubectl(["get", "pods", "-n", t!.namespace, "-o", "json"])) as { items: Obj[] };
+      const pod = pods.items.find((p) => p.metadata.uid === podUid)!;
+      const spec = pod.spec as { securityContext?: { seccompProfile?: { type?: string } }; containers: { name: string; securityContext?: { privileged?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { add?: string[] } } }[] };
+      const compute = spec.containers.find((c) => c.name === "compute")!;
+      expect(compute.securityContext?.privileged ?? false).toBe(false);
+      expect(compute.securityContext?.readOnlyRootFilesystem).toBe(true);
+      expect(compute.securityContext?.capabilities?.add ?? []).not.toContain("SYS_ADMIN");
+      expect(spec.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+      // Every process of the pod (one PID namespace): name, real uid, effective capabilities.
+      const text = await kubectl(["exec", "-n", t!.namespace, pod.metadata.name, "-c", "compute", "--", "sh", "-c",
+        'for s in /proc/[0-9]*/status; do n=; u=; c=; { while read -r k v rest; do case $k in Name:) n=$v;; Uid:) u=$v;; CapEff:) c=$v;; esac; done < "$s"; } 2>/dev/null; echo "$n $u $c"; done']);
+      const procs = processTable(text);
+      const launcher = procs.find((p) => p.name === "bunvirt");
+      expect(launcher?.capEff).toBe(capabilityMask(launcherCapabilities));
+      const qemu = procs.filter((p) => p.name.startsWith("qemu-system"));
+      expect(qemu).toHaveLength(1);
+      expect(qemu[0]!.uid).not.toBe(0);
+      expect(qemu[0]!.capEff).toBe(0n);
+      console.log(`cluster end-to-end: launcher CapEff ${launcher!.capEff.toString(16)} (${launcherCapabilities.join(",")}), QEMU uid ${qemu[0]!.uid}`);
+    }, 120_000);
 
     test("the guest boots from the container disk and prints its serial markers", async () => {
       expect(podUid).not.toBe("");

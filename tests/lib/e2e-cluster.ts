@@ -8,7 +8,7 @@
  * directory). One per test file; stop() ends the roles, the node and the
  * registry. BUNVIRT_E2E_LOG_DIR=DIR keeps the roles' logs there.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunvirtCommand, freePort, repoRoot, type RunResult } from "./bunvirt.ts";
@@ -124,6 +124,12 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
     const [pushErr, pushCode] = await Promise.all([new Response(push.stderr).text(), push.exited]);
     if (pushCode !== 0) throw new Error(`Cannot push the guest image: ${pushErr}`);
     await c.controlPlane.kubectlOk(["create", "namespace", "bunvirt"]);
+    // The kubelet's device-plugin directory is /var/lib/kubelet/device-plugins whatever its --root-dir (the node's
+    // /var/lib is DIR/var-lib); the handler looks under its --kubelet-root: a link there until the node's kubelet
+    // root is /var/lib/kubelet.
+    const pluginDir = join(c.node.dir, "var-lib/kubelet/device-plugins");
+    mkdirSync(pluginDir, { recursive: true });
+    if (!existsSync(join(c.node.kubeletDir, "device-plugins"))) symlinkSync(pluginDir, join(c.node.kubeletDir, "device-plugins"));
 
     const e: E2eCluster = {
       cluster: c,

@@ -80,6 +80,8 @@ registerNode: true
 rotateCertificates: false
 serializeImagePulls: false
 protectKernelDefaults: false
+# Launcher pods with a masquerade interface set IPv4 forwarding in their own network namespace (src/roles/controller/launcher-pod.ts).
+allowedUnsafeSysctls: ["net.ipv4.ip_forward"]
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99

@@ -46,6 +46,7 @@ export function qemuConf(): string {
     "namespaces = [ ]",
     "cgroup_controllers = [ ]",
     'security_driver = "none"',
+    "remember_owner = 0",
     "",
   ].join("\n");
 }

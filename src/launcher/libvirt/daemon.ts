@@ -1,14 +1,13 @@
 /**
  * One supervised daemon of the stack, run in the foreground inside the
  * namespace (`nsenter -t <holder> -m -- <argv>`; nsenter execs, so the child
- * pid is the daemon's). Its output goes to the stack log line by line. When
+ * pid is the daemon's), or directly in a pod. Its output goes to the stack log line by line. When
  * it dies it is reported down (with the exit and its last output line) and
  * restarted with exponential backoff until stop().
  */
 import type { Subprocess } from "bun";
 import { backoffDelay, daemonRestarts, failuresAfterExit, type RestartPolicy } from "../../retry/backoff.ts";
 import { wait } from "../../retry/wait.ts";
-import { inNamespaceArgv } from "./holder-script.ts";
 import { forEachLine } from "./lines.ts";
 import { describeExit, type ComponentState, type ComponentStatus, type DaemonName } from "./status.ts";
 
@@ -25,8 +24,12 @@ export interface DaemonSpec {
 }
 
 export interface DaemonContext {
-  /** Pid of the live namespace holder (waits while the holder is being recovered). */
-  readonly holderPid: () => Promise<number>;
+  /**
+   * The argv that runs a daemon's argv where the stack lives: inside the
+   * namespace of the live holder (waiting while it is recovered), or as is
+   * in a pod.
+   */
+  readonly wrap: (argv: readonly string[]) => Promise<string[]>;
   readonly log: (line: string) => void;
   readonly onChange: () => void;
   readonly backoff?: RestartPolicy;
@@ -124,12 +127,12 @@ export class SupervisedDaemon {
     const { name } = this.#spec;
     await this.#spec.prepare?.();
     if (this.#stopping) throw new Error(`${name} is being stopped`);
-    const holder = await this.#ctx.holderPid();
+    const argv = await this.#ctx.wrap(this.#spec.argv);
     if (this.#stopping) throw new Error(`${name} is being stopped`);
     this.#tail.length = 0;
     // setsid: a Ctrl-C at the terminal (SIGINT to the foreground process group)
     // must reach the launcher only; the launcher decides when its daemons stop.
-    const proc = Bun.spawn(["setsid", ...inNamespaceArgv(holder, this.#spec.argv)], {
+    const proc = Bun.spawn(["setsid", ...argv], {
       cwd: "/",
       env: { ...this.#spec.env },
       stdin: "ignore",

@@ -22,7 +22,7 @@
  * - The bus socket and the daemons' sockets sit in the state directory, so
  *   the Bun process reaches them without entering the namespace.
  */
-export { startLibvirtStack, type LibvirtStack, type LibvirtStackOptions } from "./stack.ts";
+export { startLibvirtStack, type LibvirtStack, type LibvirtStackOptions, type StackLayout } from "./stack.ts";
 export {
   LibvirtClient,
   type DomainEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bindMounts, busAddress, checkStackPaths, domainPidFile, escapeDbusAddressValue, stackPaths } from "./paths.ts";
+import { bindMounts, busAddress, checkPodMounts, checkStackPaths, domainPidFile, escapeDbusAddressValue, stackPaths } from "./paths.ts";
 
 describe("stackPaths", () => {
   test("everything lives below the state directory", () => {
@@ -26,5 +26,24 @@ describe("stackPaths", () => {
     expect(checkStackPaths(stackPaths("/tmp/ok"))).toBeNull();
     expect(checkStackPaths(stackPaths("relative"))).toContain("not absolute");
     expect(checkStackPaths(stackPaths(`/tmp/${"x".repeat(120)}`))).toContain("unix socket allows");
+  });
+});
+
+describe("checkPodMounts (the pod layout)", () => {
+  const mounts = bindMounts(stackPaths("/s"), false);
+  const same = mounts.flatMap((_, i) => [`1:${i}`, `1:${i}`]);
+  test("every system path the stack's own directory, /dev/kvm absent: fine", () => {
+    expect(checkPodMounts(mounts, same, false)).toBeNull();
+  });
+  test("a system path that is another directory, or missing, names the mount", () => {
+    const other = [...same];
+    other[3] = "1:99";
+    expect(checkPodMounts(mounts, other, false)).toBe(`"/var/lib/libvirt" is not "/s/lib" (the pod must mount that directory of the state volume there)`);
+    const missing = [...same];
+    missing[0] = null as unknown as string;
+    expect(checkPodMounts(mounts, missing, false)).toContain(`"/run/libvirt" is not "/s/run"`);
+  });
+  test("emulation with /dev/kvm present cannot hide it without a mount namespace", () => {
+    expect(checkPodMounts(mounts, same, true)).toContain("emulation is on");
   });
 });

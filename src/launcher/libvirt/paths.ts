@@ -89,6 +89,24 @@ export function bindMounts(paths: StackPaths, emulation: boolean): BindMount[] {
   return mounts;
 }
 
+/**
+ * Null when the "pod" layout holds: for each mount (source, target), the two
+ * identities (device:inode, null when missing) are the same directory, and
+ * /dev/kvm is not there to hide; else what is wrong. `identities` holds the
+ * source's and the target's identity of each mount, in order.
+ */
+export function checkPodMounts(mounts: readonly BindMount[], identities: readonly (string | null)[], kvmToHide: boolean): string | null {
+  for (const [i, m] of mounts.entries()) {
+    const source = identities[2 * i] ?? null;
+    const target = identities[2 * i + 1] ?? null;
+    if (source === null || target === null || source !== target) {
+      return `"${m.target}" is not "${m.source}" (the pod must mount that directory of the state volume there)`;
+    }
+  }
+  if (kvmToHide) return `emulation is on but "${SYSTEM_PATHS.kvm}" is present (the pod must not request the KVM device)`;
+  return null;
+}
+
 /** The address of the private bus, as DBUS_SESSION_BUS_ADDRESS wants it. */
 export function busAddress(paths: StackPaths): string {
   return `unix:path=${escapeDbusAddressValue(paths.busSocket)}`;

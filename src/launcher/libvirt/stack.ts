@@ -4,7 +4,12 @@
  * bus, all inside one private mount namespace in which the state directory's
  * run/, lib/, cache/, log/ and etc/ sit over /run/libvirt, /var/lib/libvirt,
  * /var/cache/libvirt, /var/log/libvirt and /etc/libvirt, and (emulation)
- * /dev/kvm is a root-only empty file. In a cluster this runs in the VM's pod.
+ * /dev/kvm is a root-only empty file. That is the local run's layout
+ * ("namespace", on a shared host; needs CAP_SYS_ADMIN). In a pod ("pod") the
+ * container has its own filesystem: the pod mounts those five directories of
+ * the state volume at the system paths themselves (launcherPod), the stack
+ * checks that they are the same directories and runs the daemons directly,
+ * and /dev/kvm is absent under emulation (the pod does not request it).
  *
  * Why libvirtd, not virtqemud: Debian 12's libvirt 9.0 packages ship only the
  * monolithic libvirtd (no virtqemud binary). LIBVIRT_DRIVER_DIR limits it to
@@ -16,7 +21,7 @@
  * libvirtd's process lifetime: its status XML lives under run/qemu and its
  * monitor socket under lib/qemu, so a restarted libvirtd reconnects to it.
  */
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { backoffDelay, type BackoffPolicy, type RestartPolicy } from "../../retry/backoff.ts";
 import { defaultCapabilityCacheSeed, saveCapabilityCache, seedCapabilityCache } from "./capability-cache.ts";
@@ -26,7 +31,7 @@ import { SupervisedDaemon, type DaemonSpec } from "./daemon.ts";
 import { DEFAULT_DRIVERS, prepareDriverDir } from "./drivers.ts";
 import { inNamespaceArgv } from "./holder-script.ts";
 import { NamespaceHolder } from "./namespace.ts";
-import { bindMounts, busAddress, checkStackPaths, daemonPidFile, domainPidFile, stackPaths, type StackPaths } from "./paths.ts";
+import { bindMounts, busAddress, checkPodMounts, checkStackPaths, daemonPidFile, domainPidFile, stackPaths, SYSTEM_PATHS, type StackPaths } from "./paths.ts";
 import { isSharedNamespace, namespaceMembers, processAlive, processName } from "./processes.ts";
 import { summarize, type ComponentName, type DaemonName, type StackHealth } from "./status.ts";
 import { canConnectUnix, socketExists } from "./unix-socket.ts";
@@ -38,6 +43,12 @@ export interface LibvirtStackOptions {
   readonly stateDir: string;
   /** true: hide /dev/kvm from libvirtd so domains use TCG without KVM re-probing. */
   readonly emulation: boolean;
+  /**
+   * Where the system paths come from: "namespace" (default) bind-mounts the
+   * state directory's over them in a private mount namespace; "pod" expects
+   * the pod to have mounted them there (see StackLayout).
+   */
+  readonly layout?: StackLayout;
   /**
    * Directory to seed the QEMU capability cache from, and to which the fresh
    * cache is saved after the first domain start. Default
@@ -56,6 +67,9 @@ export interface LibvirtStackOptions {
   readonly backoff?: RestartPolicy;
 }
 
+/** "namespace": the local run's private mount namespace; "pod": the pod's own mounts, no namespace. */
+export type StackLayout = "namespace" | "pod";
+
 export interface LibvirtStack {
   readonly stateDir: string;
   readonly paths: StackPaths;
@@ -68,7 +82,7 @@ export interface LibvirtStack {
   readonly capabilityCacheSeed: string;
   /** Capability cache files copied in from the seed at start. */
   readonly seededCapabilities: readonly string[];
-  /** "mnt:[<inode>]" of the private mount namespace. */
+  /** "mnt:[<inode>]" of the private mount namespace; "" in the "pod" layout. */
   readonly namespace: string;
   health(): StackHealth;
   /** Called on every change of health(); returns an unsubscribe function. */
@@ -150,7 +164,8 @@ class PrivateLibvirtStack implements LibvirtStack {
   readonly seededCapabilities: readonly string[];
 
   readonly #log: (line: string) => void;
-  readonly #holder: NamespaceHolder;
+  /** null in the "pod" layout. */
+  readonly #holder: NamespaceHolder | null;
   readonly #daemons: Record<DaemonName, SupervisedDaemon>;
   readonly #listeners = new Set<(health: StackHealth) => void>();
   #lastHealthKey = "";
@@ -170,6 +185,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     binaries: Binaries;
     driverDir: string | null;
     emulation: boolean;
+    layout: StackLayout;
     options: LibvirtStackOptions;
   }) {
     const { paths, binaries, options } = init;
@@ -203,12 +219,16 @@ class PrivateLibvirtStack implements LibvirtStack {
 
     const onChange = (): void => this.#onComponentChange();
     const backoff = options.backoff;
-    this.#holder = new NamespaceHolder(bindMounts(paths, init.emulation), {
-      log: this.#log,
-      onChange,
-      ...(backoff ? { backoff } : {}),
-    });
-    const ctx = { holderPid: () => this.#holder.currentPid(), log: this.#log, onChange, ...(backoff ? { backoff } : {}) };
+    const holder = init.layout === "pod"
+      ? null
+      : new NamespaceHolder(bindMounts(paths, init.emulation), {
+          log: this.#log,
+          onChange,
+          ...(backoff ? { backoff } : {}),
+        });
+    this.#holder = holder;
+    const wrap = async (argv: readonly string[]): Promise<string[]> => (holder === null ? [...argv] : inNamespaceArgv(await holder.currentPid(), argv));
+    const ctx = { wrap, log: this.#log, onChange, ...(backoff ? { backoff } : {}) };
     const env: Record<string, string> = { PATH: SEARCH_PATH, LC_ALL: "C", HOME: process.env.HOME ?? "/root" };
     const spec = (s: DaemonSpec): SupervisedDaemon => new SupervisedDaemon(s, ctx);
     this.#daemons = {
@@ -248,13 +268,15 @@ class PrivateLibvirtStack implements LibvirtStack {
   }
 
   get namespace(): string {
-    return this.#holder.namespace ?? "";
+    return this.#holder?.namespace ?? "";
   }
 
   async start(readyTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + readyTimeoutMs;
-    await this.#holder.create();
-    this.#log(`stack: namespace ${this.#holder.namespace} held by pid ${this.#holder.pid}`);
+    if (this.#holder !== null) {
+      await this.#holder.create();
+      this.#log(`stack: namespace ${this.#holder.namespace} held by pid ${this.#holder.pid}`);
+    }
     await Promise.all([this.#daemons.virtlogd.start(), this.#daemons.libvirtd.start(), this.#daemons["dbus-daemon"].start()]);
     await this.#daemons["libvirt-dbus"].start();
     await this.#syncOnce(deadline);
@@ -265,7 +287,7 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   health(): StackHealth {
     const components = [
-      this.#holder.status(),
+      ...(this.#holder !== null ? [this.#holder.status()] : []),
       this.#daemons.virtlogd.status(),
       this.#daemons.libvirtd.status(),
       this.#daemons["dbus-daemon"].status(),
@@ -298,7 +320,7 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   pids(): Readonly<Record<ComponentName, number | null>> {
     return {
-      namespace: this.#holder.pid,
+      namespace: this.#holder?.pid ?? null,
       virtlogd: this.#daemons.virtlogd.pid,
       libvirtd: this.#daemons.libvirtd.pid,
       "dbus-daemon": this.#daemons["dbus-daemon"].pid,
@@ -316,6 +338,7 @@ class PrivateLibvirtStack implements LibvirtStack {
   }
 
   inNamespace(argv: readonly string[]): string[] {
+    if (this.#holder === null) return [...argv];
     const pid = this.#holder.pid;
     if (pid === null) throw new Error(`Cannot run "${argv.join(" ")}" in the stack's namespace: the namespace holder is ${this.#holder.status().state}`);
     return inNamespaceArgv(pid, argv);
@@ -426,8 +449,8 @@ class PrivateLibvirtStack implements LibvirtStack {
     await Promise.all(order.map((name) => this.#daemons[name].stop()));
     await this.#killLeftovers();
     await this.#endProcesses(domains.filter((pid) => processAlive(pid) && (processName(pid) ?? "").startsWith("qemu")));
-    await this.#holder.stop();
-    const namespace = this.#holder.namespace;
+    await this.#holder?.stop();
+    const namespace = this.#holder?.namespace ?? null;
     if (namespace !== null && !isSharedNamespace(namespace)) {
       const left = namespaceMembers(namespace);
       if (left.length > 0) {
@@ -454,9 +477,9 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   /** QEMU and anything else libvirtd left in the namespace: SIGTERM, 5 s, SIGKILL. */
   async #killLeftovers(): Promise<void> {
-    const namespace = this.#holder.namespace;
+    const namespace = this.#holder?.namespace ?? null;
     if (namespace === null || isSharedNamespace(namespace)) return;
-    const holderPid = this.#holder.pid;
+    const holderPid = this.#holder?.pid ?? null;
     await this.#endProcesses(namespaceMembers(namespace).filter((pid) => pid !== holderPid));
   }
 
@@ -489,6 +512,24 @@ class PrivateLibvirtStack implements LibvirtStack {
   }
 }
 
+/** Identity of a directory: device and inode, or null when it is missing or not a directory. */
+async function dirIdentity(path: string): Promise<string | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? `${s.dev}:${s.ino}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Null when the pod mounted the stack's directories at the system paths (and /dev/kvm is absent under emulation); else what is wrong. */
+async function checkPodLayout(paths: StackPaths, emulation: boolean): Promise<string | null> {
+  const mounts = bindMounts(paths, false);
+  const identities = await Promise.all(mounts.flatMap((m) => [dirIdentity(m.source), dirIdentity(m.target)]));
+  const kvmPresent = await stat(SYSTEM_PATHS.kvm).then(() => true, () => false);
+  return checkPodMounts(mounts, identities, emulation && kvmPresent);
+}
+
 /**
  * Starts a private libvirt stack in `options.stateDir` and resolves once the
  * D-Bus client gets through libvirt-dbus to libvirtd. Needs root.
@@ -500,6 +541,7 @@ export async function startLibvirtStack(options: LibvirtStackOptions): Promise<L
   const problem = checkStackPaths(paths);
   if (problem !== null) throw fail(problem);
   if (process.getuid?.() !== 0) throw fail("not running as root (mount namespaces, libvirtd)");
+  const layout = options.layout ?? "namespace";
 
   let stack: PrivateLibvirtStack;
   try {
@@ -508,9 +550,13 @@ export async function startLibvirtStack(options: LibvirtStackOptions): Promise<L
     const drivers = options.drivers ?? DEFAULT_DRIVERS;
     const seed = options.capabilityCacheSeed ?? defaultCapabilityCacheSeed(versions, drivers);
     await prepareStateDir(paths);
+    if (layout === "pod") {
+      const problem = await checkPodLayout(paths, options.emulation);
+      if (problem !== null) throw new Error(problem);
+    }
     const driverDir = await prepareDriverDir(paths.drivers, drivers);
     const seeded = await seedCapabilityCache(seed, paths.capabilities);
-    stack = new PrivateLibvirtStack({ paths, versions, seed, seeded, binaries, driverDir, emulation: options.emulation, options });
+    stack = new PrivateLibvirtStack({ paths, versions, seed, seeded, binaries, driverDir, emulation: options.emulation, layout, options });
     if (driverDir === null) options.log?.("stack: libvirt driver directory not found; libvirtd loads all its drivers");
     if (seeded.length > 0) options.log?.(`stack: seeded QEMU capability cache from ${seed}`);
   } catch (error) {

@@ -43,7 +43,7 @@ describe("launcherPod", () => {
     expect(c.name).toBe("compute");
     expect(c.image).toBe(opts.image);
     expect(c.command).toEqual([
-      "bunvirt", "--role", "launcher", "--state-dir", "/run/bunvirt/launcher",
+      "bunvirt", "--role", "launcher", "--libvirt-layout", "pod", "--state-dir", "/run/bunvirt/launcher",
       "--command-socket", "/run/bunvirt/sockets/launcher.sock", "--health-addr", "127.0.0.1:8187", "--emulation",
     ]);
     expect(launcherPod(vmi(), { ...opts, emulation: false }).spec?.containers[0]!.command).not.toContain("--emulation");
@@ -52,17 +52,67 @@ describe("launcherPod", () => {
   });
 
   test("claims are mounted by claim name (an ephemeral one read-only); a Secret used twice is mounted once", () => {
-    const vols = pod.spec?.volumes?.slice(2);
+    const vols = pod.spec?.volumes?.filter((v) => !v.name.startsWith("bunvirt-"));
     expect(vols).toEqual([
       { name: "pvc-data-claim", persistentVolumeClaim: { claimName: "data-claim" } },
       { name: "pvc-golden", persistentVolumeClaim: { claimName: "golden", readOnly: true } },
       { name: "secret-ud", secret: { secretName: "ud" } },
     ]);
-    expect(pod.spec?.containers[0]!.volumeMounts?.slice(2)).toEqual([
+    expect(pod.spec?.containers[0]!.volumeMounts?.filter((m) => !m.name.startsWith("bunvirt-"))).toEqual([
       { name: "pvc-data-claim", mountPath: "/run/bunvirt/claims/data-claim" },
       { name: "pvc-golden", mountPath: "/run/bunvirt/claims/golden", readOnly: true },
       { name: "secret-ud", mountPath: "/run/bunvirt/secrets/ud", readOnly: true },
     ]);
+  });
+
+  test("not privileged: every capability dropped but the launcher's short list (never SYS_ADMIN), no escalation, read-only root, seccomp RuntimeDefault", () => {
+    const sc = pod.spec?.containers[0]!.securityContext!;
+    expect(sc.privileged).toBe(false);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    expect(sc.readOnlyRootFilesystem).toBe(true);
+    expect(sc.capabilities?.drop).toEqual(["ALL"]);
+    expect(sc.capabilities?.add).toEqual(["NET_ADMIN", "NET_BIND_SERVICE", "SETUID", "SETGID", "SETPCAP", "CHOWN", "FOWNER", "DAC_OVERRIDE", "KILL"]);
+    expect(sc.capabilities?.add).not.toContain("SYS_ADMIN");
+    expect(pod.spec?.securityContext?.seccompProfile).toEqual({ type: "RuntimeDefault" });
+    expect(pod.spec?.hostNetwork ?? false).toBe(false);
+    expect(pod.spec?.hostPID ?? false).toBe(false);
+  });
+
+  test("what is written goes to emptyDirs: libvirt's directories are subPaths of the state volume, /tmp its own", () => {
+    const mounts = pod.spec?.containers[0]!.volumeMounts ?? [];
+    expect(mounts.filter((m) => m.subPath !== undefined)).toEqual([
+      { name: "bunvirt-state", mountPath: "/run/libvirt", subPath: "libvirt/run" },
+      { name: "bunvirt-state", mountPath: "/var/lib/libvirt", subPath: "libvirt/lib" },
+      { name: "bunvirt-state", mountPath: "/var/cache/libvirt", subPath: "libvirt/cache" },
+      { name: "bunvirt-state", mountPath: "/var/log/libvirt", subPath: "libvirt/log" },
+      { name: "bunvirt-state", mountPath: "/etc/libvirt", subPath: "libvirt/etc" },
+    ]);
+    expect(mounts).toContainEqual({ name: "bunvirt-tmp", mountPath: "/tmp" });
+    expect(pod.spec?.volumes).toContainEqual({ name: "bunvirt-tmp", emptyDir: {} });
+    expect(pod.spec?.volumes).toContainEqual({ name: "bunvirt-state", emptyDir: {} });
+  });
+
+  test("devices as the device plugin's extended resources: tun always, kvm and vhost-net only without emulation", () => {
+    const emulated = pod.spec?.containers[0]!.resources!;
+    expect(emulated.limits).toEqual({ "devices.kubevirt.io/tun": "1" });
+    expect(emulated.requests).toMatchObject({ "devices.kubevirt.io/tun": "1" });
+    expect(Object.keys(emulated.requests ?? {})).not.toContain("devices.kubevirt.io/kvm");
+    const kvm = launcherPod(vmi(), { ...opts, emulation: false }).spec?.containers[0]!.resources!;
+    const devices = { "devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1", "devices.kubevirt.io/vhost-net": "1" };
+    expect(kvm.limits).toEqual(devices);
+    expect(kvm.requests).toMatchObject(devices);
+    // A memory limit stays beside the devices.
+    const limited = vmi();
+    limited.spec.domain.resources = { limits: { memory: "64Mi" } };
+    expect(launcherPod(limited, opts).spec?.containers[0]!.resources?.limits).toEqual({ memory: "194Mi", "devices.kubevirt.io/tun": "1" });
+  });
+
+  test("a masquerade interface gets IPv4 forwarding as a pod sysctl (the container cannot write /proc/sys); others none", () => {
+    expect(pod.spec?.securityContext?.sysctls).toBeUndefined();
+    const masq = vmi();
+    masq.spec.domain.devices.interfaces = [{ name: "default", masquerade: {} }];
+    masq.spec.networks = [{ name: "default", pod: {} }];
+    expect(launcherPod(masq, opts).spec?.securityContext?.sysctls).toEqual([{ name: "net.ipv4.ip_forward", value: "1" }]);
   });
 
   test("grace period: the VMI's plus KubeVirt's two 15 s paddings; default 30 s", () => {

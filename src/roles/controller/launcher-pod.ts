@@ -10,7 +10,10 @@
  * shuts the guest down before the kubelet kills the pod.
  */
 import { createHash } from "node:crypto";
-import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { relative } from "node:path";
+import type { V1Container, V1Pod, V1SecurityContext, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { bindMounts, stackPaths } from "../../launcher/libvirt/paths.ts";
+import { launcherDirs } from "../../launcher/launcher-dirs.ts";
 import { parseQuantity, quantityBytes } from "../../api/quantity.ts";
 import type { Vmi } from "./model.ts";
 import { controllerRef } from "./vmi-from-vm.ts";
@@ -70,6 +73,61 @@ export function launcherSocketOnNode(podUid: string, kubeletRoot = "/var/lib/kub
 }
 /** The emptyDir of the launcher's state (overlays, console log, its container-disk cache). */
 export const stateVolumeName = "bunvirt-state";
+/** The emptyDir at /tmp: the root filesystem is read-only. */
+export const tmpVolumeName = "bunvirt-tmp";
+
+/** Extended resources the handler's device plugin serves (KubeVirt's names). */
+export const deviceResources = { kvm: "devices.kubevirt.io/kvm", tun: "devices.kubevirt.io/tun", vhostNet: "devices.kubevirt.io/vhost-net" } as const;
+
+/**
+ * The capabilities the launcher container keeps (all others dropped), each
+ * used in the pod's own namespaces only; README "Launcher pod security" says
+ * what breaks without each. Not SYS_ADMIN: in a pod the launcher uses the
+ * pod's mounts (`--libvirt-layout pod`), not a private mount namespace.
+ */
+export const launcherCapabilities = [
+  "NET_ADMIN", // the bridge, the tap, addresses, routes and nftables in the pod's network namespace
+  "NET_BIND_SERVICE", // the DHCP server on port 67
+  "SETUID", // libvirtd starts QEMU as libvirt-qemu
+  "SETGID",
+  "SETPCAP", // libvirtd clears QEMU's capabilities and bounding set before it execs QEMU
+  "CHOWN", // libvirtd's DAC driver and the launcher give QEMU its disks and console directory
+  "FOWNER", // libvirtd changes modes of files other users own
+  "DAC_OVERRIDE", // root reaches files libvirt-qemu owns (QEMU's sockets and logs)
+  "KILL", // libvirtd signals QEMU, which runs as another user
+] as const;
+
+/** Sysctls a masquerade binding needs in the pod's network namespace (the container's /proc/sys is read-only). */
+export const masqueradeSysctls = [{ name: "net.ipv4.ip_forward", value: "1" }] as const;
+
+/**
+ * The launcher's libvirt directories in the state volume (subPath) and where
+ * libvirtd looks for them: the "pod" layout of the libvirt stack, which
+ * checks that they are the same directories.
+ */
+export function libvirtMounts(): V1VolumeMount[] {
+  const stack = stackPaths(launcherDirs(launcherPaths.state).libvirt);
+  return bindMounts(stack, false).map((m) => ({ name: stateVolumeName, mountPath: m.target, subPath: relative(launcherPaths.state, m.source) }));
+}
+
+/** The compute container's security context: not privileged, the short capability list, a read-only root. */
+export function launcherSecurityContext(): V1SecurityContext {
+  return {
+    privileged: false,
+    // libvirtd drops to libvirt-qemu with setuid/setgid, which no_new_privs allows.
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    // root in the container: libvirtd's system instance and the pod's network setup.
+    runAsUser: 0,
+    runAsNonRoot: false,
+    capabilities: { drop: ["ALL"], add: [...launcherCapabilities] },
+  };
+}
+
+/** The device resources a launcher pod asks for: the tun device always, KVM and vhost-net unless emulated. */
+export function deviceRequests(emulation: boolean): Record<string, string> {
+  return emulation ? { [deviceResources.tun]: "1" } : { [deviceResources.kvm]: "1", [deviceResources.tun]: "1", [deviceResources.vhostNet]: "1" };
+}
 
 export interface LauncherPodOptions {
   /** The launcher image (compiled/bunvirt and what it runs). */
@@ -114,6 +172,11 @@ export function launcherResources(vmi: Vmi): { requests: Record<string, string>;
   return Object.keys(limits).length > 0 ? { requests, limits } : { requests };
 }
 
+/** Pod resources plus device resources (an extended resource's request must equal its limit). */
+function withDevices(r: ReturnType<typeof launcherResources>, devices: Record<string, string>): { requests: Record<string, string>; limits: Record<string, string> } {
+  return { requests: { ...r.requests, ...devices }, limits: { ...(r.limits ?? {}), ...devices } };
+}
+
 /** The claims and Secrets the VMI's volumes use, each mounted once. */
 function volumesOf(vmi: Vmi): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [];
@@ -154,6 +217,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
   const { volumes, mounts } = volumesOf(vmi);
   const command = [
     opts.command ?? "bunvirt", "--role", "launcher",
+    "--libvirt-layout", "pod",
     "--state-dir", launcherPaths.state,
     "--command-socket", launcherPaths.socket,
     "--health-addr", "127.0.0.1:8187",
@@ -168,17 +232,17 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
     ],
-    resources: launcherResources(vmi),
-    // The launcher runs its own libvirtd in a private mount namespace, opens
-    // /dev/kvm and configures the pod's network (nftables, a bridge or tap):
-    // privileged until those needs are narrowed to capabilities and a device.
-    securityContext: { privileged: true },
+    resources: withDevices(launcherResources(vmi), deviceRequests(opts.emulation)),
+    securityContext: launcherSecurityContext(),
     volumeMounts: [
       { name: socketVolumeName, mountPath: launcherPaths.sockets },
       { name: stateVolumeName, mountPath: launcherPaths.state },
+      ...libvirtMounts(),
+      { name: tmpVolumeName, mountPath: "/tmp" },
       ...mounts,
     ],
   };
+  const masquerade = (vmi.spec.domain.devices?.interfaces ?? []).some((i) => i.masquerade !== undefined);
   const nodeSelector: Record<string, string> = { ...(vmi.spec.nodeSelector ?? {}) };
   if (opts.requireSchedulableNode !== false) nodeSelector[schedulableNodeLabel] = "true";
   return {
@@ -206,11 +270,16 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
       terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      securityContext: {
+        seccompProfile: { type: "RuntimeDefault" },
+        ...(masquerade ? { sysctls: masqueradeSysctls.map((s) => ({ ...s })) } : {}),
+      },
       nodeSelector,
       containers: [container],
       volumes: [
         { name: socketVolumeName, emptyDir: {} },
         { name: stateVolumeName, emptyDir: {} },
+        { name: tmpVolumeName, emptyDir: {} },
         ...volumes,
       ],
     },

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTar, fakeRegistry, memoryImage } from "../../../tests/lib/registry-bytes.ts";
@@ -35,6 +35,40 @@ test("pulled images are pinned to their digest; the VMI given is not changed", (
   expect(pinned.spec.volumes?.[0]?.containerDisk?.image).toBe(`kubevirt/cirros-registry-disk-demo:devel@${d}`);
   expect(pinned.spec.volumes?.[1]?.containerDisk?.image).toBe("x/y@sha256:" + "1".repeat(64));
   expect(vmi.spec.volumes?.[0]?.containerDisk?.image).toBe("kubevirt/cirros-registry-disk-demo:devel");
+});
+
+/** A qcow2 image served by a fake registry, and the handler's settings with a node cache under `root`. */
+function guestRegistry(root: string): { settings: { defaultRegistry: string; insecureRegistries: string[]; nodeCacheDir: string; fetch: ReturnType<typeof fakeRegistry>["fetch"] }; image: ReturnType<typeof memoryImage> } {
+  const reg = fakeRegistry("reg.test:5000");
+  const disk = new Uint8Array(200_000);
+  const header = new DataView(disk.buffer);
+  header.setUint32(0, 0x514649fb);
+  header.setUint32(4, 3);
+  header.setBigUint64(24, 1024n * 1024n * 1024n);
+  const image = memoryImage([{ tar: buildTar([{ name: "disk/", type: "5" }, { name: "disk/disk.qcow2", content: disk }]) }]);
+  reg.putImage("vm/guest", "v1", image);
+  return { settings: { defaultRegistry: "reg.test:5000", insecureRegistries: ["reg.test:5000"], nodeCacheDir: join(root, "node"), fetch: reg.fetch }, image };
+}
+
+test("a symlink the launcher planted in its volume (tmp/, locks/, sha256/ or the cache dir itself) makes the handler refuse, writing nothing through it", async () => {
+  const root = await mkdtemp(join(tmpdir(), "bunvirt-disks-symlink-"));
+  dirs.push(root);
+  const { settings } = guestRegistry(root);
+  const one: Vmi = { ...vmi, spec: { ...vmi.spec, volumes: [{ name: "a", containerDisk: { image: "vm/guest:v1" } }] } };
+  for (const planted of ["tmp", "locks", "sha256", "."]) {
+    const outside = join(root, `outside-${planted === "." ? "dir" : planted}`);
+    await mkdir(outside);
+    const volume = join(root, `pod-${planted === "." ? "dir" : planted}`);
+    await mkdir(volume);
+    const cacheDir = join(volume, "container-disks");
+    if (planted === ".") await symlink(outside, cacheDir);
+    else {
+      await mkdir(cacheDir);
+      await symlink(outside, join(cacheDir, planted));
+    }
+    await expect(pullContainerDisks(one, cacheDir, settings, () => undefined)).rejects.toThrow("is a symlink");
+    expect(await readdir(outside)).toEqual([]);
+  }
 });
 
 test("with a node cache: a burst of VMIs on one image fetches it once, each pod gets its own copy", async () => {

@@ -18,6 +18,7 @@ import { basename, dirname } from "node:path";
 import { DiskCache, pullDisk, type PullOptions } from "../../storage/registry/index.ts";
 import type { Vmi } from "../controller/model.ts";
 import { objectOf, type LogFn } from "../../log/logger.ts";
+import { assertUnder } from "../../paths/index.ts";
 
 export interface RegistrySettings {
   defaultRegistry?: string;
@@ -56,6 +57,9 @@ export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: R
   const images = unpinnedImages(vmi);
   if (images.length === 0) return digests;
   await mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  // The launcher owns the volume: the cache directory itself must not be a symlink it planted
+  // (below it, DiskCache proves every path it writes).
+  assertUnder(dirname(cacheDir), cacheDir);
   for (const image of images) {
     const path = vmi.spec.volumes?.find((v) => v.containerDisk?.image === image)?.containerDisk?.path;
     const options: PullOptions = {

@@ -12,6 +12,8 @@ import { podMounts } from "./pod-mounts.ts";
 
 export const launcherMain: RoleMain = async (ctx) => {
   const stateDir = typeof ctx.flags.stateDir === "string" ? ctx.flags.stateDir : "/var/run/bunvirt/launcher";
+  const layout = ctx.flags.libvirtLayout ?? "namespace";
+  if (layout !== "namespace" && layout !== "pod") throw new Error(`Cannot start the launcher: --libvirt-layout must be "namespace" or "pod", not "${String(layout)}"`);
   const socket = typeof ctx.flags.commandSocket === "string" ? ctx.flags.commandSocket : join(stateDir, "launcher.sock");
   ctx.readiness.fail("domain", "no VirtualMachineInstance has been synced to this launcher");
   ctx.readiness.fail("libvirt", "starting");
@@ -23,6 +25,7 @@ export const launcherMain: RoleMain = async (ctx) => {
         stateDir,
         socket,
         emulation: ctx.flags.emulation === true,
+        libvirtLayout: layout,
         network: "pod",
         // The claims and Secrets the controller mounted into this pod.
         storage: { ...podMounts(launcherPaths), registry: { cacheDir: join(stateDir, "container-disks") } },

@@ -19,7 +19,7 @@ import { copyFile, mkdir, open, readFile, readdir, rename, stat } from "node:fs/
 import { basename, join, resolve } from "node:path";
 import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cache-lock.ts";
 import type { DiskFormat } from "./disk-format.ts";
-import { removeUnder } from "../../paths/index.ts";
+import { assertUnder, removeUnder } from "../../paths/index.ts";
 import { SHA256_DIGEST_RE } from "./reference.ts";
 
 export interface CacheMetadata {
@@ -88,6 +88,23 @@ export class DiskCache {
     this.root = resolve(root);
   }
 
+  /**
+   * `path` below the root, proved to have no symlink on the way (assertUnder)
+   * right before a write: a cache in a launcher pod's volume is written by
+   * the handler, and the launcher must not redirect those writes with a
+   * symlink under tmp/, locks/ or sha256/.
+   */
+  #checked(path: string): string {
+    assertUnder(this.root, path);
+    return path;
+  }
+
+  /** mkdir -p below the root, proved before and after (what was made, or found, is no symlink). */
+  async #mkdirChecked(dir: string): Promise<void> {
+    await mkdir(this.#checked(dir), { recursive: true });
+    this.#checked(dir);
+  }
+
   entryDir(key: string): string {
     return join(this.root, "sha256", checkKey(key));
   }
@@ -112,8 +129,8 @@ export class DiskCache {
   /** Takes the cross-process lock for fetching the entry `key`. */
   async lock(key: string, options: LockOptions = {}): Promise<HeldLock> {
     const dir = join(this.root, "locks");
-    await mkdir(dir, { recursive: true });
-    return acquireLock(join(dir, `${checkKey(key)}.lock`), options);
+    await this.#mkdirChecked(dir);
+    return acquireLock(this.#checked(join(dir, `${checkKey(key)}.lock`)), options);
   }
 
   /**
@@ -146,8 +163,8 @@ export class DiskCache {
     ].filter((k): k is string => k !== null));
     const swept: string[] = [];
     for (const key of keys) {
-      await mkdir(join(this.root, "locks"), { recursive: true });
-      const lock = await tryAcquireLock(join(this.root, "locks", `${key}.lock`), options);
+      await this.#mkdirChecked(join(this.root, "locks"));
+      const lock = await tryAcquireLock(this.#checked(join(this.root, "locks", `${key}.lock`)), options);
       if (lock === null) continue; // a live pull owns it
       try {
         await this.clearLeftovers(key);
@@ -162,7 +179,7 @@ export class DiskCache {
   /** A fresh work directory on the cache's file system. */
   async createWorkDir(key: string): Promise<string> {
     const dir = join(this.root, "tmp", `${checkKey(key)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}`);
-    await mkdir(dir, { recursive: true });
+    await this.#mkdirChecked(dir);
     return dir;
   }
 
@@ -171,7 +188,7 @@ export class DiskCache {
    * and renames the directory into place.
    */
   async commit(key: string, workDir: string, metadata: CacheMetadata): Promise<CacheEntry> {
-    const file = await open(join(workDir, METADATA_FILE), "wx", 0o644);
+    const file = await open(this.#checked(join(workDir, METADATA_FILE)), "wx", 0o644);
     try {
       await file.writeFile(`${JSON.stringify(metadata, null, 2)}\n`);
       await file.sync();
@@ -180,9 +197,10 @@ export class DiskCache {
     }
     const dir = this.entryDir(key);
     const parent = join(this.root, "sha256");
-    await mkdir(parent, { recursive: true });
+    await this.#mkdirChecked(parent);
     try {
-      await rename(workDir, dir);
+      this.#checked(workDir);
+      await rename(workDir, this.#checked(dir));
       await syncDir(parent);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -213,7 +231,7 @@ export class DiskCache {
       await this.clearLeftovers(key);
       const workDir = await this.createWorkDir(key);
       try {
-        const file = join(workDir, diskFileName(source.metadata.format));
+        const file = this.#checked(join(workDir, diskFileName(source.metadata.format)));
         await copyFile(source.path, file, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
         if ((await stat(file)).size !== source.metadata.bytes) throw new Error(`Cannot copy the disk "${source.path}": it is not ${source.metadata.bytes} bytes`);
         return await this.commit(key, workDir, source.metadata);
