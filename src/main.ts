@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       to: { type: "string" },
       output: { type: "string", short: "o" },
       emulation: { type: "boolean" },
+      "ip-forward-sysctl": { type: "boolean" },
       "state-dir": { type: "string" },
       "command-socket": { type: "string" },
       "libvirt-layout": { type: "string" },
@@ -107,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       devicePlugins: values["device-plugins"],
       devicePluginDir: values["device-plugin-dir"],
       emulation: values.emulation === true,
+      ipForwardSysctl: values["ip-forward-sysctl"] === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),
     }, await role(), settings);

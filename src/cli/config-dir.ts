@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { UsageError } from "./usage.ts";
 
 /** The flags a config dir may set. */
-export const configKeys = ["emulation", "registry", "insecure-registry", "log-level", "log-format"] as const;
+export const configKeys = ["emulation", "ip-forward-sysctl", "registry", "insecure-registry", "log-level", "log-format"] as const;
+
+/** Keys whose value is "true" or "false". */
+const booleanKeys: ReadonlySet<string> = new Set(["emulation", "ip-forward-sysctl"]);
 
 /** File name → content (one trailing newline dropped). */
 export type ConfigSnapshot = Readonly<Record<string, string>>;
@@ -37,16 +40,16 @@ export function readConfigDir(dir: string): ConfigSnapshot {
   return out;
 }
 
-/** The flag values a snapshot sets (emulation a boolean); an unknown key or a bad boolean is a usage error. */
+/** The flag values a snapshot sets (emulation, ip-forward-sysctl booleans); an unknown key or a bad boolean is a usage error. */
 export function configFlags(snapshot: ConfigSnapshot, dir: string): Record<string, string | boolean> {
   const out: Record<string, string | boolean> = {};
   for (const [key, value] of Object.entries(snapshot)) {
     if (!(configKeys as readonly string[]).includes(key)) {
       throw new UsageError(`Cannot use the settings in "${dir}": unknown key "${key}" (known: ${configKeys.join(", ")})`);
     }
-    if (key === "emulation") {
+    if (booleanKeys.has(key)) {
       const v = value.trim();
-      if (v !== "true" && v !== "false") throw new UsageError(`Cannot use the settings in "${dir}": "emulation" must be "true" or "false", not "${value}"`);
+      if (v !== "true" && v !== "false") throw new UsageError(`Cannot use the settings in "${dir}": "${key}" must be "true" or "false", not "${value}"`);
       out[key] = v === "true";
     } else {
       out[key] = value.trim();

@@ -157,7 +157,7 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eCluster> {
       controllerArgs: (o = {}) => {
         if (webhookPort === 0) webhookPort = freePort();
         const port = o.newWebhookPort === true ? freePort() : webhookPort;
-        return ["--webhook-addr", `127.0.0.1:${port}`, "--webhook-url", `https://127.0.0.1:${port}`, "--launcher-image", launcher.ref, "--emulation"];
+        return ["--webhook-addr", `127.0.0.1:${port}`, "--webhook-url", `https://127.0.0.1:${port}`, "--launcher-image", launcher.ref, "--emulation", "--ip-forward-sysctl"];
       },
       handlerArgs: () => [
         "--node-name", nodeName, "--kubelet-root", c.node.kubeletDir, "--registry", registry, "--insecure-registry", registry, "--disk-cache", join(work, "disk-cache"),

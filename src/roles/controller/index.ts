@@ -49,6 +49,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   const podOptions: LauncherPodOptions = {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
     emulation: ctx.flags.emulation === true,
+    ipForwardSysctl: ctx.flags.ipForwardSysctl === true,
   };
   // In a pod without --launcher-image: launchers run this pod's own image (own-image.ts), known before the loop starts.
   const ownPod = ctx.flags.launcherImage === undefined ? process.env.POD_NAME : undefined;

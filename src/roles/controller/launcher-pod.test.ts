@@ -107,12 +107,14 @@ describe("launcherPod", () => {
     expect(launcherPod(limited, opts).spec?.containers[0]!.resources?.limits).toEqual({ memory: "194Mi", "devices.kubevirt.io/tun": "1" });
   });
 
-  test("a masquerade interface gets IPv4 forwarding as a pod sysctl (the container cannot write /proc/sys); others none", () => {
+  test("with ipForwardSysctl a masquerade interface gets IPv4 forwarding as a pod sysctl (the container cannot write /proc/sys); others, and without it, none", () => {
     expect(pod.spec?.securityContext?.sysctls).toBeUndefined();
     const masq = vmi();
     masq.spec.domain.devices.interfaces = [{ name: "default", masquerade: {} }];
     masq.spec.networks = [{ name: "default", pod: {} }];
-    expect(launcherPod(masq, opts).spec?.securityContext?.sysctls).toEqual([{ name: "net.ipv4.ip_forward", value: "1" }]);
+    expect(launcherPod(masq, opts).spec?.securityContext?.sysctls).toBeUndefined();
+    expect(launcherPod(masq, { ...opts, ipForwardSysctl: true }).spec?.securityContext?.sysctls).toEqual([{ name: "net.ipv4.ip_forward", value: "1" }]);
+    expect(launcherPod(vmi(), { ...opts, ipForwardSysctl: true }).spec?.securityContext?.sysctls).toBeUndefined();
   });
 
   test("grace period: the VMI's plus KubeVirt's two 15 s paddings; default 30 s", () => {

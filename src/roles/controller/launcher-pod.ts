@@ -97,7 +97,7 @@ export const launcherCapabilities = [
   "KILL", // libvirtd signals QEMU, which runs as another user
 ] as const;
 
-/** Sysctls a masquerade binding needs in the pod's network namespace (the container's /proc/sys is read-only). */
+/** Sysctls a masquerade binding needs in the pod's network namespace when the node's forwarding is off (the container's /proc/sys is read-only); with --ip-forward-sysctl. */
 export const masqueradeSysctls = [{ name: "net.ipv4.ip_forward", value: "1" }] as const;
 
 /**
@@ -135,6 +135,13 @@ export interface LauncherPodOptions {
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
   /** QEMU TCG instead of KVM (`--emulation`). */
   emulation: boolean;
+  /**
+   * Masquerade VMIs' pods set net.ipv4.ip_forward=1 as a pod sysctl
+   * (`--ip-forward-sysctl`). Off by default: a pod's network namespace
+   * starts with the node's forwarding, which Kubernetes nodes have on; the
+   * sysctl is "unsafe", so the kubelet must allow it (allowedUnsafeSysctls).
+   */
+  ipForwardSysctl?: boolean;
   /** The executable's path in the image. Default "bunvirt". */
   command?: string;
   /** Require nodes labelled kubevirt.io/schedulable=true, as KubeVirt does. Default true. */
@@ -272,7 +279,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
       enableServiceLinks: false,
       securityContext: {
         seccompProfile: { type: "RuntimeDefault" },
-        ...(masquerade ? { sysctls: masqueradeSysctls.map((s) => ({ ...s })) } : {}),
+        ...(masquerade && opts.ipForwardSysctl === true ? { sysctls: masqueradeSysctls.map((s) => ({ ...s })) } : {}),
       },
       nodeSelector,
       containers: [container],
