@@ -14,7 +14,8 @@ Usage:
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
-                  [--device-plugins true|false (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*)]
+                  [--device-plugins true|false|only (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*;
+                   only: that and nothing else, apart from the handler that syncs launchers)]
                   [--device-plugin-dir DIR (the kubelet's kubelet.sock dir: --kubelet-root's device-plugins)]
       launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
                   [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;

@@ -62,8 +62,13 @@ describe.skipIf(skip !== null)("cluster faults: handler, launcher, leader and he
   const logs = () => e!.logs();
 
   beforeAll(async () => {
-    e = await startE2e();
-    handler = e.procs.find((p) => p.role === "handler");
+    e = await startE2e({ roles: false });
+    // The device plugins in a process of their own: the tests hold (SIGSTOP) and kill the handler,
+    // and the kubelet must still get /dev/net/tun for the next launcher pod meanwhile.
+    const devices = e.startRole("handler", [...e.handlerArgs(), "--device-plugins", "only"], "devices");
+    const controller = e.startRole("controller", e.controllerArgs());
+    for (const p of [devices, controller]) await e.ready(p);
+    await startHandler();
     const w = Bun.spawn([join(k8sBin, "kubectl"), `--kubeconfig=${e.cluster.controlPlane.adminKubeconfig}`, "get", "vmi", "-n", "default", "-w",
       "-o", 'jsonpath={.metadata.name} {.metadata.uid} {.status.phase} {.status.reason}{"\\n"}'], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
     e.procs.push({ role: "vmi-watch", proc: w as unknown as RoleProc["proc"], health: "", log: vmiEvents = collect(w.stdout) });
@@ -97,7 +102,7 @@ describe.skipIf(skip !== null)("cluster faults: handler, launcher, leader and he
     return (await res.json()) as { state: string; startedAt?: string };
   };
   const startHandler = async (): Promise<void> => {
-    handler = e!.startRole("handler", e!.handlerArgs());
+    handler = e!.startRole("handler", [...e!.handlerArgs(), "--device-plugins", "false"]);
     await e!.ready(handler);
   };
 

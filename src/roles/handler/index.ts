@@ -39,7 +39,9 @@ export const handlerMain: RoleMain = async (ctx) => {
     nodeCacheDir: String(ctx.flags.diskCache ?? defaultNodeCacheDir),
   };
   const devicePluginsFlag = String(ctx.flags.devicePlugins ?? "true");
-  if (devicePluginsFlag !== "true" && devicePluginsFlag !== "false") throw new UsageError(`--device-plugins must be "true" or "false", not "${devicePluginsFlag}"`);
+  if (!["true", "false", "only"].includes(devicePluginsFlag)) throw new UsageError(`--device-plugins must be "true", "false" or "only", not "${devicePluginsFlag}"`);
+  const pluginDirOf = (kubeletRoot: string): string => (typeof ctx.flags.devicePluginDir === "string" ? ctx.flags.devicePluginDir : join(kubeletRoot, "device-plugins"));
+  if (devicePluginsFlag === "only") return devicePluginsOnly(ctx, kubeletFlag, pluginDirOf);
   const loopModule = import("./handler-loop.ts");
   let devicePlugins: DevicePlugins | undefined;
   let loop: HandlerLoop | undefined;
@@ -54,8 +56,7 @@ export const handlerMain: RoleMain = async (ctx) => {
         ctx.readiness.pass("kubelet");
         ctx.log(`handler for node "${nodeName}", kubelet root "${kubeletRoot}"`);
         if (devicePluginsFlag === "true" && devicePlugins === undefined && !stopped) {
-          const pluginDir = typeof ctx.flags.devicePluginDir === "string" ? ctx.flags.devicePluginDir : join(kubeletRoot, "device-plugins");
-          devicePlugins = startDevicePlugins({ pluginDir, log: ctx.log, readiness: ctx.readiness });
+          devicePlugins = startDevicePlugins({ pluginDir: pluginDirOf(kubeletRoot), log: ctx.log, readiness: ctx.readiness });
         }
         void loopModule.then(async (m) => {
           if (stopped) return;
@@ -87,3 +88,30 @@ export const handlerMain: RoleMain = async (ctx) => {
     await devicePlugins?.stop();
   };
 };
+
+/**
+ * `--device-plugins only`: the device plugins and nothing else (no API
+ * server, no VMIs, no heartbeat), for running them apart from the handler
+ * that syncs launchers, so holding or restarting that one leaves the node's
+ * devices served.
+ */
+async function devicePluginsOnly(ctx: Parameters<RoleMain>[0], kubeletFlag: string, pluginDirOf: (kubeletRoot: string) => string): Promise<() => Promise<void>> {
+  let plugins: DevicePlugins | undefined;
+  ctx.readiness.fail("kubelet", "looking for the kubelet's directory");
+  const waiting = retryUntil(
+    () => {
+      const kubeletRoot = realKubeletRoot(kubeletFlag);
+      ctx.readiness.pass("kubelet");
+      ctx.log(`device plugins only, kubelet root "${kubeletRoot}"`);
+      plugins = startDevicePlugins({ pluginDir: pluginDirOf(kubeletRoot), log: ctx.log, readiness: ctx.readiness });
+    },
+    (e, n) => {
+      ctx.readiness.fail("kubelet", e.message);
+      if (n === 0) ctx.log.warn(`${e.message}; waiting for it`);
+    },
+  );
+  return async () => {
+    waiting.stop();
+    await plugins?.stop();
+  };
+}
