@@ -1,6 +1,7 @@
 /** The handler's side of the command API: validates what it sends and what comes back. */
 import * as v from "valibot";
 import { issuesToProblems } from "../../api/problem.ts";
+import { readCapped } from "../../storage/registry/body-reader.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
 import { errorReply, shutdownRequest, statsReply, statusReply, syncRequest, type StatsReply, type StatusReply, type SyncRequest } from "./schema.ts";
 
@@ -10,6 +11,19 @@ function checked<T extends v.GenericSchema>(schema: T, value: unknown): v.InferO
   if (r.success) return r.output;
   const p = issuesToProblems(r.issues)[0]!;
   throw new Error(`Cannot send launcher command: ${p.path}: ${p.rule}`);
+}
+
+/** The largest answer the handler reads from a launcher (a stats reply of a VM with many disks and NICs is a few KiB). */
+export const maxReplyBytes = 1 << 20;
+
+async function readReply(res: Response, socket: string, route: string): Promise<unknown> {
+  const tooLarge = () => new Error(`Launcher at "${socket}" answered ${route} with more than ${maxReplyBytes} bytes`);
+  const bytes = res.body === null ? new Uint8Array() : await readCapped(res.body.getReader(), maxReplyBytes, tooLarge);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch {
+    throw new Error(`Launcher at "${socket}" answered ${route} with a body that is not JSON (HTTP ${res.status})`);
+  }
 }
 
 export interface CallOptions {
@@ -28,7 +42,8 @@ export class LauncherClient {
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       ...(payload !== undefined ? { body: JSON.stringify(payload), headers: { "content-type": "application/json" } } : {}),
     });
-    const json: unknown = await res.json();
+    // The launcher is less trusted than the handler: its answer is read with a cap, never buffered whole first.
+    const json = await readReply(res, this.socket, route);
     if (!res.ok) {
       const e = v.safeParse(errorReply, json);
       throw new Error(`Launcher at "${this.socket}" refused ${route}: ${e.success ? e.output.error : `HTTP ${res.status}`}`);

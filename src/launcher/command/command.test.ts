@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LauncherClient } from "./command-client.ts";
+import { LauncherClient, maxReplyBytes } from "./command-client.ts";
 import { assertSocketPathSafe } from "./safe-socket.ts";
 import type { StatusReply } from "./schema.ts";
 import { CommandError, commandApp, serveCommands, type DomainManager } from "./command-server.ts";
@@ -54,6 +54,20 @@ describe("launcher command API", () => {
     const s = serveCommands(commandApp(stalled), join(dir, "stalled.sock"));
     await expect(new LauncherClient(s.path).stats({ signal: AbortSignal.timeout(50) })).rejects.toThrow();
     await s.stop();
+  });
+
+  test("an endless answer is cut at the reply cap, a non-JSON one named as such (a hostile launcher)", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const endless = Bun.serve({
+      unix: join(dir, "endless.sock"),
+      fetch: (req) => new URL(req.url).pathname === "/v1/status"
+        ? new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }), { headers: { "content-type": "application/json" } })
+        : new Response("<html>", { status: 200 }),
+    });
+    const hostile = new LauncherClient(join(dir, "endless.sock"));
+    await expect(hostile.status()).rejects.toThrow(`answered /v1/status with more than ${maxReplyBytes} bytes`);
+    await expect(hostile.stats()).rejects.toThrow("answered /v1/stats with a body that is not JSON");
+    await endless.stop(true);
   });
 
   test("an invalid request is a 400 naming the field", async () => {
