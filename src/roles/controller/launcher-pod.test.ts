@@ -92,13 +92,13 @@ describe("launcherPod", () => {
     expect(pod.spec?.volumes).toContainEqual({ name: "bunvirt-state", emptyDir: {} });
   });
 
-  test("devices as the device plugin's extended resources: tun always, kvm and vhost-net only without emulation", () => {
+  test("devices as the device plugin's extended resources: tun always, kvm only without emulation, never vhost-net (unused by the domain)", () => {
     const emulated = pod.spec?.containers[0]!.resources!;
     expect(emulated.limits).toEqual({ "devices.kubevirt.io/tun": "1" });
     expect(emulated.requests).toMatchObject({ "devices.kubevirt.io/tun": "1" });
     expect(Object.keys(emulated.requests ?? {})).not.toContain("devices.kubevirt.io/kvm");
     const kvm = launcherPod(vmi(), { ...opts, emulation: false }).spec?.containers[0]!.resources!;
-    const devices = { "devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1", "devices.kubevirt.io/vhost-net": "1" };
+    const devices = { "devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1" };
     expect(kvm.limits).toEqual(devices);
     expect(kvm.requests).toMatchObject(devices);
     // A memory limit stays beside the devices.

@@ -77,7 +77,7 @@ export const stateVolumeName = "bunvirt-state";
 export const tmpVolumeName = "bunvirt-tmp";
 
 /** Extended resources the handler's device plugin serves (KubeVirt's names). */
-export const deviceResources = { kvm: "devices.kubevirt.io/kvm", tun: "devices.kubevirt.io/tun", vhostNet: "devices.kubevirt.io/vhost-net" } as const;
+export const deviceResources = { kvm: "devices.kubevirt.io/kvm", tun: "devices.kubevirt.io/tun" } as const;
 
 /**
  * The capabilities the launcher container keeps (all others dropped), each
@@ -124,9 +124,14 @@ export function launcherSecurityContext(): V1SecurityContext {
   };
 }
 
-/** The device resources a launcher pod asks for: the tun device always, KVM and vhost-net unless emulated. */
+/**
+ * The device resources a launcher pod asks for: the tun device always, KVM
+ * unless emulated. Not vhost-net: the domain does not ask for vhost (QEMU's
+ * userspace virtio-net), and asking would keep pods off nodes without
+ * /dev/vhost-net.
+ */
 export function deviceRequests(emulation: boolean): Record<string, string> {
-  return emulation ? { [deviceResources.tun]: "1" } : { [deviceResources.kvm]: "1", [deviceResources.tun]: "1", [deviceResources.vhostNet]: "1" };
+  return emulation ? { [deviceResources.tun]: "1" } : { [deviceResources.kvm]: "1", [deviceResources.tun]: "1" };
 }
 
 export interface LauncherPodOptions {
