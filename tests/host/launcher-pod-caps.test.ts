@@ -106,6 +106,8 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
     "set -e",
     `mount --bind ${volume} ${volume}`,
     ...binds.map((b) => `mount --bind ${b.source} ${b.target}`),
+    // The executable where the image has it, outside /tmp: a clone under /tmp would vanish under the tmpfs.
+    `touch ${volume}/bunvirt; mount --bind ${bunvirt} ${volume}/bunvirt`,
     "mount -t tmpfs tmpfs /tmp",
     // A container's /dev: a few nodes and the tun device, no /dev/kvm (emulation: the pod does not request it).
     `d=${volume}/dev; mkdir $d; mount -t tmpfs -o mode=755 tmpfs $d`,
@@ -113,7 +115,7 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
     "mkdir $d/net $d/pts $d/shm; touch $d/net/tun; mount --bind /dev/net/tun $d/net/tun; mount --bind /dev/pts $d/pts; ln -s pts/ptmx $d/ptmx; mount -t tmpfs tmpfs $d/shm",
     "mount --move $d /dev",
     "mount -o remount,bind,ro /",
-    `exec setpriv --bounding-set -all${caps.map((c) => `,+${c.toLowerCase()}`).join("")} --inh-caps -all --no-new-privs -- ${bunvirt} --role launcher --libvirt-layout pod --emulation --state-dir ${state} --command-socket ${sockets}/launcher.sock --health-addr 127.0.0.1:8187`,
+    `exec setpriv --bounding-set -all${caps.map((c) => `,+${c.toLowerCase()}`).join("")} --inh-caps -all --no-new-privs -- ${volume}/bunvirt --role launcher --libvirt-layout pod --emulation --state-dir ${state} --command-socket ${sockets}/launcher.sock --health-addr 127.0.0.1:8187`,
   ].join("\n");
   const logFile = join(volume, "..", `bvcaps-${tag}.log`);
   made.dirs.push(logFile);
