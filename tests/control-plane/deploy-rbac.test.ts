@@ -78,6 +78,8 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     cp = await startControlPlane();
     ca = readFileSync(join(cp.pki, "ca.crt"));
     await cp.kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/overlays/test")]);
+    // No controller runs here to serve the webhooks the base registers: without this, every VMI write fails (no endpoints).
+    await cp.kubectlOk(["delete", "validatingwebhookconfiguration/bunvirt-validator", "mutatingwebhookconfiguration/bunvirt-mutator"]);
     await cp.kubectlOk(["create", "namespace", ns]);
     for (const n of ["node-a", "node-b"]) {
       await cp.kubectlOk(["apply", "-f", "-"], { stdin: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: n, labels: { "kubernetes.io/hostname": n } } }) });

@@ -160,7 +160,8 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     expect(pod.metadata.labels).toMatchObject({ "kubevirt.io": "virt-launcher", "kubevirt.io/created-by": vmi.metadata.uid, "vm.kubevirt.io/name": "testvm", "kubevirt.io/size": "small" });
     expect(pod.metadata.ownerReferences).toEqual([{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", name: "testvm", uid: vmi.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     // 64M of guest memory (61.04 MiB) + the launcher's 130 MiB, rounded up.
-    expect(pod.spec?.containers?.[0]?.resources?.requests).toEqual({ memory: "192Mi", cpu: "100m" });
+    // Without --emulation: /dev/kvm and /dev/net/tun from the handler's device plugins.
+    expect(pod.spec?.containers?.[0]?.resources?.requests).toEqual({ memory: "192Mi", cpu: "100m", "devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1" });
     expect(pod.status?.phase).toBe("Pending");
 
     const status = await until("testvm's status Starting, created", async () => {
