@@ -251,13 +251,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
     await kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/base/crds")]);
 
-    if (opts.scheduler === true) {
-      const log = join(dir, "kube-scheduler.log");
+    // The scheduler and kube-controller-manager: their own kubeconfig, a secure port on 127.0.0.1, no
+    // leader election; their serving certificates are self-signed, and the probed path is open to anyone.
+    const startComponent = async (name: string, probe: string, flags: string[]): Promise<void> => {
+      const log = join(dir, `${name}.log`);
       const port = freePort();
-      const kubeconfig = join(pki, "kube-scheduler.kubeconfig");
-      const scheduler = spawn(
+      const kubeconfig = join(pki, `${name}.kubeconfig`);
+      const proc = spawn(
         [
-          join(k8sBin, "kube-scheduler"),
+          join(k8sBin, name),
           `--kubeconfig=${kubeconfig}`,
           `--authentication-kubeconfig=${kubeconfig}`,
           `--authorization-kubeconfig=${kubeconfig}`,
@@ -265,40 +267,25 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           `--secure-port=${port}`,
           "--leader-elect=false",
           "--profiling=false",
+          ...flags,
         ],
         log,
       );
-      // Its serving certificate is self-signed; /readyz is open to anyone.
       const insecure = { rejectUnauthorized: false };
-      await waitUntil("kube-scheduler", 60, scheduler, log, async () => (await (await fetch(`https://127.0.0.1:${port}/readyz`, { tls: insecure })).text()) === "ok");
-    }
+      await waitUntil(name, 60, proc, log, async () => (await (await fetch(`https://127.0.0.1:${port}${probe}`, { tls: insecure })).text()) === "ok");
+    };
+    if (opts.scheduler === true) await startComponent("kube-scheduler", "/readyz", []);
     if (opts.controllerManager === true) {
-      const log = join(dir, "kube-controller-manager.log");
-      const port = freePort();
-      const kubeconfig = join(pki, "kube-controller-manager.kubeconfig");
-      const kcm = spawn(
-        [
-          join(k8sBin, "kube-controller-manager"),
-          `--kubeconfig=${kubeconfig}`,
-          `--authentication-kubeconfig=${kubeconfig}`,
-          `--authorization-kubeconfig=${kubeconfig}`,
-          "--bind-address=127.0.0.1",
-          `--secure-port=${port}`,
-          "--leader-elect=false",
-          "--profiling=false",
-          // No cloud; the node's pod subnet comes from its CNI config, not from node IPAM.
-          "--controllers=*,-node-ipam-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller",
-          "--use-service-account-credentials=true",
-          `--service-account-private-key-file=${pki}/sa.key`,
-          `--root-ca-file=${pki}/ca.crt`,
-          `--cluster-signing-cert-file=${pki}/ca.crt`,
-          `--cluster-signing-key-file=${pki}/ca.key`,
-          `--service-cluster-ip-range=${serviceSubnet}`,
-        ],
-        log,
-      );
-      const insecure = { rejectUnauthorized: false };
-      await waitUntil("kube-controller-manager", 60, kcm, log, async () => (await (await fetch(`https://127.0.0.1:${port}/healthz`, { tls: insecure })).text()) === "ok");
+      await startComponent("kube-controller-manager", "/healthz", [
+        // No cloud; the node's pod subnet comes from its CNI config, not from node IPAM.
+        "--controllers=*,-node-ipam-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller",
+        "--use-service-account-credentials=true",
+        `--service-account-private-key-file=${pki}/sa.key`,
+        `--root-ca-file=${pki}/ca.crt`,
+        `--cluster-signing-cert-file=${pki}/ca.crt`,
+        `--cluster-signing-key-file=${pki}/ca.key`,
+        `--service-cluster-ip-range=${serviceSubnet}`,
+      ]);
     }
     return {
       dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop,
