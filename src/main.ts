@@ -22,6 +22,17 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "run") {
     return (await import("./cli/run.ts")).runCommand(argv.slice(1), (l) => console.error(l));
   }
+  // The client commands (also as the kubectl plugin kubectl-virt).
+  const virt = await import("./cli/virt/names.ts");
+  if (virt.isVirtCommand(argv[0])) {
+    const program = virt.isKubectlPlugin() ? "kubectl virt" : "bunvirt";
+    const { virtCommand } = await import("./cli/virt/index.ts");
+    return virtCommand(argv[0], argv.slice(1), { out: (l) => console.log(l), err: (l) => console.error(l) }, program);
+  }
+  if (virt.isKubectlPlugin() && (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h")) {
+    process.stdout.write(`kubectl virt — bunvirt's client as a kubectl plugin\n\n${virt.virtUsage("kubectl virt")}`);
+    return 0;
+  }
   if (argv[0] === "volumes") {
     return (await import("./cli/volumes.ts")).volumesCommand(argv.slice(1), (l) => console.log(l), (l) => console.error(l));
   }

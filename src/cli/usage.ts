@@ -25,6 +25,8 @@ Usage:
   bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)
   bunvirt volumes prepare|cleanup FILE --state-dir DIR [...]  prepare a manifest's volumes as the launcher will (see: bunvirt volumes --help)
   bunvirt domain-xml FILE [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
+  bunvirt console|start|stop|restart NAME [-n NS] [--kubeconfig FILE]  a VM's serial console and power, as virtctl (see: bunvirt stop --help);
+                                         the executable named kubectl-virt is the kubectl plugin: kubectl virt console NAME
   bunvirt --version
 
 Exit codes: 0 ok, 1 invalid input or failure, 2 usage error.

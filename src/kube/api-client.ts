@@ -92,9 +92,14 @@ export async function kubeFetch(kc: KubeConfig, path: string, init: RequestInit 
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error("Cannot reach the cluster: the kubeconfig has no current cluster");
   const url = cluster.server.replace(/\/+$/, "") + path;
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(await kubeAuthHeaders(kc, url))) if (!headers.has(name)) headers.set(name, value);
+  return fetch(url, { ...init, headers, tls: fetchTls(kc) });
+}
+
+/** The headers that authenticate a request to `url` as the kubeconfig's user (a bearer token; none for a client certificate). */
+export async function kubeAuthHeaders(kc: KubeConfig, url: string): Promise<Record<string, string>> {
   const auth = new RequestContext(url, HttpMethod.GET);
   await kc.applySecurityAuthentication(auth);
-  const headers = new Headers(init.headers);
-  for (const [name, value] of Object.entries(auth.getHeaders())) if (!headers.has(name)) headers.set(name, value);
-  return fetch(url, { ...init, headers, tls: fetchTls(kc) });
+  return auth.getHeaders();
 }
