@@ -63,7 +63,7 @@ export async function consoleVmi(conn: VirtConnection, name: string, values: Rec
 
 /** The WebSocket once open, or why it is not: the HTTP status and the API server's message. */
 async function openConsole(conn: VirtConnection, url: string, path: string, io: ConsoleIo): Promise<Opened> {
-  const headers = await conn.authHeaders(url);
+  const headers = await conn.authHeaders(conn.server + path);
   const result = await new Promise<{ ws: WebSocket } | { error: string }>((resolve) => {
     const ws = new WebSocket(url, { protocols: [consoleProtocol], headers, tls: conn.tls });
     ws.binaryType = "arraybuffer";

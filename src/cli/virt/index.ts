@@ -12,10 +12,22 @@ import { startFlags, startVm } from "./start.ts";
 import { stopFlags, stopVm } from "./stop.ts";
 import { processConsoleIo } from "./terminal.ts";
 import { type VirtCommand, virtUsage } from "./names.ts";
+import { UsageError } from "../usage.ts";
 
 const flagsOf = { console: consoleFlags, start: startFlags, stop: stopFlags, restart: restartFlags };
 
+/** Runs a client command; a usage problem prints the message and the client commands' usage, exit 2. */
 export async function virtCommand(command: VirtCommand, args: string[], io: VirtIo, program = "bunvirt"): Promise<number> {
+  try {
+    return await runVirtCommand(command, args, io, program);
+  } catch (e) {
+    if (!(e instanceof UsageError) && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") !== true) throw e;
+    io.err(`${program}: ${(e as Error).message}\n\n${virtUsage(program)}`);
+    return 2;
+  }
+}
+
+async function runVirtCommand(command: VirtCommand, args: string[], io: VirtIo, program: string): Promise<number> {
   const parsed = parseVirtArgs(command, args, flagsOf[command]);
   if (parsed === "help") {
     process.stdout.write(virtUsage(program));
