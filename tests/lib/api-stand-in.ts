@@ -84,3 +84,15 @@ export async function startStandIn(opts: StandInOptions): Promise<StandIn> {
 export function status(code: number, reason: string, message: string): Response {
   return Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }, { status: code });
 }
+
+/** A client CA and a client certificate (CN `cn`, clientAuth) made with openssl in `dir`, as a cluster's user certificates are. */
+export async function makeClientCert(dir: string, cn: string): Promise<{ caPem: string; certFile: string; keyFile: string }> {
+  const sh = (cmd: string): void => {
+    const r = Bun.spawnSync(["sh", "-c", cmd], { cwd: dir, stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`Cannot make a client certificate: ${r.stderr.toString()}`);
+  };
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client-ca.key -out client-ca.crt -subj /CN=client-ca -days 1 2>/dev/null");
+  sh(`openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${cn}.key -out ${cn}.csr -subj /CN=${cn} 2>/dev/null`);
+  sh(`printf 'extendedKeyUsage=clientAuth\\n' > client.ext && openssl x509 -req -in ${cn}.csr -CA client-ca.crt -CAkey client-ca.key -CAcreateserial -out ${cn}.crt -days 1 -extfile client.ext 2>/dev/null`);
+  return { caPem: await Bun.file(`${dir}/client-ca.crt`).text(), certFile: `${dir}/${cn}.crt`, keyFile: `${dir}/${cn}.key` };
+}

@@ -6,7 +6,7 @@
  * handler → the launcher's serial socket) is proven by the cluster tier.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type StandIn, startStandIn, status } from "../../../tests/lib/api-stand-in.ts";
+import { makeClientCert, type StandIn, startStandIn, status } from "../../../tests/lib/api-stand-in.ts";
 import { virtConnection } from "./connection.ts";
 import { type ConsoleIo, consoleVmi } from "./console.ts";
 
@@ -187,6 +187,28 @@ describe("console", () => {
     stop.abort();
     expect(await done).toBe(0);
     expect(t.raw).toEqual([true, false]);
+  });
+
+  test("wss with the kubeconfig's client certificate (the server requires one signed by its client CA)", async () => {
+    const client = await makeClientCert(api.dir, "bob");
+    const strict = await startStandIn({
+      clientCaPem: client.caPem,
+      fetch: (req, server) => (server.upgrade(req, { data: undefined, headers: { "Sec-WebSocket-Protocol": "plain.kubevirt.io" } }) ? undefined : status(400, "BadRequest", "no upgrade")),
+      websocket: { open: (ws) => void ws.sendBinary(new TextEncoder().encode("hello")), message() {} },
+    });
+    try {
+      const stdin = feed();
+      const t = io(stdin.stdin);
+      const done = consoleVmi(virtConnection({ kubeconfig: strict.kubeconfig([`client-certificate: ${client.certFile}`, `client-key: ${client.keyFile}`]) }), "vm1", {}, t.consoleIo);
+      await until(() => t.out() === "hello");
+      stdin.push(new Uint8Array([0x1d]));
+      expect(await done).toBe(0);
+      const without = io(feed().stdin);
+      expect(await consoleVmi(virtConnection({ kubeconfig: strict.kubeconfig(["token: t"]) }), "vm1", {}, without.consoleIo)).toBe(1);
+      expect(without.err[0]).toStartWith("Can't connect to websocket: ");
+    } finally {
+      await strict.stop();
+    }
   });
 
   test("an API server that is not there: exit 1 naming why", async () => {

@@ -5,7 +5,7 @@
  * kube-apiserver and the controller is proven by the cluster tier.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type StandIn, startStandIn, status } from "../../../tests/lib/api-stand-in.ts";
+import { makeClientCert, type StandIn, startStandIn, status } from "../../../tests/lib/api-stand-in.ts";
 import { UsageError } from "../usage.ts";
 import { virtConnection } from "./connection.ts";
 import { parseVirtArgs } from "./flags.ts";
@@ -109,17 +109,10 @@ describe("start, stop, restart", () => {
   });
 
   test("a client certificate from the kubeconfig is presented (the server requires one signed by its client CA)", async () => {
-    const dir = api.dir;
-    const sh = (cmd: string) => {
-      const r = Bun.spawnSync(["sh", "-c", cmd], { cwd: dir, stderr: "pipe" });
-      if (r.exitCode !== 0) throw new Error(r.stderr.toString());
-    };
-    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout cca.key -out cca.crt -subj /CN=client-ca -days 1 2>/dev/null");
-    sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout u.key -out u.csr -subj /CN=alice 2>/dev/null");
-    sh("printf 'extendedKeyUsage=clientAuth\\n' > ext && openssl x509 -req -in u.csr -CA cca.crt -CAkey cca.key -CAcreateserial -out u.crt -days 1 -extfile ext 2>/dev/null");
-    const strict = await startStandIn({ clientCaPem: await Bun.file(`${dir}/cca.crt`).text(), fetch: () => new Response(null, { status: 202 }) });
+    const client = await makeClientCert(api.dir, "alice");
+    const strict = await startStandIn({ clientCaPem: client.caPem, fetch: () => new Response(null, { status: 202 }) });
     try {
-      const withCert = strict.kubeconfig([`client-certificate: ${dir}/u.crt`, `client-key: ${dir}/u.key`]);
+      const withCert = strict.kubeconfig([`client-certificate: ${client.certFile}`, `client-key: ${client.keyFile}`]);
       expect(await run("start", ["vm1"], withCert)).toEqual({ code: 0, out: ["VM vm1 was scheduled to start"], err: [] });
       const without = await run("start", ["vm1"], strict.kubeconfig(["token: t"]));
       expect(without.code).toBe(1);
