@@ -43,7 +43,7 @@ beforeAll(async () => {
       },
       message(ws, m) {
         const bytes = typeof m === "string" ? new TextEncoder().encode(m) : new Uint8Array(m);
-        received.push(...bytes);
+        for (const b of bytes) received.push(b);
         // The guest's shell echoes what is typed.
         ws.sendBinary(bytes);
       },
@@ -87,7 +87,9 @@ function io(stdin: AsyncIterable<Uint8Array>, extra: Partial<ConsoleIo> = {}) {
   const raw: boolean[] = [];
   const consoleIo: ConsoleIo = {
     stdin,
-    stdout: (b) => out.push(...b),
+    stdout: (b) => {
+      for (const x of b) out.push(x);
+    },
     stderr: (t) => err.push(t),
     drainMs: 300,
     retryMs: 50,
@@ -139,6 +141,20 @@ describe("console", () => {
     expect(t.out()).toBe("guest login: echo hello\n");
     expect(t.raw).toEqual([]);
   });
+
+  test("a large piped stdin (8 MiB) arrives whole: sent as the socket takes it, EOF then ends", async () => {
+    received.length = 0;
+    const conn = virtConnection({ kubeconfig: api.kubeconfig(["token: tok"]) });
+    const stdin = feed();
+    const t = io(stdin.stdin);
+    const done = consoleVmi(conn, "vm1", {}, t.consoleIo);
+    for (let i = 0; i < 8; i++) stdin.push(new Uint8Array(1024 * 1024).fill(0x41 + i));
+    stdin.end();
+    expect(await done).toBe(0);
+    await until(() => received.length === 8 * 1024 * 1024, 10_000);
+    expect(received[0]).toBe(0x41);
+    expect(received.at(-1)).toBe(0x48);
+  }, 20_000);
 
   test("a refused upgrade exits 1 with the API server's message (409, 404, 403)", async () => {
     const conn = virtConnection({ kubeconfig: api.kubeconfig(["token: tok"]) });

@@ -31,6 +31,9 @@ export interface ConsoleIo {
   retryMs?: number;
 }
 
+/** Bytes queued for the server beyond which stdin is not read until they are sent. */
+const maxBuffered = 1024 * 1024;
+
 /** How long the WebSocket handshake may take before it is given up. */
 const handshakeTimeoutMs = 60_000;
 
@@ -142,6 +145,8 @@ function relay(ws: WebSocket, io: ConsoleIo): Promise<number> {
           const send = at < 0 ? chunk : chunk.subarray(0, at);
           if (send.length > 0) ws.send(send);
           if (at >= 0) return leave();
+          // A fast stdin (a pasted file) waits for the socket rather than growing its buffer.
+          while (ws.bufferedAmount > maxBuffered && ws.readyState === WebSocket.OPEN) await Bun.sleep(10);
         }
       } catch (e) {
         io.stderr(`reading stdin: ${(e as Error).message}\n`);
