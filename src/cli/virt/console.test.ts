@@ -31,7 +31,9 @@ beforeAll(async () => {
       if (name === "stopped") return status(409, "Conflict", "VMI is not running");
       if (name === "missing") return status(404, "NotFound", 'virtualmachineinstances.kubevirt.io "missing" not found');
       if (name === "secret") return status(403, "Forbidden", 'virtualmachineinstances.subresources.kubevirt.io "secret" is forbidden: User "limited" cannot get resource "virtualmachineinstances/console"');
-      if (name === "booting" && req.headers.get("upgrade") !== null && booting-- > 0) return status(400, "BadRequest", "Unable to connect to VirtualMachineInstance because phase is Scheduling instead of Running");
+      // As the controller: the VMI checked, then the upgrade, then the handler asked (which refuses a second console).
+      if (name === "inuse") return req.headers.get("upgrade") === "websocket" ? status(409, "Conflict", "Console connection already in use") : status(400, "BadRequest", "the console is a WebSocket");
+      if (name === "booting" && req.headers.get("sec-websocket-key") !== null && booting-- > 0) return status(400, "BadRequest", "Unable to connect to VirtualMachineInstance because phase is Scheduling instead of Running");
       upgrades.push({ path, protocol: req.headers.get("sec-websocket-protocol"), auth: req.headers.get("authorization") });
       if (server.upgrade(req, { data: undefined, headers: { "Sec-WebSocket-Protocol": "plain.kubevirt.io" } })) return undefined;
       return status(400, "BadRequest", "expected a WebSocket upgrade");
@@ -156,11 +158,12 @@ describe("console", () => {
     expect(received.at(-1)).toBe(0x48);
   }, 20_000);
 
-  test("a refused upgrade exits 1 with the API server's message (409, 404, 403)", async () => {
+  test("a refused upgrade exits 1 with the API server's message (409, 404, 409 from the node, 403)", async () => {
     const conn = virtConnection({ kubeconfig: api.kubeconfig(["token: tok"]) });
     for (const [name, line] of [
       ["stopped", "Can't connect to websocket (409): VMI is not running\n"],
       ["missing", `Can't connect to websocket (404): virtualmachineinstances.kubevirt.io "missing" not found\n`],
+      ["inuse", "Can't connect to websocket (409): Console connection already in use\n"],
       ["secret", `Can't connect to websocket (403): virtualmachineinstances.subresources.kubevirt.io "secret" is forbidden: User "limited" cannot get resource "virtualmachineinstances/console"\n`],
     ] as const) {
       const t = io(feed().stdin);

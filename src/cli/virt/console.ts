@@ -90,12 +90,13 @@ async function openConsole(conn: VirtConnection, url: string, path: string, io: 
     };
   });
   if ("ws" in result) return result;
-  // Bun's WebSocket names the status of a refused upgrade but not its body: ask again without the upgrade for the Status.
+  // Bun's WebSocket names the status of a refused upgrade but not its body: ask again for the Status, as an upgrade
+  // (a server may check the upgrade before it asks the node) but without a Sec-WebSocket-Key, so it is never accepted.
   const refused = /Expected 101 status code: (\d{3})/.exec(result.error);
   if (refused === null) return { code: 0, message: result.error };
   const code = Number(refused[1]);
   try {
-    const res = await kubeFetch(conn.kc, path, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
+    const res = await kubeFetch(conn.kc, path, { headers: { accept: "application/json", connection: "Upgrade", upgrade: "websocket" }, signal: AbortSignal.timeout(10_000) });
     if (res.status === code) return { code, message: await statusMessage(res) };
     await res.body?.cancel().catch(() => undefined);
   } catch {
