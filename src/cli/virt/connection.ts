@@ -1,7 +1,7 @@
 /**
  * The client commands' way to the API server, found as kubectl finds it:
- * --kubeconfig, else $KUBECONFIG, ~/.kube/config, in-cluster; the namespace
- * from -n, else the current context's, else "default".
+ * --kubeconfig, else $KUBECONFIG, ~/.kube/config, in-cluster; --context or
+ * the current one; the namespace from -n, else the context's, else "default".
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type FetchTls, fetchTls, kubeAuthHeaders } from "../../kube/api-client.ts";
@@ -20,10 +20,17 @@ export interface VirtConnection {
 export interface ConnectionFlags {
   kubeconfig?: string | undefined;
   namespace?: string | undefined;
+  /** A context of the kubeconfig other than its current one. */
+  context?: string | undefined;
 }
 
 export function virtConnection(flags: ConnectionFlags): VirtConnection {
   const kc = loadKubeConfig(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {});
+  if (flags.context !== undefined) {
+    if (kc.getContextObject(flags.context) === null) throw new Error(`--context "${flags.context}": the kubeconfig has no such context`);
+    kc.setCurrentContext(flags.context);
+    if (kc.getCurrentCluster() === null) throw new Error(`--context "${flags.context}": its cluster is not in the kubeconfig`);
+  }
   const server = kc.getCurrentCluster()!.server.replace(/\/+$/, "");
   const fromContext = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const namespace = flags.namespace ?? (fromContext !== undefined && fromContext !== "" ? fromContext.trim() : "default");

@@ -1,6 +1,6 @@
 /**
  * The client commands' command line: one NAME, -n/--namespace,
- * --kubeconfig, -h/--help, plus each command's own flags. virtctl's
+ * --kubeconfig, --context, -h/--help, plus each command's own flags. virtctl's
  * spelling of booleans (`--force=true`, `--paused=false`) is taken too.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
@@ -10,6 +10,7 @@ export interface VirtArgs {
   name: string;
   namespace: string | undefined;
   kubeconfig: string | undefined;
+  context: string | undefined;
   values: Record<string, string | boolean | undefined>;
 }
 
@@ -32,6 +33,7 @@ export function parseVirtArgs(command: string, args: string[], own: ParseArgsOpt
     options: {
       namespace: { type: "string", short: "n" },
       kubeconfig: { type: "string" },
+      context: { type: "string" },
       help: { type: "boolean", short: "h" },
       ...own,
     },
@@ -42,7 +44,7 @@ export function parseVirtArgs(command: string, args: string[], own: ParseArgsOpt
   if (name === "" || name.length > 253) throw new UsageError(`${command}: the name must be 1 to 253 characters`);
   const namespace = values.namespace as string | undefined;
   if (namespace !== undefined && (namespace === "" || namespace.length > 63)) throw new UsageError(`--namespace must be 1 to 63 characters`);
-  return { name, namespace, kubeconfig: values.kubeconfig as string | undefined, values: values as VirtArgs["values"] };
+  return { name, namespace, kubeconfig: values.kubeconfig as string | undefined, context: values.context as string | undefined, values: values as VirtArgs["values"] };
 }
 
 /** --grace-period: a whole number of seconds, 0 or more (virtctl's is int64; Kubernetes keeps them as such). */

@@ -33,7 +33,7 @@ async function runVirtCommand(command: VirtCommand, args: string[], io: VirtIo, 
     process.stdout.write(virtUsage(program));
     return 0;
   }
-  const conn = virtConnection({ kubeconfig: parsed.kubeconfig, namespace: parsed.namespace });
+  const conn = virtConnection({ kubeconfig: parsed.kubeconfig, namespace: parsed.namespace, context: parsed.context });
   switch (command) {
     case "start":
       return startVm(conn, parsed.name, parsed.values, io);

@@ -14,7 +14,7 @@ export function isKubectlPlugin(argv0 = process.argv0, execPath = process.execPa
 }
 
 export function virtUsage(program: string): string {
-  return `Usage (the kubeconfig as kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster;
+  return `Usage (the kubeconfig as kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster; [--context NAME];
        the namespace: -n, else the context's, else "default"):
   ${program} console NAME [-n NS] [--kubeconfig FILE] [--timeout MINUTES (5)]   the VMI's serial console; Ctrl+] leaves
   ${program} start NAME [-n NS] [--kubeconfig FILE] [--paused] [--dry-run]
