@@ -7,7 +7,7 @@
  * leaves, the terminal's settings are back afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunvirtCommand, runBunvirt } from "../lib/bunvirt.ts";
@@ -16,11 +16,23 @@ import { type StandIn, startStandIn, status } from "../lib/api-stand-in.ts";
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-virt-bin-"));
 let api: StandIn;
 const received: number[] = [];
+/** KubeVirt's virtctl, built by scripts/cluster/build-virtctl.sh for the cluster tiers (the comparison skips without it). */
+const virtctl = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
+const puts: { path: string; body: string }[] = [];
 
 beforeAll(async () => {
   api = await startStandIn({
     fetch(req, server) {
       const path = new URL(req.url).pathname;
+      if (path.includes("/namespaces/cmp/")) {
+        // The comparison with virtctl: recorded, then answered by name.
+        return req.text().then((body) => {
+          puts.push({ path, body });
+          if (path.endsWith("/stopped/stop")) return status(409, "Conflict", 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "stopped": VM is not running');
+          if (path.endsWith("/broken/start")) return new Response("boom", { status: 500 });
+          return new Response(null, { status: 202 });
+        });
+      }
       if (path.endsWith("/virtualmachines/gone/stop")) return status(404, "NotFound", 'virtualmachines.kubevirt.io "gone" not found');
       if (path.endsWith("/stop")) return new Response(null, { status: 202 });
       if (server.upgrade(req, { data: undefined, headers: { "Sec-WebSocket-Protocol": "plain.kubevirt.io" } })) return undefined;
@@ -111,6 +123,27 @@ describe("bunvirt's client, compiled", () => {
     expect(readFileSync(`${dir}/code2`, "utf8")).toBe("exit=0\n");
     expect(readFileSync(`${dir}/after2`, "utf8")).toBe(readFileSync(`${dir}/before2`, "utf8"));
   }, 30_000);
+
+  test.skipIf(!existsSync(virtctl))("the same requests, lines and exit codes as KubeVirt's virtctl v1.6.0", async () => {
+    const kc = api.kubeconfig(["token: t"], "cmp");
+    const run = async (argv: string[]) => {
+      const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      // virtctl adds a line of its own after a failure (its client/server version check asks .../version).
+      return { code, stdout, lastErr: stderr.trimEnd().split("\n").at(-1) ?? "" };
+    };
+    for (const args of [
+      ["stop", "vm1"], ["start", "vm1"], ["restart", "vm1"], ["start", "vm1", "--paused"], ["stop", "vm1", "--force", "--grace-period", "0"],
+      ["restart", "vm1", "--force", "--grace-period=30"], ["stop", "vm1", "--dry-run"], ["stop", "stopped"], ["start", "broken"],
+    ]) {
+      puts.length = 0;
+      const theirs = await run([virtctl, "--kubeconfig", kc, ...args]);
+      const theirPuts = [...puts];
+      puts.length = 0;
+      const ours = await run([...bunvirtCommand(), ...args, "--kubeconfig", kc]);
+      expect({ args, ...ours, puts }).toEqual({ args, ...theirs, puts: theirPuts });
+    }
+  }, 60_000);
 
   test("console with stdin a pipe: a line goes to the guest and its echo comes back, EOF ends it", async () => {
     received.length = 0;

@@ -101,11 +101,11 @@ describe("start, stop, restart", () => {
     expect((await run("restart", ["vm1"], kc)).err).toEqual([`error restarting VirtualMachine: ${forbidden}`]);
     expect((await run("restart", ["vm1", "--force", "--grace-period", "0"], kc)).err).toEqual([`error force restarting VirtualMachine: ${forbidden}`]);
     answer = () => new Response("404 page not found", { status: 404 });
-    expect((await run("start", ["vm1"], kc)).err).toEqual(["Error starting VirtualMachine the server could not find the requested resource"]);
+    expect((await run("start", ["vm1"], kc)).err).toEqual(["Error starting VirtualMachine the server could not find the requested resource (put virtualmachines.kubevirt.io vm1)"]);
     answer = () => new Response("x".repeat(200_000), { status: 500 });
     const long = (await run("start", ["vm1"], kc)).err[0]!;
     expect(long).toStartWith('Error starting VirtualMachine an error on the server ("xxx');
-    expect(long.length).toBeLessThan(600);
+    expect(long.length).toBeLessThan(700);
   });
 
   test("a client certificate from the kubeconfig is presented (the server requires one signed by its client CA)", async () => {

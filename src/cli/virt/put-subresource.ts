@@ -37,7 +37,7 @@ export async function putSubresource(conn: VirtConnection, name: string, subreso
     await res.body?.cancel().catch(() => undefined);
     return { ok: true };
   }
-  return { ok: false, code: res.status, message: await statusMessage(res) };
+  return { ok: false, code: res.status, message: await statusMessage(res, `put virtualmachines.kubevirt.io ${name}`) };
 }
 
 /** Runs one lifecycle request and prints virtctl's lines: exit 0 when accepted, 1 with `errorPrefix` and the server's message when not. */

@@ -7,22 +7,28 @@ import { readPrefix } from "../../storage/registry/body-reader.ts";
 
 const maxBody = 64 * 1024;
 
-export async function statusMessage(res: Response): Promise<string> {
+/** `request` (e.g. "put virtualmachines.kubevirt.io vm1") ends a message that is not a Status's, as client-go's does. */
+export async function statusMessage(res: Response, request?: string): Promise<string> {
   const bytes = res.body === null ? new Uint8Array() : await readPrefix(res.body.getReader(), maxBody);
   const text = new TextDecoder().decode(bytes);
-  return messageOf(res.status, text);
+  return messageOf(res.status, text, request);
 }
 
-export function messageOf(code: number, text: string): string {
+export function messageOf(code: number, text: string, request?: string): string {
+  const generic = genericMessage(code, text);
+  return generic.status || request === undefined ? generic.message : `${generic.message} (${request})`;
+}
+
+function genericMessage(code: number, text: string): { status: boolean; message: string } {
   try {
     const status = JSON.parse(text) as { kind?: unknown; message?: unknown };
-    if (typeof status === "object" && status !== null && typeof status.message === "string" && status.message !== "") return status.message;
+    if (typeof status === "object" && status !== null && typeof status.message === "string" && status.message !== "") return { status: true, message: status.message };
   } catch {
     // not JSON: below
   }
-  if (code === 404) return "the server could not find the requested resource";
-  if (code === 401) return "Unauthorized";
-  if (code === 403) return "Forbidden";
+  if (code === 404) return { status: false, message: "the server could not find the requested resource" };
+  if (code === 401) return { status: false, message: "Unauthorized" };
+  if (code === 403) return { status: false, message: "Forbidden" };
   const body = text.trim().slice(0, 500);
-  return body === "" ? `the server responded with HTTP ${code}` : `an error on the server ("${body}") has prevented the request from succeeding`;
+  return { status: false, message: body === "" ? `the server responded with HTTP ${code}` : `an error on the server ("${body}") has prevented the request from succeeding` };
 }
