@@ -184,6 +184,22 @@ describe("console", () => {
     expect(await done).toBe(0);
   });
 
+  test("a signal while it waits for the VMI ends the wait", async () => {
+    booting = 1_000_000;
+    try {
+      const conn = virtConnection({ kubeconfig: api.kubeconfig(["token: tok"]) });
+      const stop = new AbortController();
+      const t = io(feed().stdin, { stop: stop.signal });
+      const done = consoleVmi(conn, "booting", {}, t.consoleIo);
+      await Bun.sleep(200);
+      stop.abort();
+      expect(await done).toBe(1);
+      expect(t.err.at(-1)).toMatch(/^Can't connect to websocket(: interrupted| \(400\): Unable to connect)/);
+    } finally {
+      booting = 0;
+    }
+  });
+
   test("the server ending the console abnormally: virtctl's disconnection lines, exit 1", async () => {
     closeOnOpen = { code: 1011, reason: "handler gone" };
     try {

@@ -71,14 +71,19 @@ async function openConsole(conn: VirtConnection, url: string, path: string, io: 
     const ws = new WebSocket(url, { protocols: [consoleProtocol], headers, tls: conn.tls });
     ws.binaryType = "arraybuffer";
     let error = "";
-    const timer = setTimeout(() => {
-      error = `no answer within ${handshakeTimeoutMs / 1000} s`;
+    const giveUp = (why: string): void => {
+      if (error === "") error = why;
       ws.close();
-    }, handshakeTimeoutMs);
+    };
+    const timer = setTimeout(() => giveUp(`no answer within ${handshakeTimeoutMs / 1000} s`), handshakeTimeoutMs);
+    const interrupted = (): void => giveUp("interrupted");
+    if (io.stop?.aborted === true) interrupted();
+    io.stop?.addEventListener("abort", interrupted, { once: true });
     // Bytes may follow the open at once: they go out from the start.
     ws.onmessage = (e) => io.stdout(frameBytes(e.data));
     ws.onopen = () => {
       clearTimeout(timer);
+      io.stop?.removeEventListener("abort", interrupted);
       resolve({ ws });
     };
     ws.onerror = (e) => {
@@ -86,6 +91,7 @@ async function openConsole(conn: VirtConnection, url: string, path: string, io: 
     };
     ws.onclose = (e) => {
       clearTimeout(timer);
+      io.stop?.removeEventListener("abort", interrupted);
       resolve({ error: error !== "" ? error : `closed with code ${e.code}` });
     };
   });
