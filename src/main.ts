@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       "device-plugin-dir": { type: "string" },
       "config-dir": { type: "string" },
       "webhook-service": { type: "string" },
+      "subresource-addr": { type: "string" },
+      "subresource-service": { type: "string" },
     },
   });
   let values = parsed.values;
@@ -99,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
       webhookAddr: values["webhook-addr"],
       webhookUrl: values["webhook-url"],
       webhookService: values["webhook-service"],
+      subresourceAddr: values["subresource-addr"],
+      subresourceService: values["subresource-service"],
       launcherImage: values["launcher-image"],
       nodeName: values["node-name"],
       kubeletRoot: values["kubelet-root"],
