@@ -47,9 +47,9 @@ export async function openConsole(
   ns: string,
   name: string,
 ): Promise<Response | undefined> {
-  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw badRequest("the console is a WebSocket: send an Upgrade: websocket request");
   const vmi = await readVmi(rest, ns, name);
   checkVmiForConsole(vmi);
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw badRequest("the console is a WebSocket: send an Upgrade: websocket request");
   const dialed = await dial(vmi);
   const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
   const headers: Record<string, string> = offered.includes(consoleSubprotocol) ? { "Sec-WebSocket-Protocol": consoleSubprotocol } : {};
