@@ -12,13 +12,21 @@
  * asked directly with the front-proxy certificate). Straight to the
  * listener: no client certificate, or an ordinary user's certificate
  * signed by the same CA, gets no byte. The console: 404 without a VMI, 400
- * "VMI is not running" while it is Pending (no node here; the relay itself
- * is proven in the cluster tier).
+ * "VMI is not running" while it is Pending; then, with a Node object whose
+ * console annotation names a stand-in for the handler's console server (a
+ * TLS server speaking console-protocol.ts, trusting ConfigMap bunvirt-ca as
+ * the handler does; the real one is proven in tests/host/console-relay.test.ts)
+ * and the VMI marked Running there, a WebSocket through the API server
+ * carries bytes both ways.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
+import type { AddressInfo } from "node:net";
 import tls from "node:tls";
+import { certificateSha256, consoleClientCommonName, encodeConsoleLine, parseConsoleRequest, readConsoleLine } from "../../src/roles/handler/console-protocol.ts";
+import { makeServingCert, makeWebhookCa } from "../../src/roles/controller/webhook-certs.ts";
 import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
 import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
 
@@ -229,4 +237,52 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
     const pending = await cp.kubectl(["get", "--raw", `${group}/namespaces/${ns}/virtualmachineinstances/testvm/console`]);
     expect(pending.stderr).toContain("VMI is not running");
   }, 60_000);
+
+  test("console through the API server, the controller and a stand-in handler: bytes both ways", async () => {
+    // The stand-in handler: the CA it trusts is the one the leader published.
+    const caPem = await cp.kubectlOk(["get", "configmap", "bunvirt-ca", "-n", "bunvirt", "-o", "jsonpath={.data.ca\\.crt}"]);
+    const own = await makeServingCert(await makeWebhookCa(), { dnsNames: [], ips: ["127.0.0.1"] });
+    const requests: string[] = [];
+    const handler = tls.createServer({ cert: own.certPem, key: own.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: true }, async (sock) => {
+      if (sock.getPeerCertificate().subject?.CN !== consoleClientCommonName) return sock.destroy();
+      const { line } = await readConsoleLine(sock);
+      requests.push(JSON.stringify(parseConsoleRequest(line)));
+      sock.write(Buffer.concat([encodeConsoleLine({ ok: true }), Buffer.from("login: ")]));
+      sock.on("data", (d) => sock.write(d.toString().toUpperCase()));
+      sock.resume();
+    });
+    await new Promise<void>((r) => handler.listen(0, "127.0.0.1", r));
+    try {
+      const sha256 = certificateSha256(new Uint8Array(new X509Certificate(own.certPem).raw));
+      const annotation = JSON.stringify({ address: `127.0.0.1:${(handler.address() as AddressInfo).port}`, sha256 });
+      await cp.kubectlOk(["create", "-f", "-"], { stdin: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "node1", annotations: { "kubevirt.io/bunvirt-console": annotation } } }) });
+      // The VMI of the previous test (its launcher pod exists): marked Running on node1, as the handler would.
+      const vmi = await until("the VMI Scheduling", async () => {
+        const v = await get("vmi", "testvm");
+        return (v as { status?: { phase?: string } } | null)?.status?.phase === "Scheduling" ? v! : undefined;
+      });
+      await cp.kubectlOk(["patch", "vmi", "testvm", "-n", ns, "--type=merge", "-p", JSON.stringify({ status: { phase: "Running", nodeName: "node1" } })]);
+
+      const t0 = performance.now();
+      const tlsOpts = { ca: readFileSync(join(cp.pki, "ca.crt"), "utf8"), cert: readFileSync(join(cp.pki, "admin.crt"), "utf8"), key: readFileSync(join(cp.pki, "admin.key"), "utf8") };
+      const ws = new WebSocket(`${cp.server.replace("https:", "wss:")}${group}/namespaces/${ns}/virtualmachineinstances/testvm/console`, { protocols: ["plain.kubevirt.io"], tls: tlsOpts } as unknown as string[]);
+      ws.binaryType = "arraybuffer";
+      let got = "";
+      const opened = await new Promise<boolean>((resolve) => {
+        ws.onopen = () => resolve(true);
+        ws.onerror = () => resolve(false);
+        ws.onmessage = (e) => (got += Buffer.from(e.data as ArrayBuffer).toString());
+      });
+      expect(opened).toBe(true);
+      expect(ws.protocol).toBe("plain.kubevirt.io");
+      ws.send(new TextEncoder().encode("echo hi\n"));
+      await until("the echoed line", async () => (got.includes("ECHO HI") ? true : undefined), 10);
+      console.log(`console: connected and echoed ${((performance.now() - t0) / 1000).toFixed(2)} s after the request`);
+      expect(got).toBe("login: ECHO HI\n");
+      expect(JSON.parse(requests[0]!)).toEqual({ namespace: ns, name: "testvm", uid: vmi.metadata.uid });
+      ws.close();
+    } finally {
+      handler.close();
+    }
+  }, 90_000);
 });
