@@ -56,6 +56,8 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
 
   beforeAll(async () => {
     cp = await startControlPlane();
+    // A run that was killed may have left it.
+    await sh(["ip", "addr", "del", `${address}/32`, "dev", "lo"]).catch(() => undefined);
     await sh(["ip", "addr", "add", `${address}/32`, "dev", "lo"]);
     await cp.kubectlOk(["create", "namespace", "bunvirt"]);
     await cp.kubectlOk(["create", "namespace", ns]);
