@@ -20,7 +20,7 @@
  * carries bytes both ways.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -35,6 +35,8 @@ const ns = "vms";
 const address = "10.251.13.1";
 const group = "/apis/subresources.kubevirt.io/v1";
 const testvm = join(repoRoot, "tests/fixtures/user-guide/quickstart-testvm.yaml");
+/** KubeVirt's virtctl v1.6.0 (scripts/cluster/build-virtctl.sh); its test is skipped without it. */
+const virtctl = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
 
 interface Obj {
   metadata: { name: string; uid: string };
@@ -284,4 +286,30 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
       handler.close();
     }
   }, 90_000);
+
+  test.skipIf(!existsSync(virtctl))("KubeVirt's virtctl v1.6.0: version, stop, start, restart through the API server", async () => {
+    const run = async (...args: string[]) => {
+      const p = Bun.spawn([virtctl, "--kubeconfig", cp.adminKubeconfig, ...args], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: cp.dir } });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { out, err, code };
+    };
+    const version = await run("version");
+    expect(version.out).toContain('Server Version: version.Info{GitVersion:"v');
+    await until("the VMI", async () => (await get("vmi", "testvm")) ?? undefined);
+    const stop = await run("stop", "testvm", "-n", ns);
+    expect(stop).toMatchObject({ code: 0, out: "VM testvm was scheduled to stop\n" });
+    await until("the VMI gone after virtctl stop", async () => ((await get("vmi", "testvm")) === null ? true : undefined), 60);
+    const again = await run("stop", "testvm", "-n", ns);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toContain('Operation cannot be fulfilled on virtualmachine.kubevirt.io "testvm": VM is not running');
+    const start = await run("start", "testvm", "-n", ns);
+    expect(start).toMatchObject({ code: 0, out: "VM testvm was scheduled to start\n" });
+    const first = await until("the VMI after virtctl start", async () => (await get("vmi", "testvm")) ?? undefined);
+    const restart = await run("restart", "testvm", "-n", ns);
+    expect(restart).toMatchObject({ code: 0, out: "VM testvm was scheduled to restart\n" });
+    await until("a new VMI after virtctl restart", async () => {
+      const vmi = await get("vmi", "testvm");
+      return vmi !== null && vmi.metadata.uid !== first.metadata.uid ? true : undefined;
+    }, 60);
+  }, 180_000);
 });
