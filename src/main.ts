@@ -70,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       "device-plugin-dir": { type: "string" },
       "config-dir": { type: "string" },
       "webhook-service": { type: "string" },
+      "subresource-addr": { type: "string" },
+      "subresource-service": { type: "string" },
     },
   });
   let values = parsed.values;
@@ -110,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
       webhookAddr: values["webhook-addr"],
       webhookUrl: values["webhook-url"],
       webhookService: values["webhook-service"],
+      subresourceAddr: values["subresource-addr"],
+      subresourceService: values["subresource-service"],
       launcherImage: values["launcher-image"],
       nodeName: values["node-name"],
       kubeletRoot: values["kubelet-root"],

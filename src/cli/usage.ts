@@ -8,6 +8,8 @@ Usage:
       controller: [--leader-elect-lease-duration SECONDS (15)] [--leader-elect-retry-period SECONDS (2)]
                   [--webhook-addr HOST:PORT (serve the webhooks over TLS)] [--webhook-url https://HOST:PORT (register them)]
                   [--webhook-service NAMESPACE/NAME:PORT (register them behind this Service instead)]
+                  [--subresource-addr HOST:PORT (serve the aggregated API subresources.kubevirt.io: start, stop, restart, console)]
+                  [--subresource-service NAMESPACE/NAME:PORT (its APIService's Service; default: --webhook-service's on port 8444)]
                   [--launcher-image IMAGE (in a pod: its own container's image; else bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
                   [--ip-forward-sysctl (masquerade launcher pods set net.ipv4.ip_forward=1: for nodes whose forwarding is off; the kubelet must allow it)]
                   [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]

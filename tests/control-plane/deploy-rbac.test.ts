@@ -209,6 +209,31 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     expectRbacDenied(await apply(`${reg}/validatingwebhookconfigurations/new-one`, "ValidatingWebhookConfiguration", "new-one"));
   });
 
+  test("the controller may serve the aggregated API: its APIService (no other), the front-proxy ConfigMap, reviews, bunvirt-ca", async () => {
+    const apiReg = "/apis/apiregistration.k8s.io/v1/apiservices";
+    const applyApiService = (name: string, group: string): Promise<Answer> =>
+      call(controllerToken, "PATCH", `${apiReg}/${name}?fieldManager=bunvirt-controller&force=true`, {
+        apiVersion: "apiregistration.k8s.io/v1", kind: "APIService", metadata: { name },
+        spec: { group, version: "v1", groupPriorityMinimum: 1000, versionPriority: 15, service: { namespace: "bunvirt", name: "bunvirt-controller", port: 8444 } },
+      }, "application/apply-patch+yaml");
+    expect((await applyApiService("v1.subresources.kubevirt.io", "subresources.kubevirt.io")).status).toBe(200);
+    expectRbacDenied(await applyApiService("v1.other.example.com", "other.example.com"));
+    expect((await call(controllerToken, "GET", "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication")).status).toBe(200);
+    expectRbacDenied(await call(controllerToken, "GET", "/api/v1/namespaces/kube-system/configmaps/kube-root-ca.crt"));
+    const sar = await call(controllerToken, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview",
+      spec: { user: "viewer", resourceAttributes: { group: "subresources.kubevirt.io", version: "v1", resource: "virtualmachines", subresource: "stop", namespace: ns, name: "x", verb: "update" } },
+    });
+    expect(sar.status).toBe(201);
+    expect(JSON.parse(sar.body).status.allowed).toBe(false);
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bunvirt-ca" }, data: { "ca.crt": "x" } };
+    expect((await call(controllerToken, "POST", "/api/v1/namespaces/bunvirt/configmaps", cm)).status).toBe(201);
+    expect((await call(controllerToken, "PUT", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-ca", { ...cm, data: { "ca.crt": "y" } })).status).toBe(200);
+    expectRbacDenied(await call(controllerToken, "GET", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-config"));
+    // Back to the static copy: no controller serves it here.
+    await cp.kubectlOk(["delete", "apiservice", "v1.subresources.kubevirt.io"]);
+  });
+
   test("the pods of the Deployment and the DaemonSet pass admission in namespace bunvirt", async () => {
     for (const [kind, name] of [["deployment", "bunvirt-controller"], ["daemonset", "bunvirt-handler"]] as const) {
       const w = JSON.parse(await cp.kubectlOk(["get", kind, "-n", "bunvirt", name, "-o", "json"])) as { spec: { template: { metadata: object; spec: object } } };

@@ -122,8 +122,12 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
         const objs = await built();
         const rbac = objs.filter((o) => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"].includes(o.kind));
         expect(rbac.filter((o) => /launcher/i.test(o.metadata.name) || (o.subjects ?? []).some((s) => /launcher/i.test(s.name)))).toEqual([]);
-        // Every binding names one of the two roles' ServiceAccounts in bunvirt.
-        for (const b of objs.filter((o) => o.kind.endsWith("Binding") && o.subjects !== undefined)) {
+        // Every binding names one of the two roles' ServiceAccounts in bunvirt, but KubeVirt's
+        // kubevirt.io:default: every signed-in user may read the subresource API's version, nothing else.
+        const everyone = find(objs, "ClusterRoleBinding", "kubevirt.io:default");
+        expect(everyone.subjects?.map((s) => `${s.kind}:${s.name}`)).toEqual(["Group:system:authenticated"]);
+        expect(find(objs, "ClusterRole", "kubevirt.io:default").rules).toEqual([{ apiGroups: ["subresources.kubevirt.io"], resources: ["version"], verbs: ["get", "list"] }]);
+        for (const b of objs.filter((o) => o.kind.endsWith("Binding") && o.subjects !== undefined && o !== everyone)) {
           expect(b.subjects!.map((s) => `${s.kind}:${s.namespace}/${s.name}`).every((s) => ["ServiceAccount:bunvirt/bunvirt-controller", "ServiceAccount:bunvirt/bunvirt-handler"].includes(s))).toBe(true);
         }
         const roles = objs.filter((o) => o.kind === "Role" || o.kind === "ClusterRole");

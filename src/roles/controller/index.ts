@@ -23,6 +23,8 @@ import { readOwnImage } from "./own-image.ts";
 import { isNotFound } from "../../kube/rest.ts";
 import { retryUntil, type Retrying } from "../../retry/retry-until.ts";
 import { parseWebhookService, parseWebhookUrl, targetHosts } from "./webhook-target.ts";
+import { SubresourceReplica } from "./subresources/replica.ts";
+import { subresourceService } from "./subresources/service-flag.ts";
 
 /** The launcher image when --launcher-image is not given outside a pod. */
 export const defaultLauncherImage = "bunvirt:dev";
@@ -46,6 +48,10 @@ export const controllerMain: RoleMain = async (ctx) => {
   if (webhookTarget !== undefined && webhookAddr === undefined) {
     throw new UsageError(`--webhook-${webhookUrl !== undefined ? "url" : "service"} needs --webhook-addr (where the webhooks listen)`);
   }
+  // Opt-in too: the aggregated API (subresources.kubevirt.io) on --subresource-addr.
+  const subresourceAddr = ctx.flags.subresourceAddr === undefined ? undefined : String(ctx.flags.subresourceAddr);
+  const apiService = subresourceService(ctx.flags.subresourceService, webhookService);
+  if (apiService !== undefined && subresourceAddr === undefined) throw new UsageError("--subresource-service needs --subresource-addr (where the subresource API listens)");
   const podOptions: LauncherPodOptions = {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
     emulation: ctx.flags.emulation === true,
@@ -66,6 +72,13 @@ export const controllerMain: RoleMain = async (ctx) => {
     namespace,
   });
 
+  const subresources = subresourceAddr === undefined ? undefined : new SubresourceReplica(ctx, {
+    addr: subresourceAddr,
+    ...(apiService !== undefined ? { service: apiService } : {}),
+    hosts: [...new Set([...(apiService !== undefined ? targetHosts({ service: apiService }) : ["localhost"]), "127.0.0.1"])],
+    namespace,
+  });
+
   ctx.readiness.fail("leader", "not the leader yet");
   let election: Election | undefined;
   let loop: ControllerLoop | undefined;
@@ -76,6 +89,7 @@ export const controllerMain: RoleMain = async (ctx) => {
   let stopping = false;
   const connection = connectRole(ctx, (kc) => {
     webhooks?.connect(kc);
+    subresources?.connect(kc);
     if (ownPod !== undefined) {
       ctx.readiness.fail("launcher-image", "reading this pod's image");
       imageKnown = new Promise((resolve) => {
@@ -109,8 +123,13 @@ export const controllerMain: RoleMain = async (ctx) => {
         else ctx.readiness.fail("leader", `standby; the leader is "${holder ?? "unknown"}"`);
         ctx.metrics.set("bunvirt_controller_leader", "1 when this replica holds the lease.", leading ? 1 : 0);
         ctx.log(leading ? "became the leader" : `following the leader "${holder ?? "unknown"}"`);
-        if (leading && !stopping) webhooks?.lead(kc);
-        else if (!leading) webhooks?.follow();
+        if (leading && !stopping) {
+          webhooks?.lead(kc);
+          subresources?.lead(kc);
+        } else if (!leading) {
+          webhooks?.follow();
+          subresources?.follow();
+        }
         if (leading && !stopping) {
           const mine = {};
           term = mine;
@@ -150,5 +169,6 @@ export const controllerMain: RoleMain = async (ctx) => {
       (e: unknown) => ctx.log.warn(`Cannot release the Lease: ${e instanceof Error ? e.message : String(e)}; the standby takes it when it lapses`),
     );
     await webhooks?.stop();
+    await subresources?.stop();
   };
 };

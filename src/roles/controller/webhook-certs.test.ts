@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { makeServingCert, makeWebhookCa, makeWebhookCerts } from "./webhook-certs.ts";
+import { makeClientCert, makeServingCert, makeWebhookCa, makeWebhookCerts } from "./webhook-certs.ts";
 
 test("the CA signs the serving certificate, which names the given addresses and serves TLS a client trusting only the CA accepts", async () => {
   const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-controller.bunvirt.svc"], ips: ["127.0.0.1"] });
@@ -38,4 +38,15 @@ test("a serving certificate from a CA made earlier (the replicas' shared one) is
   }
   expect(a.keyPem).not.toBe(b.keyPem);
   await expect(makeServingCert({ certPem: ca.certPem, keyPem: "nothing" }, { dnsNames: [], ips: ["127.0.0.1"] })).rejects.toThrow("Cannot read the webhook CA: no PEM PRIVATE KEY block");
+});
+
+test("a client certificate: the given CN, clientAuth only, no names, signed by the CA", async () => {
+  const ca = await makeWebhookCa();
+  const c = await makeClientCert(ca, { commonName: "bunvirt-controller" });
+  const leaf = new X509Certificate(c.certPem);
+  expect(leaf.subject).toBe("CN=bunvirt-controller");
+  expect(leaf.keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]);
+  expect(leaf.subjectAltName).toBeUndefined();
+  expect(leaf.ca).toBe(false);
+  expect(leaf.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
 });

@@ -209,6 +209,29 @@ export async function makeServingCert(ca: WebhookCa, opts: WebhookCertOptions): 
   return { caPem: ca.certPem, certPem: pem("CERTIFICATE", leaf), keyPem: pem("PRIVATE KEY", pkcs8) };
 }
 
+/**
+ * A client certificate (extendedKeyUsage clientAuth) for `commonName`, signed
+ * by `ca`: the controller presents it to the handlers' console servers.
+ */
+export async function makeClientCert(ca: WebhookCa, opts: { commonName: string; days?: number; now?: Date }): Promise<WebhookCerts> {
+  const { notBefore, notAfter } = validity(opts.now ?? new Date(), opts.days ?? 365);
+  const caKeys = await caKeysOf(ca);
+  const keys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+  const caId = await keyId(caKeys.publicKey);
+  const leaf = await certificate({
+    subject: opts.commonName, issuer: caName, publicKey: keys.publicKey, signingKey: caKeys.privateKey, notBefore, notAfter,
+    extensions: [
+      extension("2.5.29.19", true, seq()),
+      // digitalSignature.
+      extension("2.5.29.15", true, bits(new Uint8Array([0x80]), 7)),
+      extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.2"))),
+      extension("2.5.29.35", false, seq(tlv(0x80, caId))),
+    ],
+  });
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return { caPem: ca.certPem, certPem: pem("CERTIFICATE", leaf), keyPem: pem("PRIVATE KEY", pkcs8) };
+}
+
 /** A fresh CA and a serving certificate signed by it, for the given names. */
 export async function makeWebhookCerts(opts: WebhookCertOptions): Promise<WebhookCerts> {
   return makeServingCert(await makeWebhookCa({ days: opts.days ?? 365, ...(opts.now !== undefined ? { now: opts.now } : {}) }), opts);

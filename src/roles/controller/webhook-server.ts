@@ -63,12 +63,18 @@ const rule = (resource: string): object => ({
  * them defaulted (vmi-from-vm.ts) and validates them itself before the
  * create — the same checks without two calls through the API server per
  * start. Only a create by the controller's user of a VMI a VM controls
- * skips them; a VMI anyone creates on its own goes through them.
+ * skips them; a VMI anyone creates on its own goes through them. So does
+ * the controller's update of a VMI's terminationGracePeriodSeconds alone (a
+ * stop or force restart with a grace period through the subresource API,
+ * as KubeVirt's virt-api patches it); any other spec change is refused.
  */
+const graceOnly = "request.operation == 'UPDATE' && "
+  + "object.spec.all(k, k == 'terminationGracePeriodSeconds' || (k in oldObject.spec && object.spec[k] == oldObject.spec[k])) && "
+  + "oldObject.spec.all(k, k == 'terminationGracePeriodSeconds' || k in object.spec)";
 const notOwnCreate = (user: string): object => ({
   name: "not-the-controllers-own-create",
-  expression: `!(request.operation == 'CREATE' && request.userInfo.username == ${JSON.stringify(user)} && has(object.metadata.ownerReferences) && `
-    + "object.metadata.ownerReferences.exists(r, r.kind == 'VirtualMachine' && has(r.controller) && r.controller))",
+  expression: `!(request.userInfo.username == ${JSON.stringify(user)} && ((request.operation == 'CREATE' && has(object.metadata.ownerReferences) && `
+    + `object.metadata.ownerReferences.exists(r, r.kind == 'VirtualMachine' && has(r.controller) && r.controller)) || (${graceOnly})))`,
 });
 
 function webhook(name: string, config: object, resource: string, ownUser?: string): object {
