@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       "device-plugin-dir": { type: "string" },
       "config-dir": { type: "string" },
       "webhook-service": { type: "string" },
+      "console-addr": { type: "string" },
+      "console-advertise": { type: "string" },
     },
   });
   let values = parsed.values;
@@ -107,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
       diskCache: values["disk-cache"],
       devicePlugins: values["device-plugins"],
       devicePluginDir: values["device-plugin-dir"],
+      consoleAddr: values["console-addr"],
+      consoleAdvertise: values["console-advertise"],
       emulation: values.emulation === true,
       ipForwardSysctl: values["ip-forward-sysctl"] === true,
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
