@@ -19,13 +19,13 @@ import type { StatusReply, SyncRequest } from "../../launcher/command/schema.ts"
 import { backoffDelay, clusterBackoff } from "../../retry/backoff.ts";
 import { ControllerWrites, podResource, vmiResource } from "../controller/kube-writes.ts";
 import { computeContainerName, launcherLabels } from "../controller/launcher-pod.ts";
-import { isDeleting, keyOf, type Vmi } from "../controller/model.ts";
+import { keyOf, type Vmi } from "../controller/model.ts";
 import { nodeNameLabel, type PodView } from "../controller/reconcile-vmi.ts";
 import { pinImages, pullContainerDisks, type RegistrySettings } from "./container-disks.ts";
-import { safeConsoleSocket, safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
-import { consoleConflict, consoleNotFound, consoleNotRunningMessage, type ConsoleRequest } from "./console-protocol.ts";
+import { safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
+import type { ConsoleRequest } from "./console-protocol.ts";
 import type { ConsoleLookup } from "./console-server.ts";
-import { connectConsoleSocket } from "./console-socket.ts";
+import { consoleLookupOf } from "./console-lookup.ts";
 import { heartbeatPatch, heartbeatSeconds } from "./node-heartbeat.ts";
 import { afterShutdown, decideVmi, type LauncherView } from "./vmi-decision.ts";
 import type { StatsTarget } from "./vmi-stats-collector.ts";
@@ -157,20 +157,10 @@ export class HandlerLoop {
     return mine.find((p) => p.status?.phase === "Running") ?? mine[0] ?? null;
   }
 
-  /** Where a console request leads: the VMI (by name and uid) on this node, Running, with a running launcher. */
+  /** Where a console request leads (console-lookup.ts). */
   consoleLookup(request: ConsoleRequest): ConsoleLookup {
     const vmi = this.vmis.get(`${request.namespace}/${request.name}`);
-    if (vmi === undefined || vmi.metadata.uid !== request.uid) {
-      return { ok: false, code: consoleNotFound, message: `VMI "${request.namespace}/${request.name}" with uid "${request.uid}" is not on node "${this.#opts.nodeName}"` };
-    }
-    const pod = this.#podOf(vmi);
-    const podUid = pod?.metadata.uid;
-    const running = pod?.status?.containerStatuses?.find((c) => c.name === computeContainerName)?.state?.running !== undefined;
-    if (vmi.status?.phase !== "Running" || !running || podUid === undefined || isDeleting(vmi)) {
-      return { ok: false, code: consoleConflict, message: consoleNotRunningMessage };
-    }
-    const kubeletRoot = this.#opts.kubeletRoot;
-    return { ok: true, uid: request.uid, connect: async () => connectConsoleSocket(safeConsoleSocket(kubeletRoot, podUid)) };
+    return consoleLookupOf(request, vmi, vmi === undefined ? null : this.#podOf(vmi), this.#opts);
   }
 
   /** Every VMI of this node with its phase ("" before it has one). */
