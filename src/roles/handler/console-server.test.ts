@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeWebhookCerts } from "../controller/webhook-certs.ts";
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => serial.listen(serialPath, r));
   const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-handler"], ips: ["127.0.0.1"] });
   sha256 = certificateSha256(new Uint8Array(Buffer.from(certs.certPem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64")));
-  server = new ConsoleServer({ host: "127.0.0.1", port: 0, certPem: certs.certPem, keyPem: certs.keyPem, clientCaPem: ca.certPem, lookup, log, timeoutMs: 2000 });
+  server = new ConsoleServer({ host: "127.0.0.1", port: 0, certPem: certs.certPem, keyPem: certs.keyPem, clientCaPem: ca.certPem, lookup, log, timeoutMs: 1000 });
   port = await server.listen();
 });
 
@@ -151,6 +151,17 @@ describe("console server", () => {
     const t0 = Date.now();
     expect((await drain(s, 8000)).bytes.length).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test("a TCP client that never starts TLS is closed after the handshake timeout", async () => {
+    const t0 = Date.now();
+    const raw = connect(port, "127.0.0.1");
+    raw.on("error", () => undefined);
+    const bytes: Buffer[] = [];
+    raw.on("data", (d: Buffer) => bytes.push(d));
+    await new Promise<void>((r) => raw.once("close", () => r()));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Buffer.concat(bytes).length).toBe(0);
   });
 
   test("without the controller's CA nobody passes; with it again, the controller does", async () => {

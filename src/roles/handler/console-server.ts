@@ -62,7 +62,11 @@ export class ConsoleServer {
     this.#server = createServer({ ...this.#context(), requestCert: true, rejectUnauthorized: true, handshakeTimeout: opts.timeoutMs ?? consoleLineTimeoutMs });
     this.#server.maxConnections = opts.maxConnections ?? 64;
     this.#server.on("secureConnection", (socket: TLSSocket) => void this.#serve(socket));
-    this.#server.on("tlsClientError", (e: Error) => opts.log.debug(`console: a TLS client refused: ${e.message}`));
+    this.#server.on("tlsClientError", (e: Error, socket: TLSSocket) => {
+      opts.log.debug(`console: a TLS client refused: ${e.message}`);
+      // Bun reports a handshake timeout without closing the socket: close it here.
+      socket.destroy();
+    });
   }
 
   #context(): { cert: string; key: string; ca?: string } {
