@@ -51,7 +51,7 @@ export function consoleAdvertiseHost(listenHost: string, advertise: string | und
   }
   if (podIp !== undefined && isIP(podIp) !== 0) return podIp;
   if (isIP(listenHost) === 0 || listenHost === "0.0.0.0" || listenHost === "::") {
-    throw new UsageError(`--console-addr "${listenHost}" is not an address the controller can dial: give --console-advertise IP (or $POD_IP)`);
+    throw new UsageError(`--console-addr listens on "${listenHost}", which the controller cannot dial: give --console-advertise IP (or $POD_IP)`);
   }
   return listenHost;
 }
