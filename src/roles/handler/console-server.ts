@@ -6,7 +6,8 @@
  * certificate, which must chain to the CA of ConfigMap `bunvirt-ca` and name
  * `bunvirt-controller`; any other peer is cut before a byte is written. Then
  * one request line, one reply line, and the serial bytes both ways until
- * either side ends. One console per VMI at a time (a second gets 409).
+ * either side ends. One console per VMI at a time: a second gets 409
+ * (KubeVirt's virt-handler instead closes the older serial connection).
  */
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
