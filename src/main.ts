@@ -57,10 +57,10 @@ async function main(argv: string[]): Promise<number> {
       "disk-cache": { type: "string" },
       "device-plugins": { type: "string" },
       "device-plugin-dir": { type: "string" },
-      "config-dir": { type: "string" },
-      "webhook-service": { type: "string" },
       "console-addr": { type: "string" },
       "console-advertise": { type: "string" },
+      "config-dir": { type: "string" },
+      "webhook-service": { type: "string" },
     },
   });
   let values = parsed.values;

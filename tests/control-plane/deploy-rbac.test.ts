@@ -179,6 +179,8 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     expectRbacDenied(await call(handlerToken, "PUT", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-ca", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bunvirt-ca" }, data: { "ca.crt": "y" } }));
     const a = await call(handlerToken, "PATCH", "/api/v1/nodes/node-a", { metadata: { annotations: { "kubevirt.io/bunvirt-console": '{"address":"10.0.0.1:8187","sha256":"00"}' } } });
     expect(a.status).toBe(200);
+    // The controller's own test makes it (create is its right).
+    await cp.kubectlOk(["delete", "configmap", "-n", "bunvirt", "bunvirt-ca"]);
   });
 
   test("the controller reads its CA Secret in its namespace and no Secret elsewhere", async () => {
