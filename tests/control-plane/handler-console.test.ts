@@ -32,7 +32,7 @@ describe.skipIf(skip !== null)("handler console server on kube-apiserver", () =>
   beforeAll(async () => {
     cp = await startControlPlane();
     await cp.kubectlOk(["create", "namespace", "bunvirt"]);
-    await cp.kubectlOk(["apply", "-f", join(repoRoot, "deploy/kustomize/base/crds")]);
+    await cp.kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/base/crds")]);
     await cp.kubectlOk(["create", "-f", "-"], { stdin: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "node-a" } }) });
     handler = Bun.spawn(
       [...bunvirtCommand(), "--role", "handler", "--kubeconfig", cp.adminKubeconfig, "--node-name", "node-a", "--kubelet-root", kubelet,
