@@ -19,6 +19,8 @@ Usage:
                   [--device-plugins true|false|only (true: serve /dev/kvm, /dev/net/tun, /dev/vhost-net as devices.kubevirt.io/*;
                    only: that and nothing else, apart from the handler that syncs launchers)]
                   [--device-plugin-dir DIR (the kubelet's kubelet.sock dir: --kubelet-root's device-plugins)]
+                  [--console-addr HOST:PORT (serve the VMIs' serial consoles to the controller over mutual TLS)]
+                  [--console-advertise IP (the address put on the Node for the controller: $POD_IP, else the listen host)]
       launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
                   [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;
                    pod: the pod mounts libvirt's directories, as the controller's launcher pods do)]

@@ -171,6 +171,18 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     expect((await call(handlerToken, "GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a")).status).toBe(200);
   });
 
+  test("the handler reads ConfigMap bunvirt-ca (the console's controller CA) and no other ConfigMap; it may publish its console on its Node", async () => {
+    await cp.kubectlOk(["create", "configmap", "-n", "bunvirt", "bunvirt-ca", "--from-literal=ca.crt=x"]);
+    expect((await call(handlerToken, "GET", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-ca")).status).toBe(200);
+    expectRbacDenied(await call(handlerToken, "GET", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-config"));
+    expectRbacDenied(await call(handlerToken, "GET", "/api/v1/namespaces/bunvirt/configmaps"));
+    expectRbacDenied(await call(handlerToken, "PUT", "/api/v1/namespaces/bunvirt/configmaps/bunvirt-ca", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bunvirt-ca" }, data: { "ca.crt": "y" } }));
+    const a = await call(handlerToken, "PATCH", "/api/v1/nodes/node-a", { metadata: { annotations: { "kubevirt.io/bunvirt-console": '{"address":"10.0.0.1:8187","sha256":"00"}' } } });
+    expect(a.status).toBe(200);
+    // The controller's own test makes it (create is its right).
+    await cp.kubectlOk(["delete", "configmap", "-n", "bunvirt", "bunvirt-ca"]);
+  });
+
   test("the controller reads its CA Secret in its namespace and no Secret elsewhere", async () => {
     await cp.kubectlOk(["create", "secret", "generic", "-n", "bunvirt", "bunvirt-webhook-ca", "--from-literal=ca.crt=x"]);
     await cp.kubectlOk(["create", "secret", "generic", "-n", ns, "user-secret", "--from-literal=k=v"]);

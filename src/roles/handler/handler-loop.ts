@@ -6,7 +6,8 @@
  * status over the command socket in the pod's directory, lets decideVmi
  * choose, sends the command (pulling container disks before a sync) and
  * writes the VMI's status when it changed. A heartbeat keeps the Node
- * labelled schedulable.
+ * labelled schedulable (and annotated with the console's address). It also
+ * tells the console server where a VMI's serial console is (consoleLookup).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { kubeFetch } from "../../kube/api-client.ts";
@@ -22,6 +23,9 @@ import { keyOf, type Vmi } from "../controller/model.ts";
 import { nodeNameLabel, type PodView } from "../controller/reconcile-vmi.ts";
 import { pinImages, pullContainerDisks, type RegistrySettings } from "./container-disks.ts";
 import { safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
+import type { ConsoleRequest } from "./console-protocol.ts";
+import type { ConsoleLookup } from "./console-server.ts";
+import { consoleLookupOf } from "./console-lookup.ts";
 import { heartbeatPatch, heartbeatSeconds } from "./node-heartbeat.ts";
 import { afterShutdown, decideVmi, type LauncherView } from "./vmi-decision.ts";
 import type { StatsTarget } from "./vmi-stats-collector.ts";
@@ -34,6 +38,8 @@ export interface HandlerLoopOptions {
   log: Logger;
   /** Milliseconds between passes over every VMI. Default 1000. */
   resyncMs?: number;
+  /** Annotations written on the Node with every heartbeat (`kubevirt.io/` only). */
+  nodeAnnotations?: Record<string, string>;
 }
 
 type VmiObj = Vmi & KubeObject;
@@ -109,7 +115,7 @@ export class HandlerLoop {
 
   async #heartbeat(schedulable: boolean): Promise<void> {
     try {
-      await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable));
+      await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable, this.#opts.nodeAnnotations));
     } catch (e) {
       this.#opts.log.warn(`Cannot write the heartbeat of node "${this.#opts.nodeName}": ${(e as Error).message}`, { kind: "Node", name: this.#opts.nodeName });
     }
@@ -149,6 +155,12 @@ export class HandlerLoop {
   #podOf(vmi: VmiObj): PodObj | null {
     const mine = this.pods.list().filter((p) => p.metadata.namespace === vmi.metadata.namespace && p.metadata.labels?.[launcherLabels.createdBy] === vmi.metadata.uid);
     return mine.find((p) => p.status?.phase === "Running") ?? mine[0] ?? null;
+  }
+
+  /** Where a console request leads (console-lookup.ts). */
+  consoleLookup(request: ConsoleRequest): ConsoleLookup {
+    const vmi = this.vmis.get(`${request.namespace}/${request.name}`);
+    return consoleLookupOf(request, vmi, vmi === undefined ? null : this.#podOf(vmi), this.#opts);
   }
 
   /** Every VMI of this node with its phase ("" before it has one). */

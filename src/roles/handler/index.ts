@@ -12,6 +12,9 @@
  * and /dev/vhost-net to the kubelet as extended resources (device-plugin/),
  * through `--device-plugin-dir` (default <kubelet-root>/device-plugins; the
  * kubelet's is /var/lib/kubelet/device-plugins whatever its --root-dir).
+ * With `--console-addr HOST:PORT` it serves its VMIs' serial consoles to the
+ * controller (console-setup.ts), advertised on its Node as
+ * `--console-advertise IP` ($POD_IP when not given).
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -24,6 +27,7 @@ import type { RoleMain } from "../role.ts";
 import type { HandlerLoop } from "./handler-loop.ts";
 import { realKubeletRoot } from "./launcher-socket.ts";
 import { startDevicePlugins, type DevicePlugins } from "./device-plugin/index.ts";
+import type { ConsoleSetup } from "./console-setup.ts";
 
 /** Where the handler keeps the container disks it pulled (KubeVirt keeps its node state under /var/lib/kubevirt). */
 export const defaultNodeCacheDir = "/var/lib/bunvirt/container-disks";
@@ -45,11 +49,25 @@ export const handlerMain: RoleMain = async (ctx) => {
   const loopModule = import("./handler-loop.ts");
   let devicePlugins: DevicePlugins | undefined;
   let loop: HandlerLoop | undefined;
+  let consoleSetup: ConsoleSetup | undefined;
+  if (typeof ctx.flags.consoleAddr === "string") {
+    const { startConsoleServer } = await import("./console-setup.ts");
+    consoleSetup = await startConsoleServer({
+      addr: ctx.flags.consoleAddr,
+      ...(typeof ctx.flags.consoleAdvertise === "string" ? { advertise: ctx.flags.consoleAdvertise } : {}),
+      namespace: process.env.POD_NAMESPACE ?? "bunvirt",
+      lookup: (request) => loop?.consoleLookup(request) ?? { ok: false, code: 500, message: "The handler has not synced its VMIs yet" },
+      log: ctx.log,
+    });
+  } else if (ctx.flags.consoleAdvertise !== undefined) {
+    throw new UsageError("--console-advertise needs --console-addr (where the console server listens)");
+  }
   let waiting: Retrying | undefined;
   let stopped = false;
   ctx.readiness.fail("caches", "not synced yet");
   // The kubelet may make its directory after the handler starts: wait for it.
   const startLoop = (kc: KubeConfig): void => {
+    consoleSetup?.watchCa(kc);
     waiting = retryUntil(
       () => {
         const kubeletRoot = realKubeletRoot(kubeletFlag);
@@ -60,7 +78,7 @@ export const handlerMain: RoleMain = async (ctx) => {
         }
         void loopModule.then(async (m) => {
           if (stopped) return;
-          loop = new m.HandlerLoop(kc, { nodeName, kubeletRoot, registry, log: ctx.log });
+          loop = new m.HandlerLoop(kc, { nodeName, kubeletRoot, registry, log: ctx.log, ...(consoleSetup !== undefined ? { nodeAnnotations: consoleSetup.annotations } : {}) });
           await loop.start();
           ctx.readiness.pass("caches");
         }).catch((e: unknown) => ctx.log.error(`Cannot start the handler loop: ${(e as Error).message}`));
@@ -84,6 +102,7 @@ export const handlerMain: RoleMain = async (ctx) => {
     stopped = true;
     waiting?.stop();
     connection.stop();
+    await consoleSetup?.stop();
     await loop?.stop();
     await devicePlugins?.stop();
   };

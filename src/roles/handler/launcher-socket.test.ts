@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { realKubeletRoot, safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
+import { realKubeletRoot, safeConsoleSocket, safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
 
 const root = realKubeletRoot(mkdtempSync(join(tmpdir(), "bunvirt-kubelet-")));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -50,5 +50,18 @@ describe("the launcher's paths on the node", () => {
     expect(safeStateDir(root, uid, "container-disks")).toBe(join(emptyDirs(uid), "bunvirt-state", "container-disks"));
     symlinkSync("/etc", join(emptyDirs(uid), "bunvirt-state", "container-disks"));
     expect(() => safeStateDir(root, uid, "container-disks")).toThrow("is a symlink");
+  });
+
+  test("the serial console socket: its path, and a console directory or socket that is a symlink refused", () => {
+    const uid = "55555555-2222-3333-4444-555555555555";
+    const state = join(emptyDirs(uid), "bunvirt-state");
+    mkdirSync(state, { recursive: true });
+    symlinkSync("/etc", join(state, "console"));
+    expect(() => safeConsoleSocket(root, uid)).toThrow("is a symlink");
+    rmSync(join(state, "console"));
+    mkdirSync(join(state, "console"));
+    expect(safeConsoleSocket(root, uid)).toBe(join(state, "console", "serial0"));
+    symlinkSync("/run/containerd/containerd.sock", join(state, "console", "serial0"));
+    expect(() => safeConsoleSocket(root, uid)).toThrow("is a symlink");
   });
 });

@@ -7,7 +7,7 @@
  * GHSA-2r4r-5x78-mvqf, CVE-2026-7374).
  */
 import { realpathSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { assertSocketPathSafe } from "../../launcher/command/safe-socket.ts";
 import { assertUnder, pathUnder } from "../../paths/index.ts";
 import { launcherSocketOnNode, stateVolumeName } from "../controller/launcher-pod.ts";
@@ -43,4 +43,12 @@ export function safeStateDir(kubeletRoot: string, podUid: string, ...names: stri
   assertUnder(podDir, dir);
   assertUnder(podDir, dirname(dir));
   return dir;
+}
+
+/** The launcher's serial console socket (`<state volume>/console/serial0`), refused when a symlink or a path out of the pod's directory is on the way. */
+export function safeConsoleSocket(kubeletRoot: string, podUid: string): string {
+  const socket = join(safeStateDir(kubeletRoot, podUid, "console"), "serial0");
+  assertUnder(podDirOnNode(kubeletRoot, podUid), socket);
+  assertSocketPathSafe(socket);
+  return socket;
 }

@@ -12,11 +12,12 @@ export const heartbeatAnnotation = "kubevirt.io/heartbeat";
 /** Seconds between heartbeats (KubeVirt's default). */
 export const heartbeatSeconds = 60;
 
-export function heartbeatPatch(now: Date, schedulable: boolean): { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } {
+/** `extra`: more `kubevirt.io/` annotations kept on the Node with each heartbeat (the console's address). */
+export function heartbeatPatch(now: Date, schedulable: boolean, extra: Record<string, string> = {}): { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } {
   return {
     metadata: {
       labels: { [schedulableNodeLabel]: schedulable ? "true" : "false" },
-      annotations: { [heartbeatAnnotation]: kubeTime(now) },
+      annotations: { ...extra, [heartbeatAnnotation]: kubeTime(now) },
     },
   };
 }
