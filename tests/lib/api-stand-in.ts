@@ -5,6 +5,7 @@
  * (kube-apiserver → aggregator → controller) is proven by the cluster tier
  * (tests/cluster/subresources.test.ts).
  */
+import { makeTestCa, makeTestClientCert } from "./test-pki.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,14 +86,13 @@ export function status(code: number, reason: string, message: string): Response 
   return Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }, { status: code });
 }
 
-/** A client CA and a client certificate (CN `cn`, clientAuth) made with openssl in `dir`, as a cluster's user certificates are. */
+/** A client CA and a client certificate (CN `cn`, clientAuth) written to `dir`, as a cluster's user certificates are. */
 export async function makeClientCert(dir: string, cn: string): Promise<{ caPem: string; certFile: string; keyFile: string }> {
-  const sh = (cmd: string): void => {
-    const r = Bun.spawnSync(["sh", "-c", cmd], { cwd: dir, stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`Cannot make a client certificate: ${r.stderr.toString()}`);
-  };
-  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client-ca.key -out client-ca.crt -subj /CN=client-ca -days 1 2>/dev/null");
-  sh(`openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${cn}.key -out ${cn}.csr -subj /CN=${cn} 2>/dev/null`);
-  sh(`printf 'extendedKeyUsage=clientAuth\\n' > client.ext && openssl x509 -req -in ${cn}.csr -CA client-ca.crt -CAkey client-ca.key -CAcreateserial -out ${cn}.crt -days 1 -extfile client.ext 2>/dev/null`);
-  return { caPem: await Bun.file(`${dir}/client-ca.crt`).text(), certFile: `${dir}/${cn}.crt`, keyFile: `${dir}/${cn}.key` };
+  const ca = makeTestCa("client-ca");
+  const { certPem, keyPem } = makeTestClientCert(ca, cn);
+  const certFile = `${dir}/${cn}.crt`;
+  const keyFile = `${dir}/${cn}.key`;
+  await Bun.write(certFile, certPem);
+  await Bun.write(keyFile, keyPem);
+  return { caPem: ca.certPem, certFile, keyFile };
 }

@@ -40,13 +40,13 @@ export function makeTestCa(cn = "bunvirt-test-ca"): TestCa {
   });
 }
 
-/** A client certificate for `cn`, signed by `ca`. */
-export function makeTestClientCert(ca: TestCa, cn: string): TestCert {
+/** A client certificate for `cn` (an O= for each of `groups`: a user's groups for an API server), signed by `ca`. */
+export function makeTestClientCert(ca: TestCa, cn: string, groups: string[] = []): TestCert {
   return inTempDir((dir) => {
     writeFileSync(join(dir, "ca.crt"), ca.certPem);
     writeFileSync(join(dir, "ca.key"), ca.keyPem);
     writeFileSync(join(dir, "ext"), "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n");
-    openssl(dir, ["req", ...ecKey, "-keyout", "c.key", "-out", "c.csr", "-subj", `/CN=${cn}`]);
+    openssl(dir, ["req", ...ecKey, "-keyout", "c.key", "-out", "c.csr", "-subj", `${groups.map((g) => `/O=${g}`).join("")}/CN=${cn}`]);
     openssl(dir, ["x509", "-req", "-in", "c.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "c.crt", "-days", "2", "-extfile", "ext"]);
     return { certPem: readFileSync(join(dir, "c.crt"), "utf8"), keyPem: readFileSync(join(dir, "c.key"), "utf8") };
   });

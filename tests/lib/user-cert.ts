@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { makeTestClientCert } from "./test-pki.ts";
 
 export interface UserCert {
   cert: string;
@@ -14,23 +15,14 @@ export interface UserCert {
   kubeconfig: string;
 }
 
-function openssl(args: string[]): void {
-  const r = Bun.spawnSync(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`Cannot run "openssl ${args.join(" ")}": ${r.stderr.toString().trim()}`);
-}
-
 export function makeUserCert(pki: string, dir: string, name: string, adminKubeconfig: string, groups: string[] = []): UserCert {
   if (!/^[a-z0-9][a-z0-9.-]{0,62}$/.test(name)) throw new Error(`Cannot make a user "${name}": a lowercase DNS-like name is expected`);
   const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const ext = join(dir, `${name}.ext`);
   const cert = join(dir, `${name}.crt`);
-  openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
-  openssl(["req", "-new", "-key", key, "-subj", `${groups.map((g) => `/O=${g}`).join("")}/CN=${name}`, "-out", csr]);
-  writeFileSync(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
-  // -set_serial: no ca.srl written beside the cluster's CA.
-  const serial = `0x${crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "")}`;
-  openssl(["x509", "-req", "-in", csr, "-CA", join(pki, "ca.crt"), "-CAkey", join(pki, "ca.key"), "-set_serial", serial, "-days", "1", "-sha256", "-extfile", ext, "-out", cert]);
+  const ca = { certPem: readFileSync(join(pki, "ca.crt"), "utf8"), keyPem: readFileSync(join(pki, "ca.key"), "utf8") };
+  const made = makeTestClientCert(ca, name, groups);
+  writeFileSync(key, made.keyPem, { mode: 0o600 });
+  writeFileSync(cert, made.certPem);
   const admin = parse(readFileSync(adminKubeconfig, "utf8")) as { clusters: { cluster: Record<string, string> }[] };
   const kubeconfig = join(dir, `${name}.kubeconfig`);
   writeFileSync(kubeconfig, JSON.stringify({
