@@ -37,7 +37,6 @@ export const consoleNotFound = 404;
 export const consoleConflict = 409;
 export const consoleInternalError = 500;
 export const consoleNotRunningMessage = "VMI is not running";
-export const consoleInUseMessage = "Console connection already in use";
 
 export interface ConsoleRequest {
   namespace: string;

@@ -6,16 +6,14 @@
  * certificate, which must chain to the CA of ConfigMap `bunvirt-ca` and name
  * `bunvirt-controller`; any other peer is cut before a byte is written. Then
  * one request line, one reply line, and the serial bytes both ways until
- * either side ends. One console per VMI at a time: a second gets 409
- * (KubeVirt's virt-handler instead closes the older serial connection).
+ * either side ends. One console per VMI at a time, as KubeVirt's
+ * virt-handler: a new one closes the one before.
  */
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../../log/logger.ts";
 import {
   consoleClientCommonName,
-  consoleConflict,
-  consoleInUseMessage,
   consoleInternalError,
   consoleLineTimeoutMs,
   parseConsoleRequest,
@@ -53,8 +51,8 @@ export class ConsoleServer {
   readonly #opts: ConsoleServerOptions;
   readonly #server: Server;
   #clientCaPem: string | undefined;
-  /** VMI uid -> the open console's TLS socket. */
-  readonly #open = new Map<string, TLSSocket>();
+  /** VMI uid -> the open console: its TLS socket and how to end it. */
+  readonly #open = new Map<string, { socket: TLSSocket; end: () => void }>();
   readonly #sockets = new Set<TLSSocket>();
 
   constructor(opts: ConsoleServerOptions) {
@@ -142,10 +140,17 @@ export class ConsoleServer {
     };
     const target = this.#opts.lookup(request);
     if (!target.ok) return refuse(target);
-    if (this.#open.has(target.uid)) return refuse({ ok: false, code: consoleConflict, message: consoleInUseMessage });
-    this.#open.set(target.uid, socket);
+    // One console per VMI, as KubeVirt's handler: a new one takes over and the
+    // one before is closed (a client that vanished never holds the console).
+    const before = this.#open.get(target.uid);
+    if (before !== undefined) {
+      log(`console of ${what}: a new connection takes over the one before`, object);
+      before.end();
+    }
+    const mine = { socket, end: (): void => void socket.destroy() };
+    this.#open.set(target.uid, mine);
     const free = (): void => {
-      if (this.#open.get(target.uid) === socket) this.#open.delete(target.uid);
+      if (this.#open.get(target.uid) === mine) this.#open.delete(target.uid);
     };
     let serial: Duplex;
     try {
@@ -163,15 +168,15 @@ export class ConsoleServer {
     await writeConsoleLine(socket, { ok: true }).catch(() => undefined);
     log(`console of ${what} opened`, object);
     if (rest.length > 0) serial.write(rest);
-    relay(socket, serial, () => {
+    mine.end = relay(socket, serial, () => {
       free();
       log(`console of ${what} closed`, object);
     });
   }
 }
 
-/** Bytes both ways until either side ends or fails; then both are closed and `onClosed` runs once. */
-export function relay(a: Duplex, b: Duplex, onClosed: () => void): void {
+/** Bytes both ways until either side ends or fails (or the returned function is called); then both are closed and `onClosed` runs once. */
+export function relay(a: Duplex, b: Duplex, onClosed: () => void): () => void {
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -191,4 +196,5 @@ export function relay(a: Duplex, b: Duplex, onClosed: () => void): void {
   b.pipe(a, { end: false });
   a.resume();
   b.resume();
+  return close;
 }
