@@ -37,6 +37,8 @@ export interface FrontDoor {
 }
 
 const maxRequestBodySize = 1024 * 1024;
+/** The API server's proxy keeps a few connections per replica; anything near this is a flood. */
+const maxConnections = 512;
 
 export async function openFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
   const dir = mkdtempSync(join(tmpdir(), "bunvirt-subresources-"));
@@ -50,7 +52,9 @@ export async function openFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> 
   let config: RequestHeaderConfig | undefined;
   const sockets = new Set<net.Socket>();
   const { hostname, port } = parseHostPort(opts.addr);
-  const server = tls.createServer({ cert: opts.certPem, key: opts.keyPem, requestCert: true, rejectUnauthorized: false });
+  // A peer that never finishes its handshake is cut after 10 s (tlsClientError below closes it).
+  const server = tls.createServer({ cert: opts.certPem, key: opts.keyPem, requestCert: true, rejectUnauthorized: false, handshakeTimeout: 10_000 });
+  server.maxConnections = maxConnections;
   server.on("secureConnection", (socket: tls.TLSSocket) => {
     const cn = socket.getPeerCertificate()?.subject?.CN;
     const commonName = Array.isArray(cn) ? cn[0] : cn;
