@@ -14,7 +14,6 @@ import { CommandError } from "../command/command-server.ts";
 import { exitCodes, outcomeOfStop, type Outcome } from "./outcome.ts";
 import { logAbout } from "../../log/logger.ts";
 import type { LifecycleEvent, PreparedNetwork, PreparedStorage, RunnerPorts } from "./ports.ts";
-import { trimAfterStart } from "../memory-trim.ts";
 
 /** Facts the launcher gathered before any VMI arrived. */
 export type BaseFacts = Omit<LauncherFacts, "volumes" | "interfaces">;
@@ -93,7 +92,6 @@ export class VmRunner implements DomainManager {
       const domain = await this.ports.libvirt.defineAndStart(xml);
       this.#running = { vmi, uid: vmi.uid, domain, storage, network, startedAt: new Date(), devices: deviceNames(xml) };
       this.log(`domain "${domain}" is running`);
-      trimAfterStart();
     } catch (e) {
       const name = domainName(vmi.namespace, vmi.name);
       await this.ports.libvirt.destroy(name).catch(() => undefined);
