@@ -20,6 +20,12 @@ export function libvirtdConf(): string {
     'auth_unix_ro = "none"',
     'auth_unix_rw = "none"',
     'log_outputs = "3:stderr"',
+    // One client (libvirt-dbus): a few workers, started when needed, instead of 5-20 idle threads.
+    "min_workers = 1",
+    "max_workers = 5",
+    "prio_workers = 1",
+    "admin_min_workers = 1",
+    "admin_max_workers = 1",
     "",
   ].join("\n");
 }

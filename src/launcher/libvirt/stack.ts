@@ -230,7 +230,8 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#holder = holder;
     const wrap = async (argv: readonly string[]): Promise<string[]> => (holder === null ? [...argv] : inNamespaceArgv(await holder.currentPid(), argv));
     const ctx = { wrap, log: this.#log, onChange, ...(backoff ? { backoff } : {}) };
-    const env: Record<string, string> = { PATH: SEARCH_PATH, LC_ALL: "C", HOME: process.env.HOME ?? "/root" };
+    // MALLOC_ARENA_MAX: glibc gives each thread of libvirtd and libvirt-dbus an arena of its own that keeps what it once held.
+    const env: Record<string, string> = { PATH: SEARCH_PATH, LC_ALL: "C", HOME: process.env.HOME ?? "/root", MALLOC_ARENA_MAX: "1" };
     const spec = (s: DaemonSpec): SupervisedDaemon => new SupervisedDaemon(s, ctx);
     this.#daemons = {
       libvirtd: spec({
