@@ -4,7 +4,7 @@
  *   2. qemu-system-x86_64 started directly (goal: bunvirt <= 1.15x of this),
  *   3. `virsh create` of the same domain XML into an already running libvirtd.
  * And the launcher side's memory with the VM running (bunvirt + libvirtd +
- * virtlogd + dbus-daemon + libvirt-dbus, QEMU excluded; goal <= 100 MiB,
+ * dbus-daemon + libvirt-dbus, and virtlogd where one runs; QEMU excluded; goal <= 100 MiB,
  * KubeVirt budgets 190 Mi for the same processes).
  *
  * The memory is read --settle S seconds (default 5) after the first serial
