@@ -4,10 +4,14 @@
  *   2. qemu-system-x86_64 started directly (goal: bunvirt <= 1.15x of this),
  *   3. `virsh create` of the same domain XML into an already running libvirtd.
  * And the launcher side's memory with the VM running (bunvirt + libvirtd +
- * virtlogd + dbus-daemon + libvirt-dbus, QEMU excluded; goal <= 100 MiB,
+ * dbus-daemon + libvirt-dbus, and virtlogd where one runs; QEMU excluded; goal <= 100 MiB,
  * KubeVirt budgets 190 Mi for the same processes).
  *
- *   bun bench/local-run.ts [MANIFEST] [--runs N]      (root; registry and guest built by scripts/guest)
+ * The memory is read --settle S seconds (default 5) after the first serial
+ * line, when the start's garbage has had its chance to go; --rss-only skips
+ * the timing peers (one quick memory reading).
+ *
+ *   bun bench/local-run.ts [MANIFEST] [--runs N] [--settle S] [--rss-only]   (root; registry and guest built by scripts/guest)
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,10 +21,20 @@ import { guestRegistry, startRun } from "../tests/host/fixtures/run/local-run.ts
 import { startLibvirtStack } from "../src/launcher/libvirt/index.ts";
 import { rssKiB } from "../src/launcher/libvirt/index.ts";
 
+/** RssAnon and RssFile of a process in KiB (the executable's pages are file-backed, shared and reclaimable). */
+function rssSplitKiB(pid: number): { anon: number; file: number } {
+  const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "";
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
+  return { anon: field("RssAnon"), file: field("RssFile") + field("RssShmem") };
+}
+
 const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
-const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
-const manifest = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs") ?? join(repoRoot, "examples/vm-v1alpha1.yaml");
+const rssOnly = args.includes("--rss-only");
+const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : rssOnly ? 1 : 3;
+const settleAt = args.indexOf("--settle");
+const settleMs = (settleAt >= 0 ? Number(args[settleAt + 1]) : 5) * 1000;
+const manifest = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs" && args[i - 1] !== "--settle") ?? join(repoRoot, "examples/vm-v1alpha1.yaml");
 const firstLine = /bunvirt-guest: booted/;
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-bench-run-"));
@@ -39,7 +53,7 @@ async function waitFile(file: string, re: RegExp, timeoutMs = 180_000): Promise<
 const bunvirtTimes: number[] = [];
 const qemuTimes: number[] = [];
 const virshTimes: number[] = [];
-let rss: { name: string; kib: number }[] = [];
+let rss: { name: string; kib: number; anon: number; file: number }[] = [];
 // The local run's outer process only waits for the launcher inside the namespace; a pod has no such process.
 let outerKiB = 0;
 let disks: { xml: string; disk: string; iso: string } | null = null;
@@ -52,6 +66,7 @@ for (let i = 0; i < runs; i++) {
   await waitFile(consoleFile, firstLine);
   bunvirtTimes.push(performance.now() - t0);
   if (i === 0) {
+    await Bun.sleep(settleMs);
     // Keep copies of what this run used, for the peers.
     const pids = (name: string): number[] => Bun.spawnSync(["pgrep", "-f", name === "bunvirt" ? `run ${manifest}` : `${name}.*${stateDir}`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
     const holder = Bun.spawnSync(["pgrep", "-f", `bunvirt-holder ${stateDir}`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
@@ -61,7 +76,12 @@ for (let i = 0; i < runs; i++) {
     const inner = Bun.spawnSync(["pgrep", "-f", `run ${manifest}.*--inside-netns`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
     outerKiB = all.filter((p) => !inner.includes(p)).reduce((sum, p) => sum + (rssKiB(p) ?? 0), 0);
     const groups: [string, number[]][] = [["bunvirt launcher", inner], ["libvirtd", pids("libvirtd")], ["virtlogd", pids("virtlogd")], ["dbus-daemon", dbus], ["libvirt-dbus", libvirtDbus], ["namespace holder (sh)", holder]];
-    rss = groups.map(([name, ps]) => ({ name, kib: ps.reduce((s, p) => s + (rssKiB(p) ?? 0), 0) }));
+    rss = groups.map(([name, ps]) => ({
+      name,
+      kib: ps.reduce((s, p) => s + (rssKiB(p) ?? 0), 0),
+      anon: ps.reduce((s, p) => s + rssSplitKiB(p).anon, 0),
+      file: ps.reduce((s, p) => s + rssSplitKiB(p).file, 0),
+    }));
     const xml = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/libvirt/etc/qemu/*.xml 2>/dev/null | head -1`]).stdout.toString().trim();
     const disk = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/volumes/*.qcow2 | head -1`]).stdout.toString().trim();
     const iso = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/volumes/*.iso | head -1`]).stdout.toString().trim();
@@ -80,7 +100,7 @@ for (let i = 0; i < runs; i++) {
 }
 
 const memMiB = Number(/<memory unit='KiB'>(\d+)</.exec(disks === null ? "" : readFileSync(disks.xml, "utf8"))?.[1] ?? 65536) / 1024;
-if (disks !== null) {
+if (disks !== null && !rssOnly) {
   for (let i = 0; i < runs; i++) {
     const out = join(dir, `qemu${i}.log`);
     const t0 = performance.now();
@@ -124,8 +144,9 @@ if (qemuTimes.length > 0) {
   console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}`);
 }
 const total = rss.reduce((a, r) => a + r.kib, 0);
-console.log("launcher-side RSS with the VM running (QEMU excluded):");
-for (const r of rss) console.log(`  ${r.name.padEnd(26)} ${(r.kib / 1024).toFixed(1)} MiB`);
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+console.log(`launcher-side RSS with the VM running, ${settleMs / 1000} s after the first line (QEMU excluded):`);
+for (const r of rss) console.log(`  ${r.name.padEnd(26)} ${mib(r.kib)}   (anonymous ${mib(r.anon)}, file-backed ${mib(r.file)})`);
 console.log(`  total                      ${(total / 1024).toFixed(1)} MiB (goal <= 100 MiB; KubeVirt budgets 190 Mi for these)`);
 console.log(`  (not counted: the local run's outer bunvirt process, which only waits outside the namespace: ${(outerKiB / 1024).toFixed(1)} MiB)`);
 await registry.stop();

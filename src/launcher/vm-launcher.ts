@@ -14,6 +14,7 @@ import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack, type StackLayout } from "./libvirt/index.ts";
 import { assertUnder } from "../paths/index.ts";
 import { launcherDirs } from "./launcher-dirs.ts";
+import { boundLogs, logsIn } from "./log-bound.ts";
 import { qemuUser } from "./qemu-user.ts";
 import { makeStateDir } from "./state-dir.ts";
 import { VmRunner } from "./vm/runner.ts";
@@ -87,6 +88,8 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   const stack = await startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", log: (l) => opts.log(l) });
   const consoleSocket = join(dirs.console, "serial0");
   const consoleLog = join(dirs.console, "serial0.log");
+  // No virtlogd caps them: the serial log and the domains' QEMU logs are bounded here.
+  const logs = boundLogs(() => [consoleLog, ...logsIn(join(stack.paths.log, "qemu"))], { log: (l) => opts.log(l) });
 
   const prepareStorage = (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => prepareVmStorage(opts, spec, vmi);
 
@@ -115,7 +118,7 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
     { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog, ...firmwareFacts() },
     opts.log,
   );
-  return { runner, stack, consoleSocket, consoleLog, stop: () => stack.stop() };
+  return { runner, stack, consoleSocket, consoleLog, stop: () => (logs.stop(), stack.stop()) };
 }
 
 function storageLog(log: (line: string) => void): VolumeContext["log"] {

@@ -1,5 +1,5 @@
 /**
- * The launcher's private libvirt stack on a real host: virtlogd, libvirtd,
+ * The launcher's private libvirt stack on a real host: libvirtd,
  * dbus-daemon and libvirt-dbus in a private mount namespace, driven only
  * through D-Bus. Proves: a domain defined and started (TCG, an empty machine
  * sitting in SeaBIOS) with its Started event; libvirtd killed with SIGKILL is
@@ -127,7 +127,6 @@ describe.skipIf(reason !== null)("private libvirt stack (host)", () => {
     expect(health.ok).toBe(true);
     expect(health.components.map((c) => [c.name, c.state])).toEqual([
       ["namespace", "running"],
-      ["virtlogd", "running"],
       ["libvirtd", "running"],
       ["dbus-daemon", "running"],
       ["libvirt-dbus", "running"],

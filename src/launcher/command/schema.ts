@@ -44,7 +44,7 @@ export const statusReply = v.strictObject({
   domain: v.optional(v.string()),
   startedAt: v.optional(v.string()),
   interfaces: v.array(guestInterface),
-  /** The launcher's own helpers (libvirtd, virtlogd, …) are up. */
+  /** The launcher's own helpers (libvirtd, dbus-daemon, libvirt-dbus) are up. */
   ready: v.boolean(),
 });
 

@@ -20,13 +20,14 @@ export function libvirtdConf(): string {
     'auth_unix_ro = "none"',
     'auth_unix_rw = "none"',
     'log_outputs = "3:stderr"',
+    // One client (libvirt-dbus): a few workers, started when needed, instead of 5-20 idle threads.
+    "min_workers = 1",
+    "max_workers = 5",
+    "prio_workers = 1",
+    "admin_min_workers = 1",
+    "admin_max_workers = 1",
     "",
   ].join("\n");
-}
-
-/** virtlogd.conf: logs to stderr like libvirtd. */
-export function virtlogdConf(): string {
-  return ["# Written by bunvirt for a private libvirt stack.", 'log_outputs = "3:stderr"', ""].join("\n");
 }
 
 /**
@@ -39,6 +40,9 @@ export function virtlogdConf(): string {
  *   between two stacks on one machine (both number their first domain 1).
  * - `security_driver = "none"`: no AppArmor/SELinux profile loading from inside
  *   a pod; DAC (QEMU as the unprivileged libvirt-qemu user) stays on.
+ * - `stdio_handler = "file"`: QEMU opens the serial console's `<log file=…>`
+ *   itself and libvirtd writes the domain's QEMU log, so no virtlogd runs
+ *   (16-17 MiB RSS); their size is bounded by the launcher (log-bound.ts).
  */
 export function qemuConf(): string {
   return [
@@ -47,6 +51,7 @@ export function qemuConf(): string {
     "cgroup_controllers = [ ]",
     'security_driver = "none"',
     "remember_owner = 0",
+    'stdio_handler = "file"',
     "",
   ].join("\n");
 }

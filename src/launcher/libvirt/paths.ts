@@ -22,11 +22,11 @@ export interface StackPaths {
   readonly lib: string;
   /** Bound over /var/cache/libvirt: the QEMU capability cache. */
   readonly cache: string;
-  /** Bound over /var/log/libvirt: QEMU logs written by virtlogd. */
+  /** Bound over /var/log/libvirt: the domains' QEMU logs (written by libvirtd and QEMU). */
   readonly log: string;
-  /** Bound over /etc/libvirt: our generated libvirtd/virtlogd/qemu config and persistent domain XML. */
+  /** Bound over /etc/libvirt: our generated libvirtd/qemu config and persistent domain XML. */
   readonly etc: string;
-  /** Pid files of virtlogd and libvirtd (outside /run so two stacks never share one). */
+  /** Pid file of libvirtd (outside /run so two stacks never share one). */
   readonly pids: string;
   /** The private D-Bus bus: config and socket. */
   readonly dbus: string;
@@ -39,7 +39,6 @@ export interface StackPaths {
   /** The QEMU capability cache as seen from outside the namespace. */
   readonly capabilities: string;
   /** Sockets as seen from outside the namespace (same inode as inside). */
-  readonly virtlogdSocket: string;
   readonly libvirtdSocket: string;
 }
 
@@ -71,7 +70,6 @@ export function stackPaths(stateDir: string): StackPaths {
     kvmMask: join(stateDir, "kvm-mask"),
     drivers: join(stateDir, "drivers"),
     capabilities: join(cache, "qemu", "capabilities"),
-    virtlogdSocket: join(run, "virtlogd-sock"),
     libvirtdSocket: join(run, "libvirt-sock"),
   };
 }
@@ -127,7 +125,7 @@ export const MAX_UNIX_SOCKET_PATH = 107;
 
 /** Null when the layout works; else why not (sockets outside the namespace must fit sun_path). */
 export function checkStackPaths(paths: StackPaths): string | null {
-  for (const socket of [paths.busSocket, paths.libvirtdSocket, paths.virtlogdSocket]) {
+  for (const socket of [paths.busSocket, paths.libvirtdSocket]) {
     const length = new TextEncoder().encode(socket).length;
     if (length > MAX_UNIX_SOCKET_PATH) {
       return `socket path "${socket}" is ${length} bytes, more than the ${MAX_UNIX_SOCKET_PATH} a unix socket allows`;

@@ -1,5 +1,5 @@
 /**
- * A private libvirt stack for one VM: virtlogd, libvirtd (QEMU driver only),
+ * A private libvirt stack for one VM: libvirtd (QEMU driver only),
  * a dbus-daemon on a socket in the state directory and libvirt-dbus on that
  * bus, all inside one private mount namespace in which the state directory's
  * run/, lib/, cache/, log/ and etc/ sit over /run/libvirt, /var/lib/libvirt,
@@ -10,6 +10,10 @@
  * the state volume at the system paths themselves (launcherPod), the stack
  * checks that they are the same directories and runs the daemons directly,
  * and /dev/kvm is absent under emulation (the pod does not request it).
+ *
+ * No virtlogd: qemu.conf's `stdio_handler = "file"` has QEMU write the
+ * serial console log and libvirtd the domain's QEMU log themselves (16-17
+ * MiB less RSS per VM); the launcher bounds their size (../log-bound.ts).
  *
  * Why libvirtd, not virtqemud: Debian 12's libvirt 9.0 packages ship only the
  * monolithic libvirtd (no virtqemud binary). LIBVIRT_DRIVER_DIR limits it to
@@ -26,7 +30,7 @@ import { join, resolve } from "node:path";
 import { backoffDelay, type BackoffPolicy, type RestartPolicy } from "../../retry/backoff.ts";
 import { defaultCapabilityCacheSeed, saveCapabilityCache, seedCapabilityCache } from "./capability-cache.ts";
 import { LibvirtClient, type LibvirtClientOptions } from "./client.ts";
-import { dbusConf, libvirtClientConf, libvirtdConf, qemuConf, virtlogdConf } from "./config.ts";
+import { dbusConf, libvirtClientConf, libvirtdConf, qemuConf } from "./config.ts";
 import { SupervisedDaemon, type DaemonSpec } from "./daemon.ts";
 import { DEFAULT_DRIVERS, prepareDriverDir } from "./drivers.ts";
 import { inNamespaceArgv } from "./holder-script.ts";
@@ -101,7 +105,6 @@ export interface LibvirtStack {
 }
 
 interface Binaries {
-  readonly virtlogd: string;
   readonly libvirtd: string;
   readonly dbusDaemon: string;
   readonly libvirtDbus: string;
@@ -117,7 +120,6 @@ function findBinaries(): Binaries {
     return path;
   };
   return {
-    virtlogd: find("virtlogd", "libvirt-daemon"),
     libvirtd: find("libvirtd", "libvirt-daemon"),
     dbusDaemon: find("dbus-daemon", "dbus-daemon"),
     libvirtDbus: find("libvirt-dbus", "libvirt-dbus"),
@@ -133,7 +135,6 @@ async function prepareStateDir(paths: StackPaths): Promise<void> {
   await chmod(paths.dbus, 0o700);
   await Promise.all([
     writeFile(join(paths.etc, "libvirtd.conf"), libvirtdConf()),
-    writeFile(join(paths.etc, "virtlogd.conf"), virtlogdConf()),
     writeFile(join(paths.etc, "qemu.conf"), qemuConf()),
     writeFile(join(paths.etc, "libvirt.conf"), libvirtClientConf()),
     writeFile(paths.busConfig, dbusConf(paths.busSocket)),
@@ -229,17 +230,10 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#holder = holder;
     const wrap = async (argv: readonly string[]): Promise<string[]> => (holder === null ? [...argv] : inNamespaceArgv(await holder.currentPid(), argv));
     const ctx = { wrap, log: this.#log, onChange, ...(backoff ? { backoff } : {}) };
-    const env: Record<string, string> = { PATH: SEARCH_PATH, LC_ALL: "C", HOME: process.env.HOME ?? "/root" };
+    // MALLOC_ARENA_MAX: glibc gives each thread of libvirtd and libvirt-dbus an arena of its own that keeps what it once held.
+    const env: Record<string, string> = { PATH: SEARCH_PATH, LC_ALL: "C", HOME: process.env.HOME ?? "/root", MALLOC_ARENA_MAX: "1" };
     const spec = (s: DaemonSpec): SupervisedDaemon => new SupervisedDaemon(s, ctx);
     this.#daemons = {
-      virtlogd: spec({
-        name: "virtlogd",
-        argv: [binaries.virtlogd, "-f", join(paths.etc, "virtlogd.conf"), "-p", daemonPidFile(paths, "virtlogd")],
-        env,
-        ready: () => socketExists(paths.virtlogdSocket),
-        readyTimeoutMs: 30_000,
-        prepare: () => rm(paths.virtlogdSocket, { force: true }),
-      }),
       libvirtd: spec({
         name: "libvirtd",
         argv: [binaries.libvirtd, "-f", join(paths.etc, "libvirtd.conf"), "-p", daemonPidFile(paths, "libvirtd")],
@@ -277,7 +271,7 @@ class PrivateLibvirtStack implements LibvirtStack {
       await this.#holder.create();
       this.#log(`stack: namespace ${this.#holder.namespace} held by pid ${this.#holder.pid}`);
     }
-    await Promise.all([this.#daemons.virtlogd.start(), this.#daemons.libvirtd.start(), this.#daemons["dbus-daemon"].start()]);
+    await Promise.all([this.#daemons.libvirtd.start(), this.#daemons["dbus-daemon"].start()]);
     await this.#daemons["libvirt-dbus"].start();
     await this.#syncOnce(deadline);
     if (!this.#synced) {
@@ -288,7 +282,6 @@ class PrivateLibvirtStack implements LibvirtStack {
   health(): StackHealth {
     const components = [
       ...(this.#holder !== null ? [this.#holder.status()] : []),
-      this.#daemons.virtlogd.status(),
       this.#daemons.libvirtd.status(),
       this.#daemons["dbus-daemon"].status(),
       this.#daemons["libvirt-dbus"].status(),
@@ -321,7 +314,6 @@ class PrivateLibvirtStack implements LibvirtStack {
   pids(): Readonly<Record<ComponentName, number | null>> {
     return {
       namespace: this.#holder?.pid ?? null,
-      virtlogd: this.#daemons.virtlogd.pid,
       libvirtd: this.#daemons.libvirtd.pid,
       "dbus-daemon": this.#daemons["dbus-daemon"].pid,
       "libvirt-dbus": this.#daemons["libvirt-dbus"].pid,
@@ -445,7 +437,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     // restarted libvirtd adopted may still be exiting when the daemons are
     // gone, and must be gone before the stack says it stopped.
     const domains = await this.#domainPids();
-    const order: DaemonName[] = ["libvirt-dbus", "libvirtd", "virtlogd", "dbus-daemon"];
+    const order: DaemonName[] = ["libvirt-dbus", "libvirtd", "dbus-daemon"];
     await Promise.all(order.map((name) => this.#daemons[name].stop()));
     await this.#killLeftovers();
     await this.#endProcesses(domains.filter((pid) => processAlive(pid) && (processName(pid) ?? "").startsWith("qemu")));

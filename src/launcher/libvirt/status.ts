@@ -1,7 +1,7 @@
 /** Health vocabulary of a private libvirt stack. Pure types and helpers. */
 
-export type DaemonName = "virtlogd" | "libvirtd" | "dbus-daemon" | "libvirt-dbus";
-/** The namespace holder plus the four daemons. */
+export type DaemonName = "libvirtd" | "dbus-daemon" | "libvirt-dbus";
+/** The namespace holder plus the three daemons. */
 export type ComponentName = "namespace" | DaemonName;
 
 /**

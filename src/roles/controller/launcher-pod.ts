@@ -14,6 +14,7 @@ import { relative } from "node:path";
 import type { V1Container, V1Pod, V1SecurityContext, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import { bindMounts, stackPaths } from "../../launcher/libvirt/paths.ts";
 import { launcherDirs } from "../../launcher/launcher-dirs.ts";
+import { launcherRuntimeEnv } from "../../launcher/runtime-env.ts";
 import { parseQuantity, quantityBytes } from "../../api/quantity.ts";
 import type { Vmi } from "./model.ts";
 import { controllerRef } from "./vmi-from-vm.ts";
@@ -22,10 +23,11 @@ const MiB = 1024 * 1024;
 
 /**
  * Memory the launcher needs besides the guest's RAM: its own bunvirt process,
- * virtlogd, libvirtd, dbus-daemon and libvirt-dbus, measured at about 130 MiB
- * RSS with a VM running (`bun bench/local-run.ts`, "launcher-side RSS";
- * KubeVirt budgets 190 Mi for the same roles). Re-measure when the launcher
- * changes.
+ * libvirtd, dbus-daemon and libvirt-dbus, measured at about 104 MiB RSS with
+ * a VM running (`bun bench/local-run.ts`, "launcher-side RSS"; 130 MiB
+ * before virtlogd went and the launcher ran without the JIT), kept at 130 MiB
+ * for headroom; KubeVirt budgets 190 Mi for the same roles. Re-measure when
+ * the launcher changes.
  */
 export const launcherOverheadBytes = 130 * MiB;
 
@@ -243,6 +245,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
     env: [
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+      ...Object.entries(launcherRuntimeEnv).map(([name, value]) => ({ name, value })),
     ],
     resources: withDevices(launcherResources(vmi), deviceRequests(opts.emulation)),
     securityContext: launcherSecurityContext(),
