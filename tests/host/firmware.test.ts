@@ -1,0 +1,144 @@
+/**
+ * Firmware from the spec, on real parts (`bunvirt run`, libvirt, QEMU, OVMF
+ * from Debian 12's ovmf package): the test guest boots three ways and QEMU's
+ * command line shows the firmware the spec asked for.
+ *
+ * What is booted: the test guest's disk (scripts/guest/build.sh) is a
+ * syslinux MBR disk, so only BIOS boots it; its kernel has no EFI stub. Under
+ * EFI the guest's kernel and initrd are booted directly (kernelBoot.container,
+ * as tests/host/kernel-boot.test.ts): OVMF loads them through QEMU's fw_cfg
+ * (its legacy Linux loader, since the kernel is not an EFI image). The BIOS
+ * case boots the disk (containerDisk) through SYSLINUX.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ovmf } from "../../src/domain/firmware-facts.ts";
+import { command, hostTier, root } from "../lib/host.ts";
+import { buildGuest } from "./fixtures/guest/build.ts";
+import { buildOciImage, pushWithSkopeo } from "./fixtures/registry/images.ts";
+import { startRegistry, type RunningRegistry } from "./fixtures/registry/registry.ts";
+import { leftovers, startRun } from "./fixtures/run/local-run.ts";
+
+const skip = hostTier("firmware", [
+  root,
+  command("libvirtd", "libvirt-daemon"),
+  command("qemu-system-x86_64", "qemu-system-x86"),
+  command("docker-registry", "docker-registry"),
+  command("umoci", "umoci"),
+  command("skopeo", "skopeo"),
+]);
+
+/** QEMU's command line (argv joined by spaces) of the domain `default_<name>`, read from /proc. */
+function qemuCommandLine(name: string): string {
+  const pids = Bun.spawnSync(["pgrep", "-f", `qemu-system-x86_64 -name guest=default_${name}`]).stdout.toString().trim().split("\n").filter((l) => l !== "");
+  if (pids.length !== 1) throw new Error(`expected one QEMU for default_${name}, found ${pids.length}`);
+  return readFileSync(`/proc/${pids[0]}/cmdline`, "utf8").split("\0").join(" ");
+}
+
+describe.skipIf(skip !== null)("firmware from the spec under bunvirt run", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bunvirt-firmware-"));
+  chmodSync(dir, 0o755);
+  let registry: RunningRegistry;
+
+  beforeAll(async () => {
+    const guest = await buildGuest("build.sh");
+    registry = await startRegistry();
+    const kernel = join(dir, "oci-kernel");
+    await buildOciImage(kernel, "1", [{ add: { "/boot/vmlinuz": join(guest, "vmlinuz"), "/boot/initrd.gz": join(guest, "initrd.gz") } }]);
+    await pushWithSkopeo(kernel, "1", `${registry.host}/bunvirt/kernel:1`);
+    const disk = join(dir, "oci-disk");
+    await buildOciImage(disk, "1", [{ add: { "/disk/disk.qcow2": join(guest, "disk.qcow2") } }]);
+    await pushWithSkopeo(disk, "1", `${registry.host}/bunvirt/disk:1`);
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const kernelBoot = `    firmware:
+      bootloader:
+        efi: EFI
+      kernelBoot:
+        kernelArgs: console=ttyS0
+        container:
+          image: bunvirt/kernel:1
+          kernelPath: /boot/vmlinuz
+          initrdPath: /boot/initrd.gz
+    devices:
+      autoattachPodInterface: false
+`;
+  const diskBoot = `    firmware:
+      bootloader:
+        bios: {}
+    devices:
+      autoattachPodInterface: false
+      disks:
+      - name: root
+        disk: {}
+  volumes:
+  - name: root
+    containerDisk:
+      image: bunvirt/disk:1
+`;
+  const manifest = (name: string, body: string, features = ""): string => `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata:
+  name: ${name}
+spec:
+  terminationGracePeriodSeconds: 30
+  domain:
+    resources:
+      requests:
+        memory: 128M
+${features}${body}`;
+
+  /** Boots `name`, waits for the guest's kernel line on the serial console, returns QEMU's command line, powers it off. */
+  async function boot(name: string, yaml: string): Promise<{ cmdline: string; console: string }> {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, yaml);
+    const stateDir = join(dir, `state-${name}`);
+    const run = startRun(
+      [file, "--emulation", "--network", "none", "--registry", registry.host, "--insecure-registry", registry.host, "--state-dir", stateDir],
+      join(dir, `${name}-console.log`),
+    );
+    try {
+      await run.waitForConsole(/bunvirt-guest: kernel 6\.1\.\S+-bunvirt/, 240_000);
+      const cmdline = qemuCommandLine(name);
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(0); // ACPI power-off
+      expect(leftovers(stateDir, "none")).toEqual([]);
+      return { cmdline, console: run.console() };
+    } finally {
+      run.proc.kill("SIGKILL");
+    }
+  }
+
+  test("EFI with secureBoot false: the plain OVMF build and its empty variables, no SMM", async () => {
+    const { cmdline, console } = await boot("fw-efi", manifest("fw-efi", kernelBoot.replace("efi: EFI", "efi:\n          secureBoot: false")));
+    expect(cmdline).toContain(`"filename":"${ovmf.code}"`);
+    expect(cmdline).not.toContain("secboot");
+    expect(cmdline).not.toContain("smm=on");
+    expect(cmdline).not.toContain("property=secure,value=on");
+    expect(console).not.toContain("SYSLINUX");
+  }, 600_000);
+
+  test("EFI with Secure Boot (the default) and SMM: the secure-boot OVMF build, Microsoft's keys, -machine smm=on", async () => {
+    const yaml = manifest("fw-secure", kernelBoot.replace("efi: EFI", "efi: {}"), "    features:\n      smm:\n        enabled: true\n");
+    const { cmdline } = await boot("fw-secure", yaml);
+    expect(cmdline).toContain(`"filename":"${ovmf.secureCode}"`);
+    expect(cmdline).toMatch(/-machine \S*smm=on/);
+    expect(cmdline).toContain("driver=cfi.pflash01,property=secure,value=on");
+    // The variable store is the VM's copy of the template with the keys enrolled.
+    expect(cmdline).toMatch(/_VARS\.fd"/);
+  }, 600_000);
+
+  test("BIOS: the disk boots through SYSLINUX, no OVMF, no SMM", async () => {
+    const { cmdline, console } = await boot("fw-bios", manifest("fw-bios", diskBoot));
+    expect(cmdline).not.toContain("OVMF");
+    expect(cmdline).not.toContain("pflash");
+    expect(cmdline).not.toContain("smm=on");
+    expect(console).toContain("SYSLINUX");
+  }, 600_000);
+});
