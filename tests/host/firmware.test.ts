@@ -4,11 +4,14 @@
  * command line shows the firmware the spec asked for.
  *
  * What is booted: the test guest's disk (scripts/guest/build.sh) is a
- * syslinux MBR disk, so only BIOS boots it; its kernel has no EFI stub. Under
- * EFI the guest's kernel and initrd are booted directly (kernelBoot.container,
- * as tests/host/kernel-boot.test.ts): OVMF loads them through QEMU's fw_cfg
- * (its legacy Linux loader, since the kernel is not an EFI image). The BIOS
- * case boots the disk (containerDisk) through SYSLINUX.
+ * syslinux MBR disk, so only BIOS boots it, and its small kernel has no EFI
+ * stub, which Debian 12's OVMF does not load (measured: it falls through to
+ * the EFI shell). Under EFI the Debian guest's kernel and initrd
+ * (scripts/guest/build-debian.sh: Debian's linux-image-amd64, an EFI image
+ * signed by Debian) are booted directly (kernelBoot.container, as
+ * tests/host/kernel-boot.test.ts); the proof is the kernel's own first line on
+ * the serial console (no root disk is given, so it goes no further). The BIOS
+ * case boots the small test guest's disk (containerDisk) through SYSLINUX.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -44,9 +47,10 @@ describe.skipIf(skip !== null)("firmware from the spec under bunvirt run", () =>
 
   beforeAll(async () => {
     const guest = await buildGuest("build.sh");
+    const debian = await buildGuest("build-debian.sh");
     registry = await startRegistry();
     const kernel = join(dir, "oci-kernel");
-    await buildOciImage(kernel, "1", [{ add: { "/boot/vmlinuz": join(guest, "vmlinuz"), "/boot/initrd.gz": join(guest, "initrd.gz") } }]);
+    await buildOciImage(kernel, "1", [{ add: { "/boot/vmlinuz": join(debian, "vmlinuz"), "/boot/initrd.gz": join(debian, "initrd.img") } }]);
     await pushWithSkopeo(kernel, "1", `${registry.host}/bunvirt/kernel:1`);
     const disk = join(dir, "oci-disk");
     await buildOciImage(disk, "1", [{ add: { "/disk/disk.qcow2": join(guest, "disk.qcow2") } }]);
@@ -57,6 +61,8 @@ describe.skipIf(skip !== null)("firmware from the spec under bunvirt run", () =>
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The Debian kernel's first line: "Linux version 6.1.0-... (debian-kernel@lists.debian.org) ...". */
+  const debianKernel = /Linux version 6\.1\.\S+ \(debian-kernel@lists\.debian\.org\)/;
   const kernelBoot = `    firmware:
       bootloader:
         efi: EFI
@@ -87,15 +93,20 @@ kind: VirtualMachineInstance
 metadata:
   name: ${name}
 spec:
-  terminationGracePeriodSeconds: 30
+  terminationGracePeriodSeconds: ${body === diskBoot ? 30 : 1}
   domain:
     resources:
       requests:
-        memory: 128M
+        memory: 256M
 ${features}${body}`;
 
-  /** Boots `name`, waits for the guest's kernel line on the serial console, returns QEMU's command line, powers it off. */
-  async function boot(name: string, yaml: string): Promise<{ cmdline: string; console: string }> {
+  /**
+   * Boots `name`, waits for `line` on the serial console, returns QEMU's
+   * command line, then SIGTERM: the small guest powers off (exit 0); the
+   * Debian kernel without a root disk does not, and is destroyed after its
+   * 1 s grace period (exit 2).
+   */
+  async function boot(name: string, yaml: string, line: RegExp, exitCode: number): Promise<{ cmdline: string; console: string }> {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, yaml);
     const stateDir = join(dir, `state-${name}`);
@@ -104,10 +115,10 @@ ${features}${body}`;
       join(dir, `${name}-console.log`),
     );
     try {
-      await run.waitForConsole(/bunvirt-guest: kernel 6\.1\.\S+-bunvirt/, 240_000);
+      await run.waitForConsole(line, 240_000);
       const cmdline = qemuCommandLine(name);
       run.proc.kill("SIGTERM");
-      expect(await run.proc.exited).toBe(0); // ACPI power-off
+      expect(await run.proc.exited).toBe(exitCode);
       expect(leftovers(stateDir, "none")).toEqual([]);
       return { cmdline, console: run.console() };
     } finally {
@@ -116,7 +127,7 @@ ${features}${body}`;
   }
 
   test("EFI with secureBoot false: the plain OVMF build and its empty variables, no SMM", async () => {
-    const { cmdline, console } = await boot("fw-efi", manifest("fw-efi", kernelBoot.replace("efi: EFI", "efi:\n          secureBoot: false")));
+    const { cmdline, console } = await boot("fw-efi", manifest("fw-efi", kernelBoot.replace("efi: EFI", "efi:\n          secureBoot: false")), debianKernel, 2);
     expect(cmdline).toContain(`"filename":"${ovmf.code}"`);
     expect(cmdline).not.toContain("secboot");
     expect(cmdline).not.toContain("smm=on");
@@ -126,7 +137,7 @@ ${features}${body}`;
 
   test("EFI with Secure Boot (the default) and SMM: the secure-boot OVMF build, Microsoft's keys, -machine smm=on", async () => {
     const yaml = manifest("fw-secure", kernelBoot.replace("efi: EFI", "efi: {}"), "    features:\n      smm:\n        enabled: true\n");
-    const { cmdline } = await boot("fw-secure", yaml);
+    const { cmdline } = await boot("fw-secure", yaml, debianKernel, 2);
     expect(cmdline).toContain(`"filename":"${ovmf.secureCode}"`);
     expect(cmdline).toMatch(/-machine \S*smm=on/);
     expect(cmdline).toContain("driver=cfi.pflash01,property=secure,value=on");
@@ -135,7 +146,7 @@ ${features}${body}`;
   }, 600_000);
 
   test("BIOS: the disk boots through SYSLINUX, no OVMF, no SMM", async () => {
-    const { cmdline, console } = await boot("fw-bios", manifest("fw-bios", diskBoot));
+    const { cmdline, console } = await boot("fw-bios", manifest("fw-bios", diskBoot), /bunvirt-guest: kernel 6\.1\.\S+-bunvirt/, 0);
     expect(cmdline).not.toContain("OVMF");
     expect(cmdline).not.toContain("pflash");
     expect(cmdline).not.toContain("smm=on");
