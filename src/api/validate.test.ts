@@ -90,6 +90,9 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["masquerade vmNetworkCIDR too small", (vm) => (tspec(vm).networks[0].pod = { vmNetworkCIDR: "10.0.2.0/31" }), `${T}.networks[0].pod.vmNetworkCIDR`, /too small/],
   ["masquerade vmIPv6NetworkCIDR not IPv6", (vm) => (tspec(vm).networks[0].pod = { vmIPv6NetworkCIDR: "fd10::zz/120" }), `${T}.networks[0].pod.vmIPv6NetworkCIDR`, /is not an IPv6 CIDR/],
   ["two pod networks", (vm) => { tspec(vm).networks.push({ name: "b", pod: {} }); tspec(vm).domain.devices.interfaces.push({ name: "b", masquerade: {} }); }, `${T}.networks`, /at most one network may be the pod network/],
+  ["secure boot with SMM off", (vm) => { tspec(vm).domain.firmware = { bootloader: { efi: {} } }; tspec(vm).domain.features = { smm: { enabled: false } }; }, `${T}.domain.features.smm.enabled`, /SecureBoot requires SMM/],
+  ["secure boot on an i440fx machine", (vm) => { tspec(vm).domain.firmware = { bootloader: { efi: { secureBoot: true } } }; tspec(vm).domain.machine = { type: "pc-i440fx-7.2" }; }, `${T}.domain.machine.type`, /needs a q35 machine/],
+  ["kernel boot without a kernel", (vm) => (tspec(vm).domain.firmware = { kernelBoot: { container: { image: "k", initrdPath: "/initrd" } } }), `${T}.domain.firmware.kernelBoot.container.kernelPath`, /not an initrd alone/],
   ["bios and efi", (vm) => (tspec(vm).domain.firmware = { bootloader: { bios: {}, efi: {} } }), `${T}.domain.firmware.bootloader`, /bios or efi, not both/],
   // Values that reach the domain XML (issue 9).
   ["serial with a space", (vm) => (tspec(vm).domain.devices.disks[0].serial = "abc def"), `${T}.domain.devices.disks[0].serial`, /characters A-Z a-z 0-9 _ \. \+ -/],

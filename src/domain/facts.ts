@@ -1,6 +1,8 @@
 /**
  * Launcher facts: what the launcher found out at run time and hands to the
- * pure converter. Nothing in src/domain looks these up itself.
+ * pure converter. Nothing in src/domain looks these up itself. What follows
+ * from the spec alone (firmware, SMM, kernel-boot file names) is not a fact
+ * handed in: firmware-facts.ts decides it for every caller.
  */
 
 /** A volume as the storage provider prepared it. */
@@ -36,8 +38,6 @@ export interface LauncherFacts {
   serialSocket?: string;
   /** File the serial output is also logged to. */
   serialLog?: string;
-  /** OVMF images, required when the VMI boots with EFI. */
-  efi?: { code: string; vars: string; secureBoot: boolean };
   /** Kernel and initrd extracted for kernelBoot. */
   kernelBoot?: { kernel: string; initrd?: string };
 }

@@ -1,12 +1,14 @@
 /**
  * Facts for `bunvirt domain-xml`: the paths and devices the launcher would
- * use, without preparing anything. MACs not given in the spec are derived
+ * use, without preparing anything (firmware is not among them: the builder
+ * takes it from firmware-facts.ts, as in the launcher). MACs not given in the spec are derived
  * from the VMI and interface names (locally administered, stable).
  */
 import { applyVmiDefaults } from "../api/defaults.ts";
 import { derivedMac } from "../api/mac.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { LauncherFacts, PreparedVolume } from "./facts.ts";
+import { firmwareFacts } from "./firmware-facts.ts";
 
 export const placeholderRoot = "/var/run/bunvirt";
 
@@ -30,24 +32,17 @@ export function placeholderFacts(vmiKey: string, input: VmiSpec, emulation: bool
   (spec.domain.devices.interfaces ?? []).forEach((nic, i) => {
     interfaces[nic.name] = { tap: `tap${i}`, mac: nic.macAddress ?? derivedMac(vmiKey, nic.name), mtu: 1500 };
   });
-  const efi = spec.domain.firmware?.bootloader?.efi;
-  const secure = efi !== undefined && (efi.secureBoot ?? true);
-  const kb = spec.domain.firmware?.kernelBoot?.container;
+  const kb = firmwareFacts(spec).kernelBoot;
   return {
     emulation,
     volumes,
     interfaces,
     serialSocket: `${placeholderRoot}/console/serial0`,
     serialLog: `${placeholderRoot}/console/serial0.log`,
-    ...(efi !== undefined
-      ? { efi: secure
-          ? { code: "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", secureBoot: true }
-          : { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd", secureBoot: false } }
-      : {}),
     ...(kb !== undefined
       ? { kernelBoot: {
-          kernel: `${placeholderRoot}/kernel-boot/${(kb.kernelPath ?? "/vmlinuz").split("/").pop()}`,
-          ...(kb.initrdPath !== undefined ? { initrd: `${placeholderRoot}/kernel-boot/${kb.initrdPath.split("/").pop()}` } : {}),
+          kernel: `${placeholderRoot}/volumes/${kb.kernel.fileName}`,
+          ...(kb.initrd !== undefined ? { initrd: `${placeholderRoot}/volumes/${kb.initrd.fileName}` } : {}),
         } }
       : {}),
   };

@@ -13,6 +13,7 @@ import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storag
 import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack, type StackLayout } from "./libvirt/index.ts";
 import { assertUnder } from "../paths/index.ts";
+import { checkFirmwareFiles } from "./firmware-files.ts";
 import { launcherDirs } from "./launcher-dirs.ts";
 import { boundLogs, logsIn } from "./log-bound.ts";
 import { qemuUser } from "./qemu-user.ts";
@@ -91,7 +92,10 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
   // No virtlogd caps them: the serial log and the domains' QEMU logs are bounded here.
   const logs = boundLogs(() => [consoleLog, ...logsIn(join(stack.paths.log, "qemu"))], { log: (l) => opts.log(l) });
 
-  const prepareStorage = (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => prepareVmStorage(opts, spec, vmi);
+  const prepareStorage = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => {
+    checkFirmwareFiles(spec);
+    return prepareVmStorage(opts, spec, vmi);
+  };
 
   const setupNetwork = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedNetwork> => {
     if (opts.network === "none") {
@@ -115,7 +119,7 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
 
   const runner = new VmRunner(
     { libvirt: libvirtPort(stack), prepareStorage, setupNetwork },
-    { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog, ...firmwareFacts() },
+    { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog },
     opts.log,
   );
   return { runner, stack, consoleSocket, consoleLog, stop: () => (logs.stop(), stack.stop()) };
@@ -125,10 +129,4 @@ function storageLog(log: (line: string) => void): VolumeContext["log"] {
   const line = (level: string, message: string, fields?: Readonly<Record<string, string | number | boolean>>): void =>
     log(`storage: ${level}${message}${fields === undefined ? "" : " " + Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   return { info: (m, f) => line("", m, f), warn: (m, f) => line("warning: ", m, f) };
-}
-
-/** OVMF as Debian's ovmf package installs it. */
-function firmwareFacts(): { efi?: { code: string; vars: string; secureBoot: boolean } } {
-  const secure = { code: "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", secureBoot: true };
-  return Bun.file(secure.code).size > 0 ? { efi: secure } : {};
 }

@@ -5,9 +5,9 @@
  * QEMU reads them.
  */
 import { copyFile } from "node:fs/promises";
-import { basename } from "node:path";
 import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
+import { kernelBootFileName } from "../domain/firmware-facts.ts";
 import { readPullSecret } from "./container-disk-provider.ts";
 import { StorageError, type VolumeContext } from "./provider.ts";
 import { pullDisk, type PullOptions } from "./registry/index.ts";
@@ -41,8 +41,8 @@ export async function prepareKernelBoot(spec: VmiSpec, ctx: VolumeContext): Prom
     ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
   });
   const made: string[] = [];
-  const fetch = async (path: string, what: string): Promise<string> => {
-    const copy = pathUnder(ctx.stateDir, `kernel-boot.${what}.${basename(path)}`);
+  const fetch = async (path: string, what: "kernel" | "initrd"): Promise<string> => {
+    const copy = pathUnder(ctx.stateDir, kernelBootFileName(what, path));
     // Prepared before (a launcher restart, or the local run staging it from outside the pod's network): keep it.
     if (await Bun.file(copy).exists()) {
       made.push(copy);

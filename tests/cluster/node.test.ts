@@ -220,6 +220,8 @@ describe.skipIf(skip !== null)("cluster node", () => {
       "setsid --version",
       "test -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
       "test -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+      "test -f /usr/share/OVMF/OVMF_CODE_4M.fd",
+      "test -f /usr/share/OVMF/OVMF_VARS_4M.fd",
       "test -f /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so",
     ];
     const script = tools.map((t) => `if ${t} >/dev/null 2>&1; then echo "ok: ${t}"; else echo "FAILED: ${t}"; fi`).join("\n");

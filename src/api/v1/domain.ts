@@ -82,7 +82,7 @@ const featureState = (name: string, dflt: string) =>
 export const features = v.strictObject({
   acpi: v.optional(doc(featureState("ACPI", "true"), "ACPI, which lets the guest be shut down gracefully by a power-button event. Default: on.")),
   apic: v.optional(doc(featureState("the APIC", "true"), "The advanced programmable interrupt controller. Default: on.")),
-  smm: v.optional(doc(featureState("SMM", "true with EFI Secure Boot, false otherwise"), "System Management Mode; EFI Secure Boot needs it. Default: on exactly when Secure Boot is.")),
+  smm: v.optional(doc(featureState("SMM", "true"), "System Management Mode; EFI Secure Boot needs it (enabled false with Secure Boot is refused). Default: on exactly when Secure Boot is.")),
 });
 
 export const devices = v.strictObject({

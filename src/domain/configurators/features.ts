@@ -1,12 +1,11 @@
-/** ACPI and APIC (on unless disabled); SMM when asked for or when EFI secure boot needs it. */
+/** ACPI and APIC (on unless disabled); SMM as firmwareFacts decides it (asked for, or EFI Secure Boot). */
 import type { Configurator } from "../context.ts";
+import { smmOf } from "../firmware-facts.ts";
 import { el } from "../xml.ts";
 
 export const features: Configurator = ({ spec }) => {
   const f = spec.domain.features;
-  const efi = spec.domain.firmware?.bootloader?.efi;
-  const secureBoot = efi !== undefined && (efi.secureBoot ?? true);
-  const smm = f?.smm?.enabled ?? secureBoot;
+  const smm = smmOf(spec);
   const nodes = [
     f?.acpi?.enabled !== false && el("acpi"),
     f?.apic?.enabled !== false && el("apic"),

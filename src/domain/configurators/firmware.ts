@@ -1,25 +1,24 @@
 /**
- * <os>: machine type, BIOS or EFI (OVMF from the launcher's facts), kernel
- * boot, and the boot device when no disk or NIC names a boot order.
+ * <os>: machine type, BIOS or EFI (the OVMF build firmwareFacts picks from
+ * the spec), kernel boot, and the boot device when no disk or NIC names a
+ * boot order.
  */
 import { DomainError, type Configurator } from "../context.ts";
+import { firmwareFacts } from "../firmware-facts.ts";
 import { el } from "../xml.ts";
 
 export const firmware: Configurator = ({ spec, facts }) => {
   const fw = spec.domain.firmware;
   const machine = spec.domain.machine?.type ?? "q35";
   const children = [el("type", { arch: "x86_64", machine }, "hvm")];
-  const efi = fw?.bootloader?.efi;
-  if (efi !== undefined) {
-    if (facts.efi === undefined) throw new DomainError("domain.firmware.bootloader.efi", "EFI boot needs OVMF firmware, and the launcher found none");
-    const secure = efi.secureBoot ?? true;
-    if (secure && !facts.efi.secureBoot) throw new DomainError("domain.firmware.bootloader.efi.secureBoot", "secure boot needs a secure-boot OVMF build, and the launcher found none");
+  const boot = firmwareFacts(spec).firmware;
+  if (boot.kind === "efi") {
     children.push(
-      el("loader", { readonly: "yes", secure: secure ? "yes" : "no", type: "pflash" }, facts.efi.code),
-      el("nvram", { template: facts.efi.vars }),
+      el("loader", { readonly: "yes", secure: boot.secureBoot ? "yes" : "no", type: "pflash" }, boot.code),
+      el("nvram", { template: boot.vars }),
     );
   }
-  if (fw?.bootloader?.bios?.useSerial === true) children.push(el("bios", { useserial: "yes" }));
+  if (boot.kind === "bios" && boot.useSerial) children.push(el("bios", { useserial: "yes" }));
   const kb = fw?.kernelBoot;
   if (kb?.container !== undefined) {
     if (facts.kernelBoot === undefined) throw new DomainError("domain.firmware.kernelBoot.container", "kernel boot needs the kernel extracted by the launcher, and there is none");
