@@ -38,7 +38,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tls from "node:tls";
 import { parse } from "yaml";
 import { bunvirtCommand, repoRoot } from "../lib/bunvirt.ts";
 import { k8sBin } from "../lib/control-plane.ts";
@@ -48,6 +47,7 @@ import { controllerSelector, type Deployed, deployNamespace, startDeployed } fro
 import { targetSkip } from "../lib/e2e-target.ts";
 import { built, hostTier } from "../lib/host.ts";
 import { makeUserCert, type UserCert } from "../lib/user-cert.ts";
+import { rawTlsRequest, type RawReply } from "../lib/raw-tls.ts";
 
 const skip = process.env.BUNVIRT_E2E_KUBECONFIG ? "cluster subresources: starts its own node (BUNVIRT_E2E_KUBECONFIG is for e2e.test.ts)" : targetSkip("cluster subresources");
 const virtctlPath = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
@@ -71,41 +71,14 @@ function vmManifest(name: string): string {
   return JSON.stringify(v);
 }
 
-interface Received {
-  bytes: number;
-  handshake: boolean;
-  ended: string;
-}
-
 /**
- * Connects to HOST:PORT with TLS (the server's certificate not checked), sends an HTTP
- * request that claims to be the admin through the front-proxy headers, and counts the
- * bytes that come back until the server closes (or 10 s pass).
+ * A request straight to HOST:PORT over TLS (the server's certificate not checked) that claims to be
+ * the admin through the front-proxy headers; what comes back until the server closes (or 10 s pass).
  */
-function tlsRequest(host: string, port: number, client?: { cert: string; key: string }): Promise<Received> {
-  return new Promise((resolve) => {
-    let bytes = 0;
-    let handshake = false;
-    let settled = false;
-    const s = tls.connect({ host, port, rejectUnauthorized: false, ...(client === undefined ? {} : { cert: readFileSync(client.cert), key: readFileSync(client.key) }) });
-    const done = (ended: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ bytes, handshake, ended });
-    };
-    const timer = setTimeout(() => done("no answer after 10 s"), 10_000);
-    s.on("secureConnect", () => {
-      handshake = true;
-      s.write(`GET ${group} HTTP/1.1\r\nHost: ${host}\r\nX-Remote-User: admin\r\nX-Remote-Group: system:masters\r\nConnection: close\r\n\r\n`);
-    });
-    s.on("data", (d: Buffer) => {
-      bytes += d.length;
-    });
-    s.on("error", (e: Error & { code?: string }) => done(`error ${e.code ?? e.message}`));
-    s.on("close", () => done("closed"));
-  });
+function tlsRequest(host: string, port: number, client?: { cert: string; key: string }): Promise<RawReply> {
+  const creds = client === undefined ? {} : { cert: readFileSync(client.cert), key: readFileSync(client.key) };
+  return rawTlsRequest({ host, port, rejectUnauthorized: false, ...creds },
+    `GET ${group} HTTP/1.1\r\nHost: ${host}\r\nX-Remote-User: admin\r\nX-Remote-Group: system:masters\r\nConnection: close\r\n\r\n`, 10_000);
 }
 
 describe.skipIf(skip !== null)("subresources.kubevirt.io through the API server: bunvirt's client and KubeVirt's virtctl", () => {

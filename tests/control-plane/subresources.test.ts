@@ -29,6 +29,7 @@ import { certificateSha256, consoleClientCommonName, encodeConsoleLine, parseCon
 import { makeServingCert, makeWebhookCa } from "../../src/roles/controller/webhook-certs.ts";
 import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
 import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
+import { rawTlsRequest } from "../lib/raw-tls.ts";
 
 const skip = controlPlaneTier("control-plane subresources");
 const ns = "vms";
@@ -202,20 +203,9 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
   }, 60_000);
 
   /** One raw HTTP request to the listener; every byte it answers. */
-  function direct(cert: string | undefined, request: string): Promise<string> {
-    return new Promise((resolve) => {
-      const creds = cert === undefined ? {} : { cert: readFileSync(join(cp.pki, `${cert}.crt`)), key: readFileSync(join(cp.pki, `${cert}.key`)) };
-      const s = tls.connect({ host: address, port, rejectUnauthorized: false, ...creds });
-      let got = "";
-      s.on("secureConnect", () => s.write(request));
-      s.on("data", (d) => (got += d.toString()));
-      s.on("error", () => resolve(got));
-      s.on("close", () => resolve(got));
-      setTimeout(() => {
-        s.destroy();
-        resolve(got);
-      }, 5000);
-    });
+  async function direct(cert: string | undefined, request: string): Promise<string> {
+    const creds = cert === undefined ? {} : { cert: readFileSync(join(cp.pki, `${cert}.crt`)), key: readFileSync(join(cp.pki, `${cert}.key`)) };
+    return (await rawTlsRequest({ host: address, port, rejectUnauthorized: false, ...creds }, request, 5000)).text;
   }
 
   test("straight to the listener: no certificate or an ordinary user's certificate gets no byte; the controller's own review refuses limited", async () => {

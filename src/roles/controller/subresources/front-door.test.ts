@@ -4,6 +4,7 @@ import tls from "node:tls";
 import { makeClientCert, makeServingCert, makeWebhookCa, type WebhookCerts } from "../webhook-certs.ts";
 import { type FrontDoor, openFrontDoor } from "./front-door.ts";
 import type { RequestHeaderConfig } from "./request-header.ts";
+import { rawTlsRequest } from "../../../../tests/lib/raw-tls.ts";
 
 let door: FrontDoor;
 let serving: WebhookCerts;
@@ -46,20 +47,11 @@ afterAll(async () => {
 });
 
 /** Raw bytes a TLS client with `cert` gets for one HTTP request (empty: nothing). */
-function rawRequest(cert?: WebhookCerts): Promise<string> {
-  return new Promise((resolve) => {
-    const port = Number(door.address.split(":")[1]);
-    const s = tls.connect({ host: "127.0.0.1", port, ca: serving.caPem, servername: "bunvirt-controller.bunvirt.svc", ...(cert !== undefined ? { cert: cert.certPem, key: cert.keyPem } : {}) });
-    let got = "";
-    s.on("secureConnect", () => s.write("GET / HTTP/1.1\r\nHost: x\r\nX-Remote-User: alice\r\nConnection: close\r\n\r\n"));
-    s.on("data", (d) => (got += d.toString()));
-    s.on("error", () => resolve(got));
-    s.on("close", () => resolve(got));
-    setTimeout(() => {
-      s.destroy();
-      resolve(got);
-    }, 3000);
-  });
+async function rawRequest(cert?: WebhookCerts): Promise<string> {
+  const port = Number(door.address.split(":")[1]);
+  const creds = cert !== undefined ? { cert: cert.certPem, key: cert.keyPem } : {};
+  const request = "GET / HTTP/1.1\r\nHost: x\r\nX-Remote-User: alice\r\nConnection: close\r\n\r\n";
+  return (await rawTlsRequest({ host: "127.0.0.1", port, ca: serving.caPem, servername: "bunvirt-controller.bunvirt.svc", ...creds }, request, 3000)).text;
 }
 
 test("before the front-proxy settings are known, nothing is served", async () => {
