@@ -12,12 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunvirtCommand, runBunvirt } from "../lib/bunvirt.ts";
 import { type StandIn, startStandIn, status } from "../lib/api-stand-in.ts";
+import { virtctlPath, virtctlSkip } from "../lib/virtctl.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunvirt-virt-bin-"));
 let api: StandIn;
 const received: number[] = [];
-/** KubeVirt's virtctl, built by scripts/cluster/build-virtctl.sh for the cluster tiers (the comparison skips without it). */
-const virtctl = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
+const virtctl = virtctlPath;
+const noVirtctl = virtctlSkip("binary virt");
 const puts: { path: string; body: string }[] = [];
 
 beforeAll(async () => {
@@ -124,7 +125,7 @@ describe("bunvirt's client, compiled", () => {
     expect(readFileSync(`${dir}/after2`, "utf8")).toBe(readFileSync(`${dir}/before2`, "utf8"));
   }, 30_000);
 
-  test.skipIf(!existsSync(virtctl))("the same requests, lines and exit codes as KubeVirt's virtctl v1.6.0", async () => {
+  test.skipIf(noVirtctl !== null)("the same requests, lines and exit codes as KubeVirt's virtctl v1.6.0", async () => {
     const kc = api.kubeconfig(["token: t"], "cmp");
     const run = async (argv: string[]) => {
       const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });

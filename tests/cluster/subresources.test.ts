@@ -48,9 +48,9 @@ import { targetSkip } from "../lib/e2e-target.ts";
 import { built, hostTier } from "../lib/host.ts";
 import { makeUserCert, type UserCert } from "../lib/user-cert.ts";
 import { rawTlsRequest, type RawReply } from "../lib/raw-tls.ts";
+import { virtctlPath } from "../lib/virtctl.ts";
 
 const skip = process.env.BUNVIRT_E2E_KUBECONFIG ? "cluster subresources: starts its own node (BUNVIRT_E2E_KUBECONFIG is for e2e.test.ts)" : targetSkip("cluster subresources");
-const virtctlPath = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
 // scripts/test sets BUNVIRT_VIRTCTL_SKIP (the reason) when it could not build virtctl; then only its tests skip.
 const virtctlSkip = skip ?? (process.env.BUNVIRT_VIRTCTL_SKIP || hostTier("cluster subresources: virtctl", [built(virtctlPath, "scripts/cluster/build-virtctl.sh, which scripts/test runs first")]));
 if (skip === null && virtctlSkip !== null) console.warn(`virtctl tests skipped: ${virtctlSkip}`);

@@ -30,14 +30,15 @@ import { makeServingCert, makeWebhookCa } from "../../src/roles/controller/webho
 import { bunvirtCommand, freePort, repoRoot } from "../lib/bunvirt.ts";
 import { controlPlaneTier, startControlPlane, type ControlPlane } from "../lib/control-plane.ts";
 import { rawTlsRequest } from "../lib/raw-tls.ts";
+import { virtctlPath, virtctlSkip } from "../lib/virtctl.ts";
 
 const skip = controlPlaneTier("control-plane subresources");
 const ns = "vms";
 const address = "10.251.13.1";
 const group = "/apis/subresources.kubevirt.io/v1";
 const testvm = join(repoRoot, "tests/fixtures/user-guide/quickstart-testvm.yaml");
-/** KubeVirt's virtctl v1.6.0 (scripts/cluster/build-virtctl.sh); its test is skipped without it. */
-const virtctl = process.env.BUNVIRT_VIRTCTL ?? "/var/cache/bunvirt/virtctl-v1.6.0/virtctl";
+const virtctl = virtctlPath;
+const noVirtctl = virtctlSkip("control-plane subresources");
 
 interface Obj {
   metadata: { name: string; uid: string };
@@ -277,7 +278,7 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
     }
   }, 90_000);
 
-  test.skipIf(!existsSync(virtctl))("KubeVirt's virtctl v1.6.0: version, stop, start, restart through the API server", async () => {
+  test.skipIf(noVirtctl !== null)("KubeVirt's virtctl v1.6.0: version, stop, start, restart through the API server", async () => {
     const run = async (...args: string[]) => {
       const p = Bun.spawn([virtctl, "--kubeconfig", cp.adminKubeconfig, ...args], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: cp.dir } });
       const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);

@@ -166,6 +166,13 @@ export function writeConsoleLine(socket: Duplex, value: ConsoleRequest | Console
   });
 }
 
+/** Why a line could not be read (a socket's own error is passed on as it is). */
+export class ConsoleLineError extends Error {
+  constructor(readonly kind: "too-long" | "ended" | "timeout", message: string) {
+    super(message);
+  }
+}
+
 export interface ConsoleLine {
   /** The line without its "\n". */
   line: string;
@@ -206,17 +213,17 @@ export function readConsoleLine(
       const nl = buf.indexOf(0x0a);
       if (nl === -1) {
         size += buf.length;
-        if (size >= maxBytes) return finish(new Error(`console line: longer than ${maxBytes} bytes`));
+        if (size >= maxBytes) return finish(new ConsoleLineError("too-long", `console line: longer than ${maxBytes} bytes`));
         chunks.push(buf);
         return;
       }
-      if (size + nl + 1 > maxBytes) return finish(new Error(`console line: longer than ${maxBytes} bytes`));
+      if (size + nl + 1 > maxBytes) return finish(new ConsoleLineError("too-long", `console line: longer than ${maxBytes} bytes`));
       chunks.push(buf.subarray(0, nl));
       finish(null, { line: Buffer.concat(chunks).toString("utf8"), rest: Buffer.from(buf.subarray(nl + 1)) });
     };
-    const onEnd = (): void => finish(new Error("console line: the stream ended before the end of the line"));
+    const onEnd = (): void => finish(new ConsoleLineError("ended", "console line: the stream ended before the end of the line"));
     const onError = (error: Error): void => finish(error);
-    const timer = setTimeout(() => finish(new Error(`console line: none within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new ConsoleLineError("timeout", `console line: none within ${timeoutMs} ms`)), timeoutMs);
     socket.on("data", onData);
     socket.on("end", onEnd);
     socket.on("close", onEnd);

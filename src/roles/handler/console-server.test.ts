@@ -30,6 +30,8 @@ let good: TestCert;
 let wrongCn: TestCert;
 let otherCa: TestCert;
 const ca = makeTestCa();
+/** Clients cut for their certificate, as the server reports them (the handler then reads the CA again). */
+let refusals = 0;
 
 const lookup = (r: ConsoleRequest): ConsoleLookup => {
   if (r.name === "missing") return { ok: false, code: 404, message: `VMI "${r.namespace}/${r.name}" is not on this node` };
@@ -50,7 +52,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => serial.listen(serialPath, r));
   const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-handler"], ips: ["127.0.0.1"] });
   sha256 = certificateSha256(new Uint8Array(Buffer.from(certs.certPem.replace(/-----[A-Z ]+-----|\s/g, ""), "base64")));
-  server = new ConsoleServer({ host: "127.0.0.1", port: 0, certPem: certs.certPem, keyPem: certs.keyPem, clientCaPem: ca.certPem, lookup, log, timeoutMs: 1000 });
+  server = new ConsoleServer({ host: "127.0.0.1", port: 0, certPem: certs.certPem, keyPem: certs.keyPem, clientCaPem: ca.certPem, lookup, log, timeoutMs: 1000, onRefused: () => void refusals++ });
   port = await server.listen();
 });
 
@@ -119,12 +121,14 @@ describe("console server", () => {
     expect(result.error).not.toBeNull();
   });
 
-  test("a certificate from another CA: nothing", async () => {
+  test("a certificate from another CA: nothing, and the refusal is reported", async () => {
+    const before = refusals;
     const result = await dialTls(dial(otherCa)).then(async (s) => {
       s.write('{"namespace":"ns1","name":"vm1","uid":"1"}\n');
       return drain(s);
     }, (e: Error) => ({ bytes: Buffer.alloc(0), error: e.message }));
     expect(result.bytes.length).toBe(0);
+    expect(refusals).toBeGreaterThan(before);
   });
 
   test("the right CA but another name: cut with zero bytes", async () => {

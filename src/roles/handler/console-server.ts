@@ -45,6 +45,8 @@ export interface ConsoleServerOptions {
   timeoutMs?: number;
   /** Connections at once (default 64). */
   maxConnections?: number;
+  /** Called when a client is cut for its certificate (the CA may have changed since it was read). */
+  onRefused?: () => void;
 }
 
 export class ConsoleServer {
@@ -65,6 +67,7 @@ export class ConsoleServer {
       opts.log.debug(`console: a TLS client refused: ${e.message}`);
       // Bun reports a handshake timeout without closing the socket: close it here.
       socket.destroy();
+      opts.onRefused?.();
     });
   }
 
@@ -114,6 +117,7 @@ export class ConsoleServer {
     if (this.#clientCaPem === undefined || !socket.authorized || cn !== consoleClientCommonName) {
       log.warn(`console: a client refused (${this.#clientCaPem === undefined ? "no controller CA yet" : !socket.authorized ? "certificate not trusted" : `certificate for "${String(cn).slice(0, 64)}", not "${consoleClientCommonName}"`}) from ${socket.remoteAddress ?? "?"}`);
       socket.destroy();
+      this.#opts.onRefused?.();
       return;
     }
     this.#sockets.add(socket);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { caFromConfigMap, consoleAdvertiseHost } from "./console-setup.ts";
+import { caFromConfigMap, consoleAdvertiseHost, consoleCaPollMs, consoleCaRetryMs, nextCaReadMs } from "./console-setup.ts";
 
 describe("console setup", () => {
   test("the advertised host: the flag, else the pod IP, else a specific listen host", () => {
@@ -17,5 +17,11 @@ describe("console setup", () => {
     expect(() => caFromConfigMap({ data: { "ca.crt": "hello" } })).toThrow("not a PEM certificate");
     expect(() => caFromConfigMap({ data: { "ca.crt": `${pem}-----BEGIN PRIVATE KEY-----\n` } })).toThrow("holds a private key");
     expect(() => caFromConfigMap({ data: { "ca.crt": pem + "x".repeat(70_000) } })).toThrow("more than 65536 bytes");
+  });
+
+  test("the CA is read every 2 s while there is none, every 30 s once there is one", () => {
+    expect(nextCaReadMs(false)).toBe(consoleCaRetryMs);
+    expect(nextCaReadMs(true)).toBe(consoleCaPollMs);
+    expect(consoleCaRetryMs).toBeLessThan(consoleCaPollMs);
   });
 });

@@ -3,8 +3,11 @@
  * certificate made at start (its SHA-256 is what the controller pins), the
  * address advertised on the Node (`--console-advertise`, else $POD_IP, else
  * the listen host), and the controller's CA read from ConfigMap `bunvirt-ca`
- * in the handler's namespace every 30 s (until it exists, and when it is
- * deleted, every connection is refused).
+ * in the handler's namespace: every 2 s until it is there (a handler often
+ * starts before the controller's leader has published it), every 30 s after,
+ * and at once when a controller's connection is refused (the CA may have been
+ * replaced). Until it exists, and when it is deleted, every connection is
+ * refused.
  */
 import { isIPv4, isIP } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -24,6 +27,13 @@ import {
 import { ConsoleServer, type ConsoleLookup } from "./console-server.ts";
 
 export const consoleCaPollMs = 30_000;
+/** How often the CA is read while there is none, and the least time between two reads. */
+export const consoleCaRetryMs = 2_000;
+
+/** When to read the CA next: soon while there is none, else at the slow pace. */
+export function nextCaReadMs(haveCa: boolean): number {
+  return haveCa ? consoleCaPollMs : consoleCaRetryMs;
+}
 const maxCaBytes = 64 * 1024;
 
 export interface ConsoleSetupOptions {
@@ -83,19 +93,31 @@ export async function startConsoleServer(opts: ConsoleSetupOptions): Promise<Con
   const host = consoleAdvertiseHost(listen.hostname, opts.advertise, process.env.POD_IP);
   const certs = await makeWebhookCerts({ dnsNames: ["bunvirt-handler"], ips: isIPv4(host) ? [host] : [] });
   const sha256 = certificateSha256(pemDer(certs.certPem));
-  const server = new ConsoleServer({ host: listen.hostname, port: listen.port, certPem: certs.certPem, keyPem: certs.keyPem, lookup: opts.lookup, log: opts.log });
+  let readNow: () => void = () => undefined;
+  const server = new ConsoleServer({
+    host: listen.hostname, port: listen.port, certPem: certs.certPem, keyPem: certs.keyPem, lookup: opts.lookup, log: opts.log,
+    onRefused: () => readNow(),
+  });
   const port = await server.listen();
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   opts.log(`console server on ${listen.hostname}:${port}, advertised as ${address} (certificate sha256 ${sha256})`);
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let reading = false;
+  let lastRead = 0;
   let lastProblem = "";
   return {
     server,
     annotations: { [consoleAnnotation]: formatConsoleAnnotation({ address, sha256 }) },
     watchCa(kc) {
+      if (timer !== undefined || reading) return;
       const rest = new KubeRest(kc);
       const path = `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/configmaps/${consoleCaConfigMap}`;
       const read = async (): Promise<void> => {
+        clearTimeout(timer);
+        timer = undefined;
+        reading = true;
+        lastRead = Date.now();
         let problem = "";
         try {
           const pem = caFromConfigMap(await rest.get<{ data?: Record<string, string> }>(path));
@@ -106,14 +128,21 @@ export async function startConsoleServer(opts: ConsoleSetupOptions): Promise<Con
           // Gone or broken: nobody passes. A failed read keeps what was read before.
           if (isNotFound(e) || !(e instanceof KubeError)) server.setClientCa(undefined);
         }
+        reading = false;
         if (problem !== "" && problem !== lastProblem) opts.log.warn(`console: no controller CA: ${problem}`);
         lastProblem = problem;
+        if (!stopped) timer = setTimeout(() => void read(), nextCaReadMs(server.clientCaPem !== undefined));
+      };
+      // A refused controller: read again now (at most every 2 s), so a CA published or replaced a moment ago is in force for its retry.
+      readNow = () => {
+        if (stopped || reading || Date.now() - lastRead < consoleCaRetryMs) return;
+        void read();
       };
       void read();
-      timer ??= setInterval(() => void read(), consoleCaPollMs);
     },
-    async stop() {
-      if (timer !== undefined) clearInterval(timer);
+        async stop() {
+      stopped = true;
+      clearTimeout(timer);
       await server.stop();
     },
   };

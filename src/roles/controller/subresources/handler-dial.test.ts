@@ -13,7 +13,7 @@ import tls from "node:tls";
 import { certificateSha256, consoleClientCommonName, encodeConsoleLine, parseConsoleRequest, readConsoleLine } from "../../handler/console-protocol.ts";
 import type { Vmi } from "../model.ts";
 import { makeClientCert, makeServingCert, makeWebhookCa, type WebhookCerts } from "../webhook-certs.ts";
-import { dialHandler } from "./handler-dial.ts";
+import { dialHandler, dialHandlerOnceMore, HandlerCut } from "./handler-dial.ts";
 import { StatusError } from "./status.ts";
 
 let client: WebhookCerts;
@@ -21,6 +21,8 @@ let handlerCert: WebhookCerts;
 let server: tls.Server;
 let port = 0;
 const seen: string[] = [];
+/** Connections the stand-in cuts before answering, as a handler does that has not read the CA yet. */
+let cutNext = 0;
 
 const vmi = (name: string): Vmi => ({
   apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstance", metadata: { name, namespace: "ns", uid: "0f0e-11" }, spec: { domain: { devices: {} } } as Vmi["spec"],
@@ -34,6 +36,10 @@ beforeAll(async () => {
   server = tls.createServer({ cert: handlerCert.certPem, key: handlerCert.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, async (s) => {
     const cn = s.getPeerCertificate().subject?.CN;
     if (cn !== consoleClientCommonName) return s.destroy();
+    if (cutNext > 0) {
+      cutNext--;
+      return s.destroy();
+    }
     const { line } = await readConsoleLine(s);
     const req = parseConsoleRequest(line);
     seen.push(line);
@@ -81,4 +87,24 @@ test("the handler's 404 and 409 become Status errors; a client certificate from 
   const stranger = await makeClientCert(await makeWebhookCa(), { commonName: consoleClientCommonName });
   const refused = (await dialHandler({ host: "127.0.0.1", port, sha256: sha() }, stranger, vmi("vm1")).catch((x: unknown) => x)) as StatusError;
   expect(refused.body.code).toBe(500);
+});
+
+test("a handler that cuts before answering is dialled once more after a moment; a second cut is the user's error", async () => {
+  const endpoint = async () => ({ host: "127.0.0.1", port, sha256: sha() });
+  cutNext = 1;
+  const t0 = performance.now();
+  const { socket } = await dialHandlerOnceMore(endpoint, client, vmi("vm1"), 300);
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+  expect(cutNext).toBe(0);
+  socket.destroy();
+  cutNext = 2;
+  const e = await dialHandlerOnceMore(endpoint, client, vmi("vm1"), 50).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(HandlerCut);
+  expect((e as StatusError).body.code).toBe(500);
+  expect(cutNext).toBe(0);
+  // A refusal the handler words (404) is not tried again.
+  const before = seen.length;
+  const missing = await dialHandlerOnceMore(endpoint, client, vmi("missing"), 50).catch((x: unknown) => x);
+  expect((missing as StatusError).body.code).toBe(404);
+  expect(seen.length).toBe(before + 1);
 });

@@ -7,12 +7,18 @@
  * certificate by that digest (refused on a mismatch), sends the request line
  * and reads the answer (console-protocol.ts). On {"ok":true} the socket
  * carries the serial bytes both ways.
+ *
+ * A handler that cuts the connection before it answers has refused the
+ * controller's certificate: most often it started before the leader published
+ * the CA, or the CA was replaced since it last read it. It reads the CA again
+ * when it cuts someone, so the dial is tried once more after a moment
+ * (dialHandlerOnceMore) before the user sees the error.
  */
 import tls from "node:tls";
 import type { KubeRest } from "../../../kube/rest.ts";
 import { isNotFound } from "../../../kube/rest.ts";
 import {
-  consoleAnnotation, normalizeFingerprint, parseConsoleAnnotation, parseConsoleReply, readConsoleLine, splitHostPort, writeConsoleLine,
+  ConsoleLineError, consoleAnnotation, normalizeFingerprint, parseConsoleAnnotation, parseConsoleReply, readConsoleLine, splitHostPort, writeConsoleLine,
 } from "../../handler/console-protocol.ts";
 import type { Vmi } from "../model.ts";
 import { conflict, internalError, notFound, StatusError, vmiResource } from "./status.ts";
@@ -29,6 +35,13 @@ export interface Dialed {
 }
 
 const connectTimeoutMs = 10_000;
+/** How long to wait before the one more dial after a cut (the handler reads its CA at most every 2 s). */
+export const redialDelayMs = 2_500;
+
+/** The handler cut the connection before answering (a refused certificate, a handler going away). */
+export class HandlerCut extends StatusError {}
+
+export type HandlerEndpoint = { host: string; port: number; sha256: string };
 
 /** The handler's console address and certificate digest from its Node. */
 export async function handlerEndpoint(rest: Pick<KubeRest, "get">, nodeName: string): Promise<{ host: string; port: number; sha256: string }> {
@@ -52,7 +65,7 @@ export async function handlerEndpoint(rest: Pick<KubeRest, "get">, nodeName: str
 }
 
 /** Connects, pins the certificate, exchanges the request line. Throws a StatusError. */
-export async function dialHandler(endpoint: { host: string; port: number; sha256: string }, cert: ClientCert, vmi: Vmi): Promise<Dialed> {
+export async function dialHandler(endpoint: HandlerEndpoint, cert: ClientCert, vmi: Vmi): Promise<Dialed> {
   const name = vmi.metadata.name ?? "";
   const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
     const s = tls.connect({ host: endpoint.host, port: endpoint.port, cert: cert.certPem, key: cert.keyPem, rejectUnauthorized: false });
@@ -73,12 +86,22 @@ export async function dialHandler(endpoint: { host: string; port: number; sha256
     s.once("error", (e) => {
       clearTimeout(timer);
       s.destroy();
-      reject(internalError(`Cannot reach the console of VMI "${name}" at ${endpoint.host}:${endpoint.port}: ${e.message}`));
+      reject(new HandlerCut(internalError(`Cannot reach the console of VMI "${name}" at ${endpoint.host}:${endpoint.port}: ${e.message}`).body));
     });
   });
+  let got: { line: string; rest: Buffer };
   try {
     await writeConsoleLine(socket, { namespace: vmi.metadata.namespace ?? "", name, uid: vmi.metadata.uid ?? "" });
-    const { line, rest } = await readConsoleLine(socket);
+    got = await readConsoleLine(socket);
+  } catch (e) {
+    socket.destroy();
+    // Ended, or the socket's own error (a reset): cut. Too long or too late: the handler misbehaves; no second try.
+    const cut = !(e instanceof ConsoleLineError) || e.kind === "ended";
+    const body = internalError(`the handler's console of VMI "${name}": ${(e as Error).message}`).body;
+    throw cut ? new HandlerCut(body) : new StatusError(body);
+  }
+  const { line, rest } = got;
+  try {
     const reply = parseConsoleReply(line);
     if (reply.ok) return { socket, rest };
     socket.destroy();
@@ -90,4 +113,15 @@ export async function dialHandler(endpoint: { host: string; port: number; sha256
     if (e instanceof StatusError) throw e;
     throw internalError(`the handler's console of VMI "${name}": ${(e as Error).message}`);
   }
+}
+
+/** dialHandler, and once more after `delayMs` when the handler cut the connection before answering. */
+export async function dialHandlerOnceMore(endpoint: () => Promise<HandlerEndpoint>, cert: ClientCert, vmi: Vmi, delayMs = redialDelayMs): Promise<Dialed> {
+  try {
+    return await dialHandler(await endpoint(), cert, vmi);
+  } catch (e) {
+    if (!(e instanceof HandlerCut)) throw e;
+  }
+  await Bun.sleep(delayMs);
+  return dialHandler(await endpoint(), cert, vmi);
 }

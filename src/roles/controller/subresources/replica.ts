@@ -19,7 +19,7 @@ import { sharedWebhookCa } from "../webhook-ca.ts";
 import { makeClientCert, makeServingCert } from "../webhook-certs.ts";
 import { consoleClientCommonName } from "../../handler/console-protocol.ts";
 import type { FrontDoor } from "./front-door.ts";
-import { dialHandler, handlerEndpoint } from "./handler-dial.ts";
+import { dialHandlerOnceMore, handlerEndpoint } from "./handler-dial.ts";
 import { innerApp } from "./inner-app.ts";
 import { apiServiceName, publishCa, registerApiService, type ServiceRef } from "./registration.ts";
 import { authConfigMap, requestHeaderConfig } from "./request-header.ts";
@@ -75,7 +75,7 @@ export class SubresourceReplica {
       const fetch = innerApp({
         rest,
         config: () => this.#door?.config(),
-        dial: async (vmi) => dialHandler(await handlerEndpoint(rest, vmi.status?.nodeName ?? ""), client, vmi),
+        dial: (vmi) => dialHandlerOnceMore(() => handlerEndpoint(rest, vmi.status?.nodeName ?? ""), client, vmi),
         log: this.#ctx.log,
       });
       try {
