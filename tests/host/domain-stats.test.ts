@@ -73,7 +73,9 @@ describe.skipIf(reason !== null)("domain stats over libvirt-dbus (host)", () => 
     expect(b.state?.state).toBe(1); // running
     expect(b.cpu?.timeNs).toBeGreaterThan(a.cpu!.timeNs!);
     expect(b.vcpus).toHaveLength(1);
-    expect(b.vcpus[0]!.timeNs).toBeGreaterThan(a.vcpus[0]!.timeNs!);
+    // The guest has nothing to boot: once SeaBIOS gives up, its vCPU halts and stops gathering time (QEMU's own keeps growing).
+    expect(a.vcpus[0]!.timeNs!).toBeGreaterThan(0);
+    expect(b.vcpus[0]!.timeNs).toBeGreaterThanOrEqual(a.vcpus[0]!.timeNs!);
     expect(b.balloon.currentKiB).toBe(65536);
     expect(b.balloon.rssKiB).toBeGreaterThan(0);
     expect(b.blocks.map((x) => [x.name, x.path])).toEqual([["vda", disk]]);
