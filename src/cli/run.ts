@@ -13,7 +13,7 @@ import { attachConsole, type ConsoleSink } from "../local/console.ts";
 import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
 import { selfCommand } from "../local/self.ts";
 import { VmRunner } from "../launcher/vm/runner.ts";
-import { prepareVmStorage, type LauncherOptions } from "../launcher/vm-launcher.ts";
+import { prepareVmStorage, type Launcher, type LauncherOptions } from "../launcher/vm-launcher.ts";
 import { checkStateDir, makeStateDir, qemuAccount } from "../launcher/state-dir.ts";
 import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
@@ -192,11 +192,25 @@ async function runHere(h: Here): Promise<number> {
     else log(line);
   };
   const started = Date.now();
+  let ending = false;
+  // The VMI is synced and the console attached as soon as the runner takes them: storage and
+  // network are prepared while libvirtd starts, and the console waits for QEMU's socket.
+  let syncing: Promise<unknown> | undefined;
+  let consoleReady: ReturnType<typeof attachConsole> | Promise<null> = Promise.resolve(null);
+  const onLauncher = (launcher: Launcher): void => {
+    syncing = launcher.runner.sync(vmi);
+    syncing.catch(() => undefined);
+    consoleReady = attachConsole(launcher.consoleSocket, sink, { stdin: process.stdin.isTTY === true, timeoutMs: 120_000 }).catch((e: unknown) => {
+      if (!ending) log(`run: console: ${(e as Error).message}`);
+      return null;
+    });
+  };
   let life;
   try {
     // The launcher's command API, as a handler would reach it (status, shutdown, kill).
-    life = await startLauncherLife({ stateDir, socket: resolve(stateDir, "launcher.sock"), emulation: h.emulation, network: none ? "none" : "pod", storage, log: launcherLog });
+    life = await startLauncherLife({ stateDir, socket: resolve(stateDir, "launcher.sock"), emulation: h.emulation, network: none ? "none" : "pod", storage, log: launcherLog, onLauncher });
   } catch (e) {
+    ending = true;
     log.error(`run: ${(e as Error).message}`);
     return 1;
   }
@@ -204,7 +218,6 @@ async function runHere(h: Here): Promise<number> {
   const l = life;
   // After a sync the runner knows the VM's terminationGracePeriodSeconds.
   const grace = (): number | undefined => (h.grace !== undefined ? Number(h.grace) : undefined);
-  let ending = false;
   const onSignal = (why: string): void => {
     ending = true;
     l.stop(`run: ${why}`, grace());
@@ -216,12 +229,7 @@ async function runHere(h: Here): Promise<number> {
   const parentWatch = inside ? watchParent(() => onSignal("the outer bunvirt run is gone")) : null;
   let failed = false;
   try {
-    // Attach as soon as QEMU opens the socket, so the first lines are not missed.
-    const consoleReady = attachConsole(launcher.consoleSocket, sink, { stdin: process.stdin.isTTY === true }).catch((e: unknown) => {
-      if (!ending) log(`run: console: ${(e as Error).message}`);
-      return null;
-    });
-    await launcher.runner.sync(vmi);
+    await (syncing ?? launcher.runner.sync(vmi));
     log(`run: domain running ${((Date.now() - started) / 1000).toFixed(2)} s after start`);
     const console = await consoleReady;
     await launcher.runner.ended;

@@ -1,10 +1,12 @@
 /**
  * The launcher's life, the same for the launcher role (in a pod) and the
  * local run: check and make the state directory, serve the command API at
- * once (the handler pulls the VMI's disks while the stack starts, see
- * starting-manager.ts), start the stack, and when the VM ends (or `stop` is
- * asked, e.g. on a signal) shut it down within its grace period and stop
- * everything it started.
+ * once while the stack starts (the handler pulls the VMI's disks meanwhile,
+ * and a VMI synced then has its storage and network prepared while libvirtd
+ * starts, see starting-manager.ts), and when the VM ends (or `stop` is asked,
+ * e.g. on a signal) shut it down within its grace period and stop everything
+ * it started. A stack that cannot start ends it: the runner is abandoned (a
+ * sync in progress undoes what it prepared) and the start fails.
  */
 import { commandApp, serveCommands } from "./command/command-server.ts";
 import { startingManager } from "./command/starting-manager.ts";
@@ -15,6 +17,8 @@ import type { Outcome } from "./vm/outcome.ts";
 export interface LifeOptions extends LauncherOptions {
   /** The command API's unix socket. */
   socket: string;
+  /** Called with the launcher as soon as its runner takes a sync, before the stack is up (the local run syncs its VMI there). */
+  onLauncher?: (launcher: Launcher) => void;
 }
 
 export interface LauncherLife {
@@ -31,18 +35,20 @@ export interface LauncherLife {
 export async function startLauncherLife(opts: LifeOptions): Promise<LauncherLife> {
   checkStateDir(opts.stateDir, qemuAccount());
   makeStateDir(opts.stateDir);
-  const starting = startLauncher(opts);
+  const launcher = startLauncher(opts);
   let commands: { stop(): Promise<void> };
   try {
-    commands = serveCommands(commandApp(startingManager(starting.then((l) => l.runner)), undefined, opts.log), opts.socket);
+    commands = serveCommands(commandApp(startingManager(launcher.runner, launcher.stack), undefined, opts.log), opts.socket);
   } catch (e) {
-    await starting.then((l) => l.stop(), () => undefined);
+    await launcher.runner.abandon("the command API could not be served");
+    await launcher.stop();
     throw e;
   }
-  let launcher: Launcher;
+  opts.onLauncher?.(launcher);
   try {
-    launcher = await starting;
+    await launcher.stack;
   } catch (e) {
+    await launcher.runner.abandon((e as Error).message);
     await commands.stop().catch(() => undefined);
     throw e;
   }

@@ -3,15 +3,20 @@
  * and the runner that sequences them. The launcher role (in a pod) and the
  * local run (`bunvirt run`) both start it; they differ only in where the VMI
  * comes from and where the pod's volumes are.
+ *
+ * The runner is there at once and the stack starts beside it: a VMI synced
+ * while libvirtd starts has its storage and network prepared meanwhile, and
+ * only its domain waits for the stack.
  */
 import { chownSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { setupNetworking, vmiAddresses } from "../network/index.ts";
 import { prepareKernelBoot, prepareVolumes, type VolumeContext } from "../storage/index.ts";
 import { libvirtPort } from "./libvirt-port.ts";
 import { startLibvirtStack, type LibvirtStack, type StackLayout } from "./libvirt/index.ts";
+import { stackPaths } from "./libvirt/paths.ts";
 import { assertUnder } from "../paths/index.ts";
 import { checkFirmwareFiles } from "./firmware-files.ts";
 import { launcherDirs } from "./launcher-dirs.ts";
@@ -39,10 +44,11 @@ export interface LauncherOptions {
 
 export interface Launcher {
   runner: VmRunner;
-  stack: LibvirtStack;
+  /** The private libvirt stack once it has started (rejected when it cannot start). */
+  stack: Promise<LibvirtStack>;
   consoleSocket: string;
   consoleLog: string;
-  /** Stops the libvirt stack (after the VM has ended). */
+  /** Stops the libvirt stack (after the VM has ended), once its start has finished. */
   stop(): Promise<void>;
 }
 
@@ -79,18 +85,20 @@ export async function prepareVmStorage(opts: Pick<LauncherOptions, "stateDir" | 
   };
 }
 
-export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
+export function startLauncher(opts: LauncherOptions): Launcher {
   const dirs = launcherDirs(opts.stateDir);
   for (const d of Object.values(dirs)) makeBelow(opts.stateDir, d);
   // QEMU (as libvirt-qemu) creates the console socket here.
   const qemu = qemuUser();
   chownSync(dirs.console, qemu.uid, qemu.gid);
 
-  const stack = await startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", log: (l) => opts.log(l) });
+  const stack = startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", log: (l) => opts.log(l) });
+  // Its failure is reported to those who wait for it (the runner's define, the launcher's life).
+  stack.catch(() => undefined);
   const consoleSocket = join(dirs.console, "serial0");
   const consoleLog = join(dirs.console, "serial0.log");
   // No virtlogd caps them: the serial log and the domains' QEMU logs are bounded here.
-  const logs = boundLogs(() => [consoleLog, ...logsIn(join(stack.paths.log, "qemu"))], { log: (l) => opts.log(l) });
+  const logs = boundLogs(() => [consoleLog, ...logsIn(join(stackPaths(resolve(dirs.libvirt)).log, "qemu"))], { log: (l) => opts.log(l) });
 
   const prepareStorage = async (spec: VmiSpec, vmi: VmiIdentity): Promise<PreparedStorage> => {
     checkFirmwareFiles(spec);
@@ -122,7 +130,16 @@ export async function startLauncher(opts: LauncherOptions): Promise<Launcher> {
     { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog },
     opts.log,
   );
-  return { runner, stack, consoleSocket, consoleLog, stop: () => (logs.stop(), stack.stop()) };
+  return {
+    runner,
+    stack,
+    consoleSocket,
+    consoleLog,
+    stop: async () => {
+      logs.stop();
+      await stack.then((st) => st.stop(), () => undefined);
+    },
+  };
 }
 
 function storageLog(log: (line: string) => void): VolumeContext["log"] {

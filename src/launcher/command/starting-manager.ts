@@ -2,35 +2,31 @@
  * The command API while the launcher starts: the socket is served before
  * the libvirt stack is up, so the handler can ask and pull the VMI's
  * container disks while libvirtd starts. Until then `status` answers that no
- * VM is there and the helpers are not ready; `sync`, `shutdown` and `kill`
- * wait for the stack and then go to the runner (or fail as the start did);
- * `stats` does not wait: no domain runs yet.
+ * VM is there and the helpers are not ready, and `stats` that no domain
+ * runs; `sync`, `shutdown` and `kill` go to the runner at once (a sync
+ * prepares storage and network while the stack starts; only its domain waits
+ * for the stack, and fails as the stack's start did).
  */
 import { CommandError, type DomainManager } from "./command-server.ts";
 import type { StatusReply } from "./schema.ts";
 
 export const startingStatus: StatusReply = { state: "absent", reason: "the launcher is starting", interfaces: [], ready: false };
 
-export function startingManager(starting: Promise<DomainManager>): DomainManager {
-  let started: DomainManager | null = null;
-  const ready = starting.then((m) => (started = m));
-  // A failed start is reported to the callers that wait for it, not as an unhandled rejection here.
-  ready.catch(() => undefined);
-  const wait = async (): Promise<DomainManager> => {
-    try {
-      return await ready;
-    } catch (cause) {
-      throw new Error(`Cannot run the command: the launcher failed to start (${(cause as Error).message})`, { cause });
-    }
-  };
+export function startingManager(runner: DomainManager, stack: Promise<unknown>): DomainManager {
+  let up = false;
+  let failed: string | null = null;
+  stack.then(() => (up = true), (e: unknown) => (failed = (e as Error).message));
   return {
-    status: async () => (started !== null ? started.status() : { ...startingStatus }),
-    sync: async (vmi) => (await wait()).sync(vmi),
-    shutdown: async (graceSeconds) => (await wait()).shutdown(graceSeconds),
-    kill: async () => (await wait()).kill(),
+    status: async () => {
+      if (up) return runner.status();
+      return failed === null ? { ...startingStatus } : { ...startingStatus, reason: `the launcher failed to start: ${failed}` };
+    },
+    sync: (vmi) => runner.sync(vmi),
+    shutdown: (graceSeconds) => runner.shutdown(graceSeconds),
+    kill: () => runner.kill(),
     stats: async () => {
-      if (started === null) throw new CommandError(409, "no domain runs: the launcher is starting");
-      return started.stats();
+      if (!up) throw new CommandError(409, "no domain runs: the launcher is starting");
+      return runner.stats();
     },
   };
 }

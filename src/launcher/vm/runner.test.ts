@@ -91,6 +91,8 @@ describe("VmRunner (stand-in ports)", () => {
     const r = new VmRunner(ports(lv, log, true), facts, () => undefined);
     await expect(r.sync(vmi)).rejects.toThrow("injected");
     expect(log).toEqual(["storage", "storage cleanup"]);
+    // No domain was defined: libvirt is not asked to destroy one (it may still be starting).
+    expect(lv.calls).toEqual([]);
     expect((await r.ended).kind).toBe("failed");
   });
 
@@ -112,5 +114,28 @@ describe("VmRunner (stand-in ports)", () => {
     const r = new VmRunner(ports(fakeLibvirt({ obeysAcpi: true }), []), facts, () => undefined);
     await r.sync(vmi);
     await expect(r.sync({ ...vmi, metadata: { name: "other", namespace: "ns" } })).rejects.toThrow(/cannot take "ns\/other"/);
+  });
+
+  test("a launcher abandoned during a sync (its stack did not start): the sync undoes its storage and network, the runner ends failed", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: true });
+    const stackFailed = new Error("Cannot start libvirt stack: libvirtd exited");
+    const log: string[] = [];
+    const r = new VmRunner(ports({ ...lv, defineAndStart: async () => { throw stackFailed; } }, log), facts, () => undefined);
+    const sync = r.sync(vmi);
+    const abandoned = r.abandon(stackFailed.message);
+    await expect(sync).rejects.toThrow("libvirtd exited");
+    await abandoned;
+    expect(log).toEqual(["storage", "network", "network teardown", "storage cleanup"]);
+    expect(lv.calls).toEqual(["destroy", "undefine"]);
+    expect(await r.ended).toEqual({ kind: "failed", detail: stackFailed.message });
+  });
+
+  test("abandoned before any sync: it ends failed with the reason; a later sync is refused", async () => {
+    const lv = fakeLibvirt({ obeysAcpi: true });
+    const r = new VmRunner(ports(lv, []), facts, () => undefined);
+    await r.abandon("the stack did not start");
+    expect(await r.ended).toEqual({ kind: "failed", detail: "the stack did not start" });
+    await expect(r.sync(vmi)).rejects.toThrow("already ended");
+    expect(lv.calls).toEqual([]);
   });
 });

@@ -75,13 +75,18 @@ export class VmRunner implements DomainManager {
     const spec = applyVmiDefaults(manifest.spec);
     this.#graceSeconds = spec.terminationGracePeriodSeconds ?? 30;
     const undo: (() => Promise<void>)[] = [];
+    let defining = false;
     try {
-      this.log("preparing storage");
-      const storage = await this.ports.prepareStorage(spec, vmi);
-      undo.push(() => storage.cleanup());
-      this.log("setting up networking");
-      const network = await this.ports.setupNetwork(spec, vmi);
-      undo.push(() => network.teardown());
+      // Storage and network are independent of each other (and of libvirt, which may still be starting): side by side.
+      this.log("preparing storage and setting up networking");
+      const [s, n] = await Promise.allSettled([this.ports.prepareStorage(spec, vmi), this.ports.setupNetwork(spec, vmi)]);
+      if (s.status === "fulfilled") undo.push(() => s.value.cleanup());
+      if (n.status === "fulfilled") undo.push(() => n.value.teardown());
+      if (s.status === "rejected") throw s.reason;
+      if (n.status === "rejected") throw n.reason;
+      const storage = s.value;
+      const network = n.value;
+      this.log("storage and networking ready");
       const xml = domainXml(vmi, spec, {
         ...this.facts,
         volumes: storage.prepared,
@@ -89,13 +94,16 @@ export class VmRunner implements DomainManager {
         ...(storage.kernelBoot !== undefined ? { kernelBoot: storage.kernelBoot } : {}),
       });
       this.log("defining and starting the domain");
+      defining = true;
       const domain = await this.ports.libvirt.defineAndStart(xml);
       this.#running = { vmi, uid: vmi.uid, domain, storage, network, startedAt: new Date(), devices: deviceNames(xml) };
       this.log(`domain "${domain}" is running`);
     } catch (e) {
-      const name = domainName(vmi.namespace, vmi.name);
-      await this.ports.libvirt.destroy(name).catch(() => undefined);
-      await this.ports.libvirt.undefine(name).catch(() => undefined);
+      if (defining) {
+        const name = domainName(vmi.namespace, vmi.name);
+        await this.ports.libvirt.destroy(name).catch(() => undefined);
+        await this.ports.libvirt.undefine(name).catch(() => undefined);
+      }
       for (const step of undo.reverse()) await step().catch((err: unknown) => this.log(`cleanup after a failed start: ${(err as Error).message}`));
       this.#finish({ kind: "failed", detail: (e as Error).message });
       throw e;
@@ -142,6 +150,17 @@ export class VmRunner implements DomainManager {
       }
       await this.ended;
       return this.#status();
+    });
+  }
+
+  /**
+   * The launcher cannot go on (its libvirt stack did not start): ends the
+   * runner as failed once an operation in progress has finished (a sync then
+   * has undone its storage and network). Nothing runs: no domain could start.
+   */
+  abandon(detail: string): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#running === null) this.#finish({ kind: "failed", detail });
     });
   }
 

@@ -33,7 +33,7 @@ export const launcherMain: RoleMain = async (ctx) => {
       });
       life = l;
       ctx.readiness.pass("libvirt");
-      l.launcher.stack.onHealthChange((h) => (h.ok ? ctx.readiness.pass("libvirt") : ctx.readiness.fail("libvirt", h.summary)));
+      (await l.launcher.stack).onHealthChange((h) => (h.ok ? ctx.readiness.pass("libvirt") : ctx.readiness.fail("libvirt", h.summary)));
       ctx.log(`command API on ${socket}`);
       const watch = setInterval(() => {
         void l.launcher.runner.status().then((s) => {
