@@ -7,6 +7,13 @@
  * dbus-daemon + libvirt-dbus, and virtlogd where one runs; QEMU excluded; goal <= 100 MiB,
  * KubeVirt budgets 190 Mi for the same processes).
  *
+ * And the stop (goals: the run has exited and cleaned up within 0.5 s of the
+ * guest's power-off; a kill destroys the domain within 0.3 s):
+ *   - SIGTERM to the run (run 1): the guest powers off on the ACPI button at
+ *     once; from QEMU's exit to the run's exit,
+ *   - the launcher's `kill` over its command socket (run 2, as a handler asks
+ *     it): from the request to QEMU's exit, to the answer, to the run's exit.
+ *
  * The memory is read --settle S seconds (default 5) after the first serial
  * line, when the start's garbage has had its chance to go; --rss-only skips
  * the timing peers (one quick memory reading).
@@ -20,8 +27,28 @@ import { bunvirtCommand, repoRoot } from "../tests/lib/bunvirt.ts";
 import { guestRegistry, startRun } from "../tests/host/fixtures/run/local-run.ts";
 import { startLibvirtStack } from "../src/launcher/libvirt/index.ts";
 import { rssKiB } from "../src/launcher/libvirt/index.ts";
+import { LauncherClient } from "../src/launcher/command/command-client.ts";
+
+/** The pid of the QEMU whose command line names `stateDir`. */
+function qemuPid(stateDir: string): number {
+  const pid = Number(Bun.spawnSync(["pgrep", "-f", `qemu-system-x86_64.*${stateDir}/`]).stdout.toString().trim().split("\n")[0]);
+  if (!(pid > 0)) throw new Error(`no QEMU for ${stateDir}`);
+  return pid;
+}
+
+/** Resolves with performance.now() when `pid` is gone (polled every 5 ms). */
+async function goneAt(pid: number): Promise<number> {
+  while (existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8").toString())) await Bun.sleep(5);
+  return performance.now();
+}
 
 /** RssAnon and RssFile of a process in KiB (the executable's pages are file-backed, shared and reclaimable). */
+/** Proportional set size in KiB: each shared page divided among the processes that map it (the executable's pages shared by the run's two bunvirt processes count once in all). */
+function pssKiB(pid: number): number {
+  const text = existsSync(`/proc/${pid}/smaps_rollup`) ? readFileSync(`/proc/${pid}/smaps_rollup`, "utf8") : "";
+  return Number(/^Pss:\s+(\d+) kB$/m.exec(text)?.[1] ?? 0);
+}
+
 function rssSplitKiB(pid: number): { anon: number; file: number } {
   const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "";
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
@@ -51,11 +78,16 @@ async function waitFile(file: string, re: RegExp, timeoutMs = 180_000): Promise<
 }
 
 const bunvirtTimes: number[] = [];
+/** Each run's stderr lines with their arrival (ms after the spawn), and when its first serial line was seen. */
+const timelines: { lines: { ms: number; line: string }[]; firstLineMs: number }[] = [];
 const qemuTimes: number[] = [];
+const stops: string[] = [];
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const virshTimes: number[] = [];
-let rss: { name: string; kib: number; anon: number; file: number }[] = [];
+let rss: { name: string; kib: number; anon: number; file: number; pss: number }[] = [];
 // The local run's outer process only waits for the launcher inside the namespace; a pod has no such process.
 let outerKiB = 0;
+let outerPssKiB = 0;
 let disks: { xml: string; disk: string; iso: string } | null = null;
 
 for (let i = 0; i < runs; i++) {
@@ -65,6 +97,7 @@ for (let i = 0; i < runs; i++) {
   const run = startRun([manifest, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir], consoleFile);
   await waitFile(consoleFile, firstLine);
   bunvirtTimes.push(performance.now() - t0);
+  timelines.push({ lines: run.timeline(), firstLineMs: performance.now() - t0 });
   if (i === 0) {
     await Bun.sleep(settleMs);
     // Keep copies of what this run used, for the peers.
@@ -75,12 +108,14 @@ for (let i = 0; i < runs; i++) {
     const all = pids("bunvirt");
     const inner = Bun.spawnSync(["pgrep", "-f", `run ${manifest}.*--inside-netns`]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
     outerKiB = all.filter((p) => !inner.includes(p)).reduce((sum, p) => sum + (rssKiB(p) ?? 0), 0);
+    outerPssKiB = all.filter((p) => !inner.includes(p)).reduce((sum, p) => sum + pssKiB(p), 0);
     const groups: [string, number[]][] = [["bunvirt launcher", inner], ["libvirtd", pids("libvirtd")], ["virtlogd", pids("virtlogd")], ["dbus-daemon", dbus], ["libvirt-dbus", libvirtDbus], ["namespace holder (sh)", holder]];
     rss = groups.map(([name, ps]) => ({
       name,
       kib: ps.reduce((s, p) => s + (rssKiB(p) ?? 0), 0),
       anon: ps.reduce((s, p) => s + rssSplitKiB(p).anon, 0),
       file: ps.reduce((s, p) => s + rssSplitKiB(p).file, 0),
+      pss: ps.reduce((s, p) => s + pssKiB(p), 0),
     }));
     const xml = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/libvirt/etc/qemu/*.xml 2>/dev/null | head -1`]).stdout.toString().trim();
     const disk = Bun.spawnSync(["sh", "-c", `ls ${stateDir}/volumes/*.qcow2 | head -1`]).stdout.toString().trim();
@@ -94,6 +129,25 @@ for (let i = 0; i < runs; i++) {
       Bun.spawnSync(["cp", iso, join(dir, "cidata.iso")]);
       disks = { xml: join(dir, "domain.xml"), disk: join(dir, "disk.qcow2"), iso: join(dir, "cidata.iso") };
     }
+  }
+  if (i === 0 || i === 1) {
+    const qemu = qemuPid(stateDir);
+    const qemuGone = goneAt(qemu);
+    const asked = performance.now();
+    if (i === 0) {
+      run.proc.kill("SIGTERM");
+      const q = await qemuGone;
+      await run.proc.exited;
+      stops.push(`SIGTERM to the run: the guest powered off ${s(q - asked)} after it; the run exited ${s(performance.now() - q)} after QEMU (goal <= 0.5 s)`);
+    } else {
+      const reply = new LauncherClient(join(stateDir, "launcher.sock")).kill();
+      const q = await qemuGone;
+      await reply;
+      const answered = performance.now();
+      await run.proc.exited;
+      stops.push(`the launcher's kill: QEMU gone ${s(q - asked)} after the request (goal <= 0.3 s), answered ${s(answered - asked)}, the run exited ${s(performance.now() - asked)}`);
+    }
+    continue;
   }
   run.proc.kill("SIGTERM");
   await run.proc.exited;
@@ -136,19 +190,39 @@ if (disks !== null && !rssOnly) {
   }
 }
 
-const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 console.log(`time to the guest's first serial line (${firstLine.source}), median of ${runs}, TCG, ${manifest}`);
 console.log(`  bunvirt run (process start -> line)      ${s(median(bunvirtTimes))}   runs: ${bunvirtTimes.map(s).join(", ")}`);
 if (qemuTimes.length > 0) {
   console.log(`  qemu-system-x86_64 directly              ${s(median(qemuTimes))}   ratio bunvirt/qemu: ${(median(bunvirtTimes) / median(qemuTimes)).toFixed(2)}x (goal <= 1.15x)`);
   console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}`);
 }
+// Where bunvirt's time goes, for the run with the median time: when each step's line reached the
+// bench (after the spawn), in the order they came; the stack starts beside storage and network.
+const milestones: [string, RegExp][] = [
+  ["read, validated, pulled (cached), network namespace made", /run: network namespace/],
+  ["inside it: the runner has the VMI; storage and network start", /preparing storage and setting up networking/],
+  ["storage and network ready", /storage and networking ready/],
+  ["libvirt stack ready (started beside them)", /stack: ready/],
+  ["domain defined and started (QEMU runs)", /is running/],
+];
+const mid = timelines.map((t, i) => [t.firstLineMs, i] as const).sort((a, b) => a[0] - b[0])[Math.floor(timelines.length / 2)]?.[1];
+if (mid !== undefined) {
+  const t = timelines[mid]!;
+  console.log(`where bunvirt run's time goes (run ${mid + 1}; when each line reached the bench, after the spawn):`);
+  const seen = milestones.map(([label, re]) => ({ label, ms: t.lines.find((l) => re.test(l.line))?.ms }));
+  for (const m of seen.filter((x) => x.ms !== undefined).sort((a, b) => a.ms! - b.ms!)) console.log(`  ${s(m.ms!).padStart(7)}  ${m.label}`);
+  for (const m of seen.filter((x) => x.ms === undefined)) console.log(`     (no line)  ${m.label}`);
+  console.log(`  ${s(t.firstLineMs).padStart(7)}  the guest's first serial line`);
+}
+console.log("stopping:");
+for (const line of stops) console.log(`  ${line}`);
 const total = rss.reduce((a, r) => a + r.kib, 0);
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 console.log(`launcher-side RSS with the VM running, ${settleMs / 1000} s after the first line (QEMU excluded):`);
-for (const r of rss) console.log(`  ${r.name.padEnd(26)} ${mib(r.kib)}   (anonymous ${mib(r.anon)}, file-backed ${mib(r.file)})`);
-console.log(`  total                      ${(total / 1024).toFixed(1)} MiB (goal <= 100 MiB; KubeVirt budgets 190 Mi for these)`);
-console.log(`  (not counted: the local run's outer bunvirt process, which only waits outside the namespace: ${(outerKiB / 1024).toFixed(1)} MiB)`);
+for (const r of rss) console.log(`  ${r.name.padEnd(26)} ${mib(r.kib)}   (anonymous ${mib(r.anon)}, file-backed ${mib(r.file)}; PSS ${mib(r.pss)})`);
+console.log(`  total                      ${(total / 1024).toFixed(1)} MiB (goal <= 100 MiB; KubeVirt budgets 190 Mi for these); PSS ${mib(rss.reduce((a, r) => a + r.pss, 0))}`);
+console.log(`  the local run's outer bunvirt process, which only waits outside the namespace: ${mib(outerKiB)} (PSS ${mib(outerPssKiB)}: it shares the executable's pages with the launcher)`);
+console.log(`  every bunvirt process of the local run: RSS summed ${mib(total + outerKiB)}, PSS summed ${mib(rss.reduce((a, r) => a + r.pss, 0) + outerPssKiB)} (goal <= 100 MiB)`);
 await registry.stop();
 rmSync(dir, { recursive: true, force: true });
 void bunvirtCommand;

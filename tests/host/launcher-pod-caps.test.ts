@@ -1,27 +1,27 @@
 /**
  * The launcher as its pod runs it, with the capabilities checked one by one:
  * `compiled/bunvirt --role launcher --libvirt-layout pod --emulation` in a
- * network namespace of the test's (an `eth0` with an address, IPv4
- * forwarding on as the pod sysctl sets it) and a private mount namespace
- * that plays the container: the state directory's libvirt/{run,lib,cache,
- * log,etc} bound at the system paths (the pod's subPath mounts), the root
- * read-only, /tmp a tmpfs; then `setpriv` keeps only the launcher's
- * capability list (launcherCapabilities) with no_new_privs, as the pod's
- * securityContext does. A VMI with a masquerade interface and an emptyDisk
- * is synced over the command socket.
+ * network namespace and a mount namespace that play the pod and its
+ * container, `setpriv` keeping only the given capabilities with
+ * no_new_privs, as the pod's securityContext does
+ * (tests/host/fixtures/launcher-pod/launcher-pod.ts). A VMI with a
+ * masquerade interface is synced over the command socket.
  *
- * - With the whole list the domain runs, QEMU as libvirt-qemu without
+ * - With the whole list the test guest boots (its disk a claim, a copy of
+ *   scripts/guest/build.sh's disk.img at the pod's claim path; its first
+ *   serial line in the launcher's console log), QEMU as libvirt-qemu without
  *   capabilities, and the launcher's CapEff is exactly the list.
  * - Without any one of them the VM does not run, or `kill` cannot stop it
  *   (the test prints what broke).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { LauncherClient } from "../../src/launcher/command/command-client.ts";
 import type { SyncRequest } from "../../src/launcher/command/schema.ts";
 import { lookupUser } from "../../src/launcher/qemu-user.ts";
-import { launcherCapabilities, libvirtMounts } from "../../src/roles/controller/launcher-pod.ts";
+import { launcherCapabilities, launcherPaths } from "../../src/roles/controller/launcher-pod.ts";
+import { startPodLauncher, type PodLauncher } from "./fixtures/launcher-pod/launcher-pod.ts";
+import { buildGuest } from "./fixtures/guest/build.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { capabilityMask } from "../lib/capabilities.ts";
 import { built, command, hostTier, root } from "../lib/host.ts";
@@ -43,6 +43,18 @@ const vmi: SyncRequest["vmi"] = {
   },
 };
 
+/** The test guest booting from a claim (KubeVirt's disk.img in the claim's directory): the run with the whole list. */
+const guestVmi: SyncRequest["vmi"] = {
+  ...vmi,
+  metadata: { ...vmi.metadata, name: "capguest" },
+  spec: {
+    ...vmi.spec,
+    domain: { ...vmi.spec.domain, devices: { ...vmi.spec.domain.devices, disks: [{ name: "root", disk: { bus: "virtio" } }] } },
+    volumes: [{ name: "root", persistentVolumeClaim: { claimName: "guestdisk" } }],
+  },
+};
+const guestBooted = /bunvirt-guest: booted/;
+
 interface Proc { pid: number; name: string; uid: number; capEff: bigint }
 
 function processes(): Proc[] {
@@ -60,74 +72,20 @@ function processes(): Proc[] {
   return out;
 }
 
-const made: { netns: string[]; dirs: string[]; pids: number[] } = { netns: [], dirs: [], pids: [] };
+const pods: PodLauncher[] = [];
 afterAll(() => {
-  for (const pid of made.pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-  for (const ns of made.netns) Bun.spawnSync(["ip", "netns", "del", ns]);
-  for (const d of made.dirs) rmSync(d, { recursive: true, force: true });
+  for (const p of pods) p.cleanup();
 });
 
 /** Runs the launcher with `caps`; returns the domain's status (or the last error), the launcher's and QEMU's process entries, and the launcher's log. */
-async function runWith(caps: readonly string[], tag: string): Promise<{ state: string; reason: string; launcher?: Proc; qemu?: Proc; killError: string | null; log: string }> {
-  const ns = `bvcaps-${tag}`.slice(0, 15);
-  Bun.spawnSync(["ip", "netns", "del", ns]);
-  const must = (argv: string[]): void => {
-    const r = Bun.spawnSync(argv, { stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`Cannot run "${argv.join(" ")}": ${r.stderr.toString()}`);
-  };
-  must(["ip", "netns", "add", ns]);
-  made.netns.push(ns);
-  const inNs = (...argv: string[]): void => must(["ip", "netns", "exec", ns, ...argv]);
-  inNs("ip", "link", "set", "lo", "up");
-  inNs("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0");
-  inNs("ip", "addr", "add", "10.98.0.2/24", "dev", "eth0");
-  inNs("ip", "link", "set", "eth0", "up");
-  inNs("ip", "link", "set", "peer0", "up");
-  inNs("ip", "route", "add", "default", "via", "10.98.0.1");
-  inNs("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
-
-  // Not under /tmp: the container's /tmp is a tmpfs of its own.
-  const volume = mkdtempSync("/var/tmp/bvcaps-");
-  made.dirs.push(volume);
-  chmodSync(volume, 0o777); // an emptyDir's mode
-  const state = join(volume, "launcher");
-  const sockets = join(volume, "sockets");
-  mkdirSync(sockets);
-  // The pod's subPath mounts: created by the kubelet, bound where libvirt looks.
-  const binds = libvirtMounts().map((m) => ({ source: join(state, m.subPath!), target: m.mountPath }));
-  for (const b of binds) mkdirSync(b.source, { recursive: true });
-  const script = [
-    "set -e",
-    `mount --bind ${volume} ${volume}`,
-    ...binds.map((b) => `mount --bind ${b.source} ${b.target}`),
-    // The executable where the image has it, outside /tmp: a clone under /tmp would vanish under the tmpfs.
-    `touch ${volume}/bunvirt; mount --bind ${bunvirt} ${volume}/bunvirt`,
-    "mount -t tmpfs tmpfs /tmp",
-    // A container's /dev: a few nodes and the tun device, no /dev/kvm (emulation: the pod does not request it).
-    `d=${volume}/dev; mkdir $d; mount -t tmpfs -o mode=755 tmpfs $d`,
-    "for n in null zero full random urandom tty; do touch $d/$n; mount --bind /dev/$n $d/$n; done",
-    "mkdir $d/net $d/pts $d/shm; touch $d/net/tun; mount --bind /dev/net/tun $d/net/tun; mount --bind /dev/pts $d/pts; ln -s pts/ptmx $d/ptmx; mount -t tmpfs tmpfs $d/shm",
-    "mount --move $d /dev",
-    "mount -o remount,bind,ro /",
-    `exec setpriv --bounding-set -all${caps.map((c) => `,+${c.toLowerCase()}`).join("")} --inh-caps -all --no-new-privs -- ${volume}/bunvirt --role launcher --libvirt-layout pod --emulation --state-dir ${state} --command-socket ${sockets}/launcher.sock --health-addr 127.0.0.1:8187`,
-  ].join("\n");
-  const logFile = join(volume, "..", `bvcaps-${tag}.log`);
-  made.dirs.push(logFile);
-  const proc = Bun.spawn(["ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", script], {
-    stdout: Bun.file(logFile),
-    stderr: "pipe",
-  });
-  made.pids.push(proc.pid);
+async function runWith(caps: readonly string[], tag: string, guest?: string): Promise<{ state: string; reason: string; launcher?: Proc; qemu?: Proc; killError: string | null; log: string; console: string }> {
+  const pod = startPodLauncher({ bunvirt, caps, tag: `bvcaps-${tag}`, ...(guest !== undefined ? { guestDisk: join(guest, "disk.img") } : {}) });
+  pods.push(pod);
+  const { proc, client, state, sockets, consoleText } = pod;
   let mountNs: string | null = null;
-  const client = new LauncherClient(join(sockets, "launcher.sock"));
   let last = { state: "absent", reason: "no answer" };
-  const deadline = Date.now() + 60_000;
+  // A missing capability that keeps the stack from ever getting ready shows as no domain after 60 s.
+  const deadline = Date.now() + (guest !== undefined ? 120_000 : 60_000);
   let synced = false;
   while (Date.now() < deadline && proc.exitCode === null) {
     mountNs ??= (() => {
@@ -143,10 +101,10 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
         const s = await client.status();
         if (s.ready) {
           synced = true;
-          last = await client.sync(vmi);
+          last = await client.sync(guest !== undefined ? guestVmi : vmi);
         }
       } else last = await client.status();
-      if (last.state === "running") break;
+      if (last.state === "running" && (guest === undefined || guestBooted.test(consoleText()))) break;
     } catch (error) {
       last = { state: "error", reason: error instanceof Error ? error.message : String(error) };
       if (synced) break;
@@ -158,7 +116,7 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
   const qemuUid = lookupUser(readFileSync("/etc/passwd", "utf8"), "libvirt-qemu")?.uid;
   const qemu = all.find((p) => p.name.startsWith("qemu-system") && (() => {
     try {
-      return readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes(state);
+      return readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("guest=default_cap");
     } catch {
       return false;
     }
@@ -188,15 +146,25 @@ async function runWith(caps: readonly string[], tag: string): Promise<{ state: s
       // gone
     }
   }
-  const log = `${readFileSync(logFile, "utf8")}\n${await new Response(proc.stderr).text()}`;
-  return { ...last, killError, ...(launcher !== undefined ? { launcher } : {}), ...(qemu !== undefined ? { qemu } : {}), log };
+  const log = await pod.log();
+  return { ...last, killError, ...(launcher !== undefined ? { launcher } : {}), ...(qemu !== undefined ? { qemu } : {}), log, console: consoleText() };
 }
 
 describe.skipIf(skip !== null)("the launcher with the pod's capabilities", () => {
-  test("the whole list: the VM runs, QEMU as libvirt-qemu with no capabilities, the launcher's CapEff is the list", async () => {
-    const r = await runWith(launcherCapabilities, "all");
-    if (r.state !== "running") console.log(r.log.slice(-4000));
+  test("the whole list: the test guest boots, QEMU as libvirt-qemu with no capabilities, the launcher's CapEff is the list", async () => {
+    const guest = await buildGuest("build.sh");
+    // The pod's claim path is bound over in the test's mount namespace; its mount point is bunvirt's own directory.
+    const made = !existsSync(launcherPaths.claims);
+    mkdirSync(launcherPaths.claims, { recursive: true });
+    let r;
+    try {
+      r = await runWith(launcherCapabilities, "all", guest);
+    } finally {
+      if (made) rmdirSync(launcherPaths.claims);
+    }
+    if (r.state !== "running" || !guestBooted.test(r.console)) console.log(`${r.log.slice(-4000)}\n--- console:\n${r.console.slice(-2000)}`);
     expect(r.state).toBe("running");
+    expect(r.console).toMatch(guestBooted);
     expect(r.launcher?.capEff).toBe(capabilityMask(launcherCapabilities));
     expect(r.qemu?.uid).toBe(lookupUser(readFileSync("/etc/passwd", "utf8"), "libvirt-qemu")!.uid);
     expect(r.qemu?.capEff).toBe(0n);
