@@ -41,6 +41,8 @@ import { summarize, type ComponentName, type DaemonName, type StackHealth } from
 import { canConnectUnix, socketExists } from "./unix-socket.ts";
 import { detectVersions, type StackVersions } from "./versions.ts";
 import { openBus } from "./bus.ts";
+import { libcChildWaits } from "./child-waits.ts";
+import { startQemuReaper, type QemuReaper } from "./qemu-reaper.ts";
 
 export interface LibvirtStackOptions {
   /** All runtime directories live below it; created if missing. Kept by stop(). */
@@ -69,6 +71,12 @@ export interface LibvirtStackOptions {
   readonly client?: LibvirtClientOptions;
   /** Restart policy of the daemons. Default daemonRestarts (src/retry/backoff.ts). */
   readonly backoff?: RestartPolicy;
+  /**
+   * true: this process becomes the subreaper of the stack and waits for each
+   * QEMU as it ends (qemu-reaper.ts), so a stop does not wait for PID 1. For
+   * a process that owns its children (a launcher); default false.
+   */
+  readonly reapQemu?: boolean;
 }
 
 /** "namespace": the local run's private mount namespace; "pod": the pod's own mounts, no namespace. */
@@ -177,6 +185,8 @@ class PrivateLibvirtStack implements LibvirtStack {
   #syncing = false;
   #capsSaved = false;
   #saving: Promise<unknown> = Promise.resolve();
+  readonly #reapQemu: boolean;
+  #reaper: QemuReaper | null = null;
 
   constructor(init: {
     paths: StackPaths;
@@ -196,6 +206,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.versions = init.versions;
     this.capabilityCacheSeed = init.seed;
     this.seededCapabilities = init.seeded;
+    this.#reapQemu = options.reapQemu === true;
     const userLog = options.log ?? (() => {});
     this.#log = (line) => {
       try {
@@ -267,6 +278,16 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   async start(readyTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + readyTimeoutMs;
+    if (this.#reapQemu) {
+      const waits = libcChildWaits();
+      if (typeof waits === "string") this.#log(`stack: QEMU processes are left to PID 1 to wait for: ${waits}`);
+      else {
+        // Only a process that is QEMU (its name stays readable while it is a zombie): waiting for a child Bun
+        // spawned would make Bun throw when it waits for it.
+        const qemuPids = async (): Promise<number[]> => (await this.#domainPids()).filter((pid) => (processName(pid) ?? "").startsWith("qemu"));
+        this.#reaper = startQemuReaper({ qemuPids, waits, log: this.#log });
+      }
+    }
     if (this.#holder !== null) {
       await this.#holder.create();
       this.#log(`stack: namespace ${this.#holder.namespace} held by pid ${this.#holder.pid}`);
@@ -441,6 +462,8 @@ class PrivateLibvirtStack implements LibvirtStack {
     await Promise.all(order.map((name) => this.#daemons[name].stop()));
     await this.#killLeftovers();
     await this.#endProcesses(domains.filter((pid) => processAlive(pid) && (processName(pid) ?? "").startsWith("qemu")));
+    await this.#reaper?.sweep();
+    this.#reaper?.stop();
     await this.#holder?.stop();
     const namespace = this.#holder?.namespace ?? null;
     if (namespace !== null && !isSharedNamespace(namespace)) {
@@ -457,14 +480,19 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#listeners.clear();
   }
 
-  /** The pids in libvirtd's domain pid files (its running QEMUs). */
+  /**
+   * The pids in libvirtd's domain pid files (its running QEMUs). Not its
+   * QEMU driver's lock file, driver.pid, which names libvirtd itself; and
+   * never one of the stack's own daemons.
+   */
   async #domainPids(): Promise<number[]> {
     const dir = join(this.paths.run, "qemu");
     const names = await readdir(dir).catch(() => [] as string[]);
     const pids = await Promise.all(
-      names.filter((n) => n.endsWith(".pid")).map((n) => this.domainPid(n.slice(0, -".pid".length))),
+      names.filter((n) => n.endsWith(".pid") && n !== "driver.pid").map((n) => this.domainPid(n.slice(0, -".pid".length))),
     );
-    return pids.filter((pid): pid is number => pid !== null);
+    const daemons = new Set(Object.values(this.pids()));
+    return pids.filter((pid): pid is number => pid !== null && !daemons.has(pid));
   }
 
   /** QEMU and anything else libvirtd left in the namespace: SIGTERM, 5 s, SIGKILL. */

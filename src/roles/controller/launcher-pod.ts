@@ -278,9 +278,9 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
     spec: {
       hostname: podHostname(vmi.spec.hostname ?? name),
       restartPolicy: "Never",
-      // The pod's pause process is PID 1 and reaps orphans: libvirtd's QEMU processes are re-parented
-      // when they end, and the launcher (else PID 1) does not wait for them; libvirt then sees a
-      // killed QEMU (a zombie) still there and a destroy takes 30 s and fails.
+      // The pod's pause process is PID 1 and reaps orphans. The launcher waits for its QEMU itself (it is
+      // the subreaper, src/launcher/libvirt/qemu-reaper.ts) but for nothing else it did not start; as PID 1
+      // it would leave any other orphan a zombie.
       shareProcessNamespace: true,
       terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
       automountServiceAccountToken: false,
