@@ -27,7 +27,8 @@ fi
 /**
  * Kills what is left in the namespace: TERM, up to 5 s grace, then KILL.
  * `collect` runs in the holder shell itself (no subshell), so the list never
- * holds a helper process of its own.
+ * holds a helper process of its own; `-ef` compares the namespaces' inodes
+ * without a `readlink` per process (the stop waited 0.1 s for those forks).
  */
 const CLEANUP = `
 collect() {
@@ -35,7 +36,7 @@ collect() {
   for d in /proc/[0-9]*; do
     p=\${d#/proc/}
     [ "$p" = "$$" ] && continue
-    if [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$ns" ]; then left="$left $p"; fi
+    if [ "$d/ns/mnt" -ef "/proc/$$/ns/mnt" ]; then left="$left $p"; fi
   done
 }
 collect

@@ -117,9 +117,12 @@ export class VmRunner implements DomainManager {
       this.#running = null;
       const outcome = e.event === "crashed" ? { kind: "crashed" as const, detail: "the guest crashed" } : outcomeOfStop(e.detail);
       this.log(`domain "${r.domain}" stopped: ${outcome.detail}; cleaning up`);
-      await this.ports.libvirt.undefine(r.domain).catch((err: unknown) => this.log(`undefine: ${(err as Error).message}`));
-      await r.network.teardown().catch((err: unknown) => this.log(`network teardown: ${(err as Error).message}`));
-      await r.storage.cleanup().catch((err: unknown) => this.log(`storage cleanup: ${(err as Error).message}`));
+      // QEMU is gone: the definition, the network and the disks no longer depend on each other.
+      await Promise.all([
+        this.ports.libvirt.undefine(r.domain).catch((err: unknown) => this.log(`undefine: ${(err as Error).message}`)),
+        r.network.teardown().catch((err: unknown) => this.log(`network teardown: ${(err as Error).message}`)),
+        r.storage.cleanup().catch((err: unknown) => this.log(`storage cleanup: ${(err as Error).message}`)),
+      ]);
       this.#finish(outcome);
     }
   }
