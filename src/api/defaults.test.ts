@@ -15,6 +15,18 @@ test("disk targets get KubeVirt's default buses", () => {
   expect(s.domain.machine?.type).toBe("q35");
 });
 
+test("a volume no disk uses gets a virtio disk of its name, after the given disks, in the volumes' order", () => {
+  const s = applyVmiDefaults({
+    domain: { devices: { disks: [{ name: "root", disk: { bus: "sata" } }] } },
+    volumes: [{ name: "cidata", cloudInitNoCloud: { userData: "#cloud-config" } }, { name: "root", emptyDisk: { capacity: "1Gi" } }, { name: "scratch", emptyDisk: { capacity: "1Gi" } }],
+  });
+  expect(s.domain.devices.disks).toEqual([
+    { name: "root", disk: { bus: "sata" } },
+    { name: "cidata", disk: { bus: "virtio" } },
+    { name: "scratch", disk: { bus: "virtio" } },
+  ]);
+});
+
 test("no interfaces and no networks: the pod network with masquerade", () => {
   const s = applyVmiDefaults(base());
   expect(s.domain.devices.interfaces).toEqual([{ name: "default", masquerade: {}, model: "virtio" }]);

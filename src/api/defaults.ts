@@ -1,11 +1,14 @@
 /**
- * KubeVirt's defaults, applied the way its mutating webhook does: a disk with
- * no target is a virtio disk, a cdrom sits on sata and is read-only, a lun on
+ * KubeVirt's defaults, applied the way its mutating webhook does: a volume
+ * that no disk uses gets a disk of its name (appended, in the volumes'
+ * order), a disk with no target is a virtio disk, a cdrom sits on sata and is read-only, a lun on
  * scsi, a NIC model is virtio, the machine is q35, and a VMI without
  * interfaces or networks gets the pod network with masquerade
  * (autoattachPodInterface). Pure: returns a new spec.
  */
 import type { VmiSpec } from "./v1/vmi.ts";
+
+type Disk = NonNullable<VmiSpec["domain"]["devices"]["disks"]>[number];
 
 export const defaultMachineType = "q35";
 export const defaultInterfaceName = "default";
@@ -13,7 +16,9 @@ export const defaultInterfaceName = "default";
 export function applyVmiDefaults(input: VmiSpec): VmiSpec {
   const spec = structuredClone(input);
   const devices = spec.domain.devices;
-  devices.disks = (devices.disks ?? []).map((d) => {
+  const used = new Set((devices.disks ?? []).map((d) => d.name));
+  const unused = (spec.volumes ?? []).filter((v) => !used.has(v.name)).map((v): Disk => ({ name: v.name }));
+  devices.disks = [...(devices.disks ?? []), ...unused].map((d) => {
     if (d.cdrom !== undefined) return { ...d, cdrom: { ...d.cdrom, bus: d.cdrom.bus ?? "sata", readonly: d.cdrom.readonly ?? true } };
     if (d.lun !== undefined) return { ...d, lun: { ...d.lun, bus: d.lun.bus ?? "scsi" } };
     return { ...d, disk: { ...d.disk, bus: d.disk?.bus ?? "virtio" } };

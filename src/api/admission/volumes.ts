@@ -5,11 +5,10 @@ import { joinPath, type Problem } from "../problem.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
 import { volumeSourceNames } from "../v1/volume.ts";
 
-/** Volume names are unique, each volume has exactly one source and is used by a disk. */
+/** Volume names are unique and each volume has exactly one source (one without a disk gets one, see defaults.ts). */
 export function checkVolumes(spec: VmiSpec, at: string): Problem[] {
   const out: Problem[] = [];
   const volumes = spec.volumes ?? [];
-  const diskNames = new Set((spec.domain.devices.disks ?? []).map((d) => d.name));
   const seen = new Set<string>();
   volumes.forEach((vol, i) => {
     const here = joinPath(joinPath(at, "volumes"), i);
@@ -23,9 +22,6 @@ export function checkVolumes(spec: VmiSpec, at: string): Problem[] {
           ? `volume "${vol.name}" has no source; set exactly one of ${volumeSourceNames.join(", ")}`
           : `volume "${vol.name}" has ${sources.length} sources (${sources.join(", ")}); set exactly one`,
       });
-    }
-    if (!diskNames.has(vol.name)) {
-      out.push({ path: joinPath(here, "name"), rule: `volume "${vol.name}" is not used by any disk; every volume needs a disk of the same name` });
     }
     const path = vol.containerDisk?.path;
     if (path !== undefined && !isSafeImagePath(path)) {

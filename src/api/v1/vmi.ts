@@ -11,7 +11,7 @@ export const vmiPhases = ["Pending", "Scheduling", "Scheduled", "Running", "Succ
 /** The fields a VMI spec shares with v1alpha1's VM spec. */
 export const vmiSpecTexts = {
   domain: "The virtual hardware: CPU, memory, firmware, machine and devices.",
-  volumes: "Where the disks' bytes come from, one volume per disk, matched by name. At most 256.",
+  volumes: "Where the disks' bytes come from, one volume per disk, matched by name; a volume that no disk names gets a virtio disk of its name. At most 256.",
   terminationGracePeriodSeconds: "Seconds the guest is given to shut down after an ACPI power-button event before it is stopped hard. Default: 30.",
   hostname: "Host name the guest is given (in cloud-init's metadata); a DNS-1123 label. Default: the object's name, cut to 63 characters.",
   nodeSelector: "Labels a node must carry for the VM to be scheduled there.",
