@@ -4,8 +4,10 @@
  * order), a disk with no target is a virtio disk, a cdrom sits on sata and is read-only, a lun on
  * scsi, a NIC model is virtio, the machine is q35, and a VMI without
  * interfaces or networks gets the pod network with masquerade
- * (autoattachPodInterface). Pure: returns a new spec.
+ * (autoattachPodInterface); a Hyper-V enlightenment that is on turns on what
+ * it needs when that is not set (hyperv-dependencies.ts). Pure: returns a new spec.
  */
+import { walkHypervNeeds } from "./hyperv-dependencies.ts";
 import type { VmiSpec } from "./v1/vmi.ts";
 
 type Disk = NonNullable<VmiSpec["domain"]["devices"]["disks"]>[number];
@@ -30,5 +32,7 @@ export function applyVmiDefaults(input: VmiSpec): VmiSpec {
   }
   devices.interfaces = (devices.interfaces ?? []).map((i) => ({ ...i, model: i.model ?? "virtio" }));
   spec.domain.machine = { ...spec.domain.machine, type: spec.domain.machine?.type ?? defaultMachineType };
+  const hyperv = spec.domain.features?.hyperv;
+  if (hyperv !== undefined) for (const name of walkHypervNeeds(hyperv).turnedOn) hyperv[name] = { enabled: true };
   return spec;
 }

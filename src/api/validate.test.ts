@@ -124,6 +124,10 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["cores above 4096", (vm) => (tspec(vm).domain.cpu.cores = 1e300), `${T}.domain.cpu.cores`, /at most 4096/],
   ["sockets × cores × threads above 4096", (vm) => (tspec(vm).domain.cpu = { sockets: 64, cores: 64, threads: 2 }), `${T}.domain.cpu`, /8192 vCPUs; at most 4096/],
   ["bootOrder above unsigned int", (vm) => (tspec(vm).domain.devices.disks[0].bootOrder = 2 ** 32), `${T}.domain.devices.disks[0].bootOrder`, /at most 4294967295/],
+  ["hyperv spinlocks below 4096", (vm) => (tspec(vm).domain.features = { hyperv: { spinlocks: { spinlocks: 4095 } } }), `${T}.domain.features.hyperv.spinlocks.spinlocks`, /must be at least 4096/],
+  ["hyperv vendor id over 12 characters", (vm) => (tspec(vm).domain.features = { hyperv: { vendorid: { vendorid: "ABCDEFGHIJKLM" } } }), `${T}.domain.features.hyperv.vendorid.vendorid`, /at most 12 characters/],
+  ["unknown hyperv enlightenment", (vm) => (tspec(vm).domain.features = { hyperv: { crash: {} } }), `${T}.domain.features.hyperv.crash`, /not supported by bunvirt/],
+  ["hyperv synic on, vpindex off", (vm) => (tspec(vm).domain.features = { hyperv: { synic: {}, vpindex: { enabled: false } } }), `${T}.domain.features.hyperv.synic`, /synic needs vpindex, which is turned off/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
 ];
 

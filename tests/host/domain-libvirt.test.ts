@@ -26,7 +26,8 @@ describe.skipIf(skip !== null)("corpus domains in a real libvirtd", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const c of corpus) {
+  // The stack hides /dev/kvm: KVM domains are checked against the schema only (domain-schema.test.ts).
+  for (const c of corpus.filter((x) => x.facts.emulation)) {
     test(`${c.name}: defined, read back, undefined`, async () => {
       const h = await stack.client.defineXml(domainXml(c.vmi, c.spec, c.facts));
       try {

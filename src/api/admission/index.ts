@@ -11,13 +11,14 @@ import { checkBootOrder } from "./boot-order.ts";
 import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
+import { checkHyperv } from "./hyperv.ts";
 import { checkMetadata } from "./metadata.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

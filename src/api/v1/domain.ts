@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { machineTypePattern, maxListItems, maxVcpus, uuidPattern } from "../limits.ts";
 import { boundedList, doc, int, marker, nonEmpty, patterned, quantity } from "./primitives.ts";
 import { disk } from "./disk.ts";
+import { hyperv } from "./hyperv.ts";
 import { iface } from "./interface.ts";
 
 export const cpu = v.strictObject({
@@ -83,6 +84,7 @@ export const features = v.strictObject({
   acpi: v.optional(doc(featureState("ACPI", "true"), "ACPI, which lets the guest be shut down gracefully by a power-button event. Default: on.")),
   apic: v.optional(doc(featureState("the APIC", "true"), "The advanced programmable interrupt controller. Default: on.")),
   smm: v.optional(doc(featureState("SMM", "true"), "System Management Mode; EFI Secure Boot needs it (enabled false with Secure Boot is refused). Default: on exactly when Secure Boot is.")),
+  hyperv: v.optional(doc(hyperv, "Hyper-V enlightenments, for Windows guests on KVM. Under emulation (no KVM) bunvirt leaves them out of the domain: QEMU's TCG cannot give the guest a VP index, and they only speed up a guest on KVM. Default: none.")),
 });
 
 export const devices = v.strictObject({
@@ -106,7 +108,7 @@ const domainEntries = {
   resources: v.optional(doc(resources, "Resources the launcher pod requests from and is limited to on its node.")),
   machine: v.optional(doc(machine, "The emulated machine (chipset).")),
   firmware: v.optional(doc(firmware, "Firmware: bootloader, SMBIOS identity and direct kernel boot.")),
-  features: v.optional(doc(features, "Platform features of the machine (ACPI, APIC, SMM).")),
+  features: v.optional(doc(features, "Platform features of the machine (ACPI, APIC, SMM, Hyper-V enlightenments).")),
   devices: doc(devices, devicesText),
 };
 
