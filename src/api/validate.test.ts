@@ -128,6 +128,10 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["hyperv vendor id over 12 characters", (vm) => (tspec(vm).domain.features = { hyperv: { vendorid: { vendorid: "ABCDEFGHIJKLM" } } }), `${T}.domain.features.hyperv.vendorid.vendorid`, /at most 12 characters/],
   ["unknown hyperv enlightenment", (vm) => (tspec(vm).domain.features = { hyperv: { crash: {} } }), `${T}.domain.features.hyperv.crash`, /not supported by bunvirt/],
   ["hyperv synic on, vpindex off", (vm) => (tspec(vm).domain.features = { hyperv: { synic: {}, vpindex: { enabled: false } } }), `${T}.domain.features.hyperv.synic`, /synic needs vpindex, which is turned off/],
+  ["clock utc and timezone", (vm) => (tspec(vm).domain.clock = { utc: {}, timezone: "Europe/Berlin" }), `${T}.domain.clock.timezone`, /utc and timezone exclude each other/],
+  ["unknown time zone", (vm) => (tspec(vm).domain.clock = { timezone: "Atlantis/Capital" }), `${T}.domain.clock.timezone`, /not an IANA time zone/],
+  ["unknown hpet tick policy", (vm) => (tspec(vm).domain.clock = { timer: { hpet: { tickPolicy: "hurry" } } }), `${T}.domain.clock.timer.hpet.tickPolicy`, /must be one of "delay", "catchup", "merge", "discard"/],
+  ["rtc tick policy merge", (vm) => (tspec(vm).domain.clock = { timer: { rtc: { tickPolicy: "merge" } } }), `${T}.domain.clock.timer.rtc.tickPolicy`, /must be one of "delay", "catchup"/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
 ];
 

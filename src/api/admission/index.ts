@@ -8,6 +8,7 @@ import { joinPath, type Problem } from "../problem.ts";
 import type { VirtualMachineInstance, VmiSpec } from "../v1/vmi.ts";
 import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
+import { checkClock } from "./clock.ts";
 import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
@@ -18,7 +19,7 @@ import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

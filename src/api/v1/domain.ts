@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { machineTypePattern, maxListItems, maxVcpus, uuidPattern } from "../limits.ts";
 import { boundedList, doc, int, marker, nonEmpty, patterned, quantity } from "./primitives.ts";
 import { disk } from "./disk.ts";
+import { clock } from "./clock.ts";
 import { hyperv } from "./hyperv.ts";
 import { iface } from "./interface.ts";
 
@@ -108,6 +109,7 @@ const domainEntries = {
   resources: v.optional(doc(resources, "Resources the launcher pod requests from and is limited to on its node.")),
   machine: v.optional(doc(machine, "The emulated machine (chipset).")),
   firmware: v.optional(doc(firmware, "Firmware: bootloader, SMBIOS identity and direct kernel boot.")),
+  clock: v.optional(doc(clock, "The guest's clock: UTC (optionally offset) or a time zone, and its timers. Default: UTC with RTC catchup, PIT delay, no HPET.")),
   features: v.optional(doc(features, "Platform features of the machine (ACPI, APIC, SMM, Hyper-V enlightenments).")),
   devices: doc(devices, devicesText),
 };
