@@ -2,7 +2,7 @@
  * KubeVirt's defaults, applied the way its mutating webhook does: a volume
  * that no disk uses gets a disk of its name (appended, in the volumes'
  * order), a disk with no target is a virtio disk, a cdrom sits on sata and is read-only, a lun on
- * scsi, a NIC model is virtio, the machine is q35, and a VMI without
+ * scsi, a NIC model is virtio, an input is on usb, the machine is q35, and a VMI without
  * interfaces or networks gets the pod network with masquerade
  * (autoattachPodInterface); a Hyper-V enlightenment that is on turns on what
  * it needs when that is not set (hyperv-dependencies.ts). Pure: returns a new spec.
@@ -31,6 +31,7 @@ export function applyVmiDefaults(input: VmiSpec): VmiSpec {
     spec.networks = [{ name: defaultInterfaceName, pod: {} }];
   }
   devices.interfaces = (devices.interfaces ?? []).map((i) => ({ ...i, model: i.model ?? "virtio" }));
+  if (devices.inputs !== undefined) devices.inputs = devices.inputs.map((i) => ({ ...i, bus: i.bus ?? "usb" }));
   spec.domain.machine = { ...spec.domain.machine, type: spec.domain.machine?.type ?? defaultMachineType };
   const hyperv = spec.domain.features?.hyperv;
   if (hyperv !== undefined) for (const name of walkHypervNeeds(hyperv).turnedOn) hyperv[name] = { enabled: true };

@@ -132,6 +132,10 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["unknown time zone", (vm) => (tspec(vm).domain.clock = { timezone: "Atlantis/Capital" }), `${T}.domain.clock.timezone`, /not an IANA time zone/],
   ["unknown hpet tick policy", (vm) => (tspec(vm).domain.clock = { timer: { hpet: { tickPolicy: "hurry" } } }), `${T}.domain.clock.timer.hpet.tickPolicy`, /must be one of "delay", "catchup", "merge", "discard"/],
   ["rtc tick policy merge", (vm) => (tspec(vm).domain.clock = { timer: { rtc: { tickPolicy: "merge" } } }), `${T}.domain.clock.timer.rtc.tickPolicy`, /must be one of "delay", "catchup"/],
+  ["input of an unknown type", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "kbd", type: "keyboard" }]), `${T}.domain.devices.inputs[0].type`, /must be one of "tablet"/],
+  ["input on ps2", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "t", type: "tablet", bus: "ps2" }]), `${T}.domain.devices.inputs[0].bus`, /must be one of "usb", "virtio"/],
+  ["input name twice", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "t", type: "tablet" }, { name: "t", type: "tablet", bus: "virtio" }]), `${T}.domain.devices.inputs[1].name`, /input names must be unique/],
+  ["input name not DNS-1123", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "My_Tablet", type: "tablet" }]), `${T}.domain.devices.inputs[0].name`, /DNS-1123 label/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
 ];
 

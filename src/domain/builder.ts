@@ -12,6 +12,7 @@ import { disks } from "./configurators/disks.ts";
 import { features } from "./configurators/features.ts";
 import { firmware } from "./configurators/firmware.ts";
 import { identity } from "./configurators/identity.ts";
+import { inputs } from "./configurators/inputs.ts";
 import { interfaces } from "./configurators/interfaces.ts";
 import { memory } from "./configurators/memory.ts";
 import { deviceSlots, slots, type Configurator, type Slot } from "./context.ts";
@@ -20,7 +21,7 @@ import { el, renderXml, type XmlNode } from "./xml.ts";
 
 export const configurators: readonly Configurator[] = [
   identity, memory, cpu, firmware, features, clock, lifecycle,
-  disks, interfaces, serialConsole, rng, memballoon,
+  disks, inputs, interfaces, serialConsole, rng, memballoon,
 ];
 
 export function buildDomain(vmi: VmiIdentity, spec: VmiSpec, facts: LauncherFacts): XmlNode {

@@ -13,13 +13,14 @@ import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
 import { checkHyperv } from "./hyperv.ts";
+import { checkInputs } from "./inputs.ts";
 import { checkMetadata } from "./metadata.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

@@ -5,6 +5,7 @@ import { boundedList, doc, int, marker, nonEmpty, patterned, quantity } from "./
 import { disk } from "./disk.ts";
 import { clock } from "./clock.ts";
 import { hyperv } from "./hyperv.ts";
+import { input } from "./input.ts";
 import { iface } from "./interface.ts";
 
 export const cpu = v.strictObject({
@@ -91,6 +92,7 @@ export const features = v.strictObject({
 export const devices = v.strictObject({
   disks: v.optional(doc(boundedList(disk, maxListItems), "Disks the guest sees, each naming the volume it shows. At most 256.")),
   interfaces: v.optional(doc(boundedList(iface, maxListItems), "Network interfaces the guest sees, each naming the network it joins. At most 256. Default: one masquerade interface on the pod network (see autoattachPodInterface).")),
+  inputs: v.optional(doc(boundedList(input, maxListItems), "Input devices the guest sees, such as a USB tablet. At most 256. Default: none.")),
   /** Attach a serial console (default true). */
   autoattachSerialConsole: v.optional(doc(v.boolean(), "Attach a serial console to the guest. Default: true.")),
   /** Give a VMI without interfaces the pod network with masquerade (default true). */
@@ -101,7 +103,7 @@ export const devices = v.strictObject({
   rng: v.optional(doc(marker(), "Attach a virtio random number generator fed by the host's /dev/urandom. Set as an empty object. Default: none.")),
 });
 
-const devicesText = "Devices attached to the guest: disks, interfaces, console, balloon, RNG.";
+const devicesText = "Devices attached to the guest: disks, interfaces, inputs, console, balloon, RNG.";
 
 const domainEntries = {
   cpu: v.optional(doc(cpu, "The vCPUs: topology and model. Default: one socket, one core, one thread.")),

@@ -31,7 +31,7 @@ describe("disks", () => {
       "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/v/cd.iso'/><target dev='sdc' bus='sata'/><readonly/><alias name='ua-cd'/></disk>",
       "<disk type='block' device='disk'><driver name='qemu' type='raw' error_policy='stop' discard='unmap'/><source dev='/dev/sdz'/><target dev='vdb' bus='virtio'/><alias name='ua-d3'/></disk>",
     ]);
-    expect(out.controllers).toEqual(["<controller type='scsi' index='0' model='virtio-scsi'/>", "<controller type='usb' model='none'/>"]);
+    expect(out.controllers).toEqual(["<controller type='scsi' index='0' model='virtio-scsi'/>"]);
   });
 
   test("an overlay names its backing image, which libvirt must not relabel", () => {
@@ -46,10 +46,6 @@ describe("disks", () => {
     expect(out.disks![0]).toContain("<readonly/>");
   });
 
-  test("a usb disk brings an xhci controller", () => {
-    const out = render(disks(ctxOf({ devices: { disks: [{ name: "a", disk: { bus: "usb" } }] } }, { volumes: { a: file("/a") } })));
-    expect(out.controllers).toEqual(["<controller type='usb' index='0' model='qemu-xhci'/>"]);
-  });
 
   test("a disk without a prepared volume is an error naming the disk", () => {
     expect(() => disks(ctxOf({ devices: { disks: [{ name: "a" }, { name: "lost" }] } }, { volumes: { a: file("/a") } }))).toThrow('domain.devices.disks[1]: disk "lost" has no prepared volume');

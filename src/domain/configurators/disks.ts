@@ -56,8 +56,5 @@ export const disks: Configurator = ({ spec, facts }) => {
   });
   const controllers: XmlNode[] = [];
   if (buses.has("scsi")) controllers.push(el("controller", { type: "scsi", index: 0, model: "virtio-scsi" }));
-  // No USB disk, no USB controller: libvirt would add one by default, and the
-  // firmware spends boot time probing it (KubeVirt leaves it out as well).
-  controllers.push(buses.has("usb") ? el("controller", { type: "usb", index: 0, model: "qemu-xhci" }) : el("controller", { type: "usb", model: "none" }));
   return { disks: out, controllers };
 };
