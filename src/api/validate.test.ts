@@ -136,6 +136,8 @@ const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["input on ps2", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "t", type: "tablet", bus: "ps2" }]), `${T}.domain.devices.inputs[0].bus`, /must be one of "usb", "virtio"/],
   ["input name twice", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "t", type: "tablet" }, { name: "t", type: "tablet", bus: "virtio" }]), `${T}.domain.devices.inputs[1].name`, /input names must be unique/],
   ["input name not DNS-1123", (vm) => (tspec(vm).domain.devices.inputs = [{ name: "My_Tablet", type: "tablet" }]), `${T}.domain.devices.inputs[0].name`, /DNS-1123 label/],
+  ["unknown eviction strategy", (vm) => (tspec(vm).evictionStrategy = "Migrate"), `${T}.evictionStrategy`, /must be one of "None", "LiveMigrate", "LiveMigrateIfPossible", "External"/],
+  ["priorityClassName not a DNS-1123 subdomain", (vm) => (tspec(vm).priorityClassName = "VM_Critical"), `${T}.priorityClassName`, /DNS-1123 subdomain/],
   ["unknown apiVersion", (vm) => (vm.apiVersion = "kubevirt.io/v2"), "apiVersion", /not served by bunvirt/],
 ];
 

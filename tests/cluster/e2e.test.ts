@@ -22,9 +22,13 @@
  *   handler that stops takes its node's schedulable mark away; the handler's
  *   /metrics (valid exposition text) shows the v1 VM's vCPU time, NIC and
  *   disk figures in KubeVirt's names and labels, growing between scrapes.
+ * - evictionStrategy without migration: LiveMigrate puts a PodDisruptionBudget
+ *   (owned by the pod) on the launcher pod and an eviction is refused; None
+ *   lets the eviction through and the VM's runStrategy starts a new VMI.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../lib/bunvirt.ts";
 import type { Obj } from "../lib/e2e-cluster.ts";
@@ -272,6 +276,59 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
       await gone(name, pod!.metadata.uid);
       expect(await get("vm", name)).toBeNull();
     }, 700_000);
+  });
+
+  describe("evictionStrategy without migration", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bunvirt-e2e-evict-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** examples/vm-v1.yaml under another name, with the strategy. */
+    const manifest = (name: string, strategy: string): string => {
+      const file = join(dir, `${name}.yaml`);
+      const text = readFileSync(vmV1, "utf8").replaceAll("myvm-v1", name).replace("      terminationGracePeriodSeconds: 5\n", `      terminationGracePeriodSeconds: 5\n      evictionStrategy: ${strategy}\n`);
+      if (!text.includes(`evictionStrategy: ${strategy}`)) throw new Error("Cannot place evictionStrategy in examples/vm-v1.yaml");
+      writeFileSync(file, text);
+      return file;
+    };
+    const evict = (pod: string) =>
+      t!.kubectl(["create", "--raw", `/api/v1/namespaces/${t!.namespace}/pods/${pod}/eviction`, "-f", "-"], {
+        stdin: JSON.stringify({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod, namespace: t!.namespace } }),
+      });
+
+    test("LiveMigrate: the launcher pod has a disruption budget and its eviction is refused; the budget goes with the pod", async () => {
+      const name = "evict-refused";
+      await t!.apply(manifest(name, "LiveMigrate"));
+      const { pod } = await running(name);
+      const pdb = await until("the launcher pod's PodDisruptionBudget allows no disruption", 60, async () => {
+        const r = await t!.kubectl(["get", "pdb", pod.metadata.name, "-n", t!.namespace, "-o", "json"]);
+        const p = r.code === 0 ? (JSON.parse(r.stdout) as { metadata: { ownerReferences?: object[] }; status?: { currentHealthy?: number; disruptionsAllowed?: number } }) : null;
+        return p !== null && p.status?.currentHealthy === 1 && p.status?.disruptionsAllowed === 0 ? p : null;
+      }, diagnostics);
+      expect(pdb.metadata.ownerReferences).toEqual([{ apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid }]);
+      const r = await evict(pod.metadata.name);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("disruption budget");
+      expect((await t!.launcherPods((await get("vmi", name))!.metadata.uid))[0]?.metadata.uid).toBe(pod.metadata.uid);
+      await kubectl(["delete", "vm", name, "-n", t!.namespace, "--wait=false"]);
+      await gone(name, pod.metadata.uid);
+      await until("the budget gone with its pod", 120, async () => ((await t!.kubectl(["get", "pdb", pod.metadata.name, "-n", t!.namespace])).code !== 0 ? true : null), diagnostics);
+    }, 1_000_000);
+
+    test("None: no budget, the eviction goes through and the VM starts a new VMI", async () => {
+      const name = "evict-allowed";
+      await t!.apply(manifest(name, "None"));
+      const { vmi, pod } = await running(name);
+      expect((await t!.kubectl(["get", "pdb", pod.metadata.name, "-n", t!.namespace])).code).not.toBe(0);
+      const r = await evict(pod.metadata.name);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      const next = await until("a new VMI after the eviction", 300, async () => {
+        const v = await get("vmi", name);
+        return v !== null && v.metadata.uid !== vmi.metadata.uid ? v : null;
+      }, diagnostics);
+      expect(next.metadata.uid).not.toBe(vmi.metadata.uid);
+      const again = await running(name);
+      await kubectl(["delete", "vm", name, "-n", t!.namespace, "--wait=false"]);
+      await gone(name, again.pod.metadata.uid);
+    }, 1_000_000);
   });
 
   test.skipIf(!onNode)("a handler that stops takes the node's schedulable mark away (test node only)", async () => {

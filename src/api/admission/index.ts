@@ -3,7 +3,7 @@
  * schema's shape, with the same meaning. Each check returns problems whose
  * paths start at `at` (the VMI spec's own path in the document).
  */
-import { isDns1123Label } from "../names.ts";
+import { dns1123SubdomainRule, isDns1123Label, isDns1123Subdomain } from "../names.ts";
 import { joinPath, type Problem } from "../problem.ts";
 import type { VirtualMachineInstance, VmiSpec } from "../v1/vmi.ts";
 import type { VirtualMachine } from "../v1/vm.ts";
@@ -29,6 +29,9 @@ export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   const out = checks.flatMap((check) => check(spec, at));
   if (spec.hostname !== undefined && !isDns1123Label(spec.hostname)) {
     out.push({ path: joinPath(at, "hostname"), rule: `"${spec.hostname}" must be a DNS-1123 label` });
+  }
+  if (spec.priorityClassName !== undefined && !isDns1123Subdomain(spec.priorityClassName)) {
+    out.push({ path: joinPath(at, "priorityClassName"), rule: `"${spec.priorityClassName}" ${dns1123SubdomainRule}` });
   }
   return out;
 }

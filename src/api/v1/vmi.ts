@@ -15,7 +15,11 @@ export const vmiSpecTexts = {
   terminationGracePeriodSeconds: "Seconds the guest is given to shut down after an ACPI power-button event before it is stopped hard. Default: 30.",
   hostname: "Host name the guest is given (in cloud-init's metadata); a DNS-1123 label. Default: the object's name, cut to 63 characters.",
   nodeSelector: "Labels a node must carry for the VM to be scheduled there.",
+  priorityClassName: "PriorityClass of the launcher pod, which decides which pods the scheduler preempts first. Default: the cluster's default priority.",
+  evictionStrategy: "What an eviction of the launcher pod (a node drain) does. bunvirt does not migrate VMs, so: None and LiveMigrateIfPossible let the eviction stop the VM; LiveMigrate (the VM cannot migrate) and External (something outside handles it) refuse the eviction, through a PodDisruptionBudget on the launcher pod. Default: None.",
 };
+
+export const evictionStrategies = ["None", "LiveMigrate", "LiveMigrateIfPossible", "External"] as const;
 
 export const vmiSpec = v.strictObject({
   domain: doc(domain, vmiSpecTexts.domain),
@@ -24,6 +28,8 @@ export const vmiSpec = v.strictObject({
   terminationGracePeriodSeconds: v.optional(doc(int(0), vmiSpecTexts.terminationGracePeriodSeconds)),
   hostname: v.optional(doc(v.string(), vmiSpecTexts.hostname)),
   nodeSelector: v.optional(doc(stringMap, vmiSpecTexts.nodeSelector)),
+  priorityClassName: v.optional(doc(v.string(), vmiSpecTexts.priorityClassName)),
+  evictionStrategy: v.optional(doc(v.picklist(evictionStrategies), vmiSpecTexts.evictionStrategy)),
 });
 
 export const vmiInterfaceStatus = v.looseObject({

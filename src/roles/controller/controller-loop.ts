@@ -13,9 +13,10 @@ import { validate } from "../../api/validate.ts";
 import { kubeFetch } from "../../kube/api-client.ts";
 import { objectOfKey, type Logger } from "../../log/logger.ts";
 import { Informer, type KubeObject } from "../../kube/informer.ts";
-import { KubeRest, resourcePath } from "../../kube/rest.ts";
+import { isConflict, KubeRest, resourcePath } from "../../kube/rest.ts";
 import { Expectations } from "./expectations.ts";
-import { ControllerWrites, podResource, vmiResource, vmResource } from "./kube-writes.ts";
+import { ControllerWrites, pdbResource, podResource, vmiResource, vmResource } from "./kube-writes.ts";
+import { launcherPdb } from "./launcher-pdb.ts";
 import type { LauncherPodOptions } from "./launcher-pod.ts";
 import { launcherLabels } from "./launcher-pod.ts";
 import { keyOf, type Meta, type Vm, type Vmi } from "./model.ts";
@@ -248,6 +249,27 @@ export class ControllerLoop {
     return result.podAction.kind !== "none" || result.statusChanged || result.labels !== undefined || result.removeFinalizers.length > 0;
   }
 
+  /**
+   * The launcher pod's disruption budget, when the VMI's eviction strategy refuses evictions
+   * (launcher-pdb.ts). Tried a few times: nothing recreates it for a pod that exists.
+   */
+  async #guardEviction(vmi: VmiObj, pod: V1Pod): Promise<void> {
+    const pdb = launcherPdb(vmi.spec, pod);
+    if (pdb === null) return;
+    let last: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.#writes.create(pdbResource, pdb.metadata.namespace, pdb);
+        return;
+      } catch (e) {
+        if (isConflict(e)) return; // already there (AlreadyExists)
+        last = e;
+        await Bun.sleep(500 * (attempt + 1));
+      }
+    }
+    this.#writes.event(vmi, { type: "Warning", reason: "FailedCreate", message: `Error creating the PodDisruptionBudget that refuses evictions (evictionStrategy ${vmi.spec.evictionStrategy}): ${(last as Error).message}` });
+  }
+
   async syncVmi(key: string): Promise<void> {
     const vmi = this.vmis.get(key);
     if (vmi === undefined) {
@@ -269,6 +291,7 @@ export class ControllerLoop {
         throw e;
       }
       w.event(vmi, podCreatedEvent(pod.metadata?.name ?? "?"));
+      await this.#guardEviction(vmi, pod);
     } else if (podAction.kind === "delete") {
       // A pod already deleting or gone satisfies the expectation at once (no event will come for it).
       const fresh = podAction.names.filter((n) => pods.some((p) => p.metadata.name === n));

@@ -18,6 +18,7 @@ export const vmResource = { group: "kubevirt.io", version: "v1", plural: "virtua
 /** No status subresource (src/api/crd/crds.ts): status goes through the object. */
 export const vmiResource = { group: "kubevirt.io", version: "v1", plural: "virtualmachineinstances", statusSubresource: false } as const;
 export const podResource = { group: "", version: "v1", plural: "pods", statusSubresource: true } as const;
+export const pdbResource = { group: "policy", version: "v1", plural: "poddisruptionbudgets", statusSubresource: true } as const;
 const eventResource = { group: "", version: "v1", plural: "events", statusSubresource: false } as const;
 
 type Resource = { group: string; version: string; plural: string; statusSubresource: boolean };

@@ -23,6 +23,13 @@ const opts = { image: "registry.local/bunvirt-launcher:0.1.0", emulation: true }
 describe("launcherPod", () => {
   const pod = launcherPod(vmi(), opts);
 
+  test("the VMI's priorityClassName is the pod's; none without it", () => {
+    expect(pod.spec?.priorityClassName).toBeUndefined();
+    const v = vmi();
+    v.spec.priorityClassName = "vm-critical";
+    expect(launcherPod(v, opts).spec?.priorityClassName).toBe("vm-critical");
+  });
+
   test("generateName virt-launcher-<vmi>-, KubeVirt's labels and annotations, owned by the VMI", () => {
     expect(pod.metadata?.generateName).toBe("virt-launcher-testvm-");
     expect(pod.metadata?.namespace).toBe("ns1");

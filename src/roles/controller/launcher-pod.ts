@@ -290,6 +290,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
         ...(masquerade && opts.ipForwardSysctl === true ? { sysctls: masqueradeSysctls.map((s) => ({ ...s })) } : {}),
       },
       nodeSelector,
+      ...(vmi.spec.priorityClassName !== undefined ? { priorityClassName: vmi.spec.priorityClassName } : {}),
       containers: [container],
       volumes: [
         { name: socketVolumeName, emptyDir: {} },
