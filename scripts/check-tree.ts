@@ -56,6 +56,14 @@ for (const file of walk(join(repo, "src"))) {
   if (!reached.has(file)) problems.push(`${relative(repo, file)}: not reached from src/main.ts; src/ holds what ships in compiled/bunvirt (test code goes under tests/)`);
 }
 
+// Child processes start through src/process/own-children.ts: the launcher's orphan reaper must know Bun's own.
+for (const file of walk(join(repo, "src"))) {
+  if (!file.endsWith(".ts") || /\.test\.ts$/.test(file) || file.endsWith("/process/own-children.ts")) continue;
+  if (/\bBun\.spawn\(|\bnode:child_process\b/.test(await Bun.file(file).text())) {
+    problems.push(`${relative(repo, file)}: starts a process without spawnOwn (src/process/own-children.ts), which the launcher's orphan reaper relies on`);
+  }
+}
+
 for (const p of problems) console.error(p);
 if (problems.length > 0) process.exit(1);
-console.log(`tree: ${reached.size} shipped modules, file names kebab-case`);
+console.log(`tree: ${reached.size} shipped modules, file names kebab-case, processes started through spawnOwn`);

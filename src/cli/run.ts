@@ -23,6 +23,7 @@ import { readDocuments } from "./read-documents.ts";
 import { UsageError, usageFlag } from "./usage.ts";
 import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 import { launcherRuntimeEnv } from "../launcher/runtime-env.ts";
+import { spawnOwn } from "../process/own-children.ts";
 
 /** Where `bunvirt run` keeps a VM's state when no --state-dir is given: NAMESPACE_NAME below it. */
 export const runRoot = "/var/lib/bunvirt/run";
@@ -287,7 +288,7 @@ function consoleSink(mode: string | undefined, file: string | undefined): Consol
 
 /** Runs this command again inside a network namespace; forwards signals; removes a namespace it made. */
 async function reRunInside(netns: string, args: string[], log: (line: string) => void, made: PodNetns | null): Promise<number> {
-  const child = Bun.spawn(["ip", "netns", "exec", netns, ...selfCommand(), "run", ...args], { stdin: "inherit", stdout: "inherit", stderr: "inherit", env: { ...process.env, ...launcherRuntimeEnv } });
+  const child = spawnOwn(["ip", "netns", "exec", netns, ...selfCommand(), "run", ...args], { stdin: "inherit", stdout: "inherit", stderr: "inherit", env: { ...process.env, ...launcherRuntimeEnv } });
   // Ctrl-C reaches the whole process group; the child acts on it, we wait for it.
   const forward = (sig: NodeJS.Signals): void => {
     if (sig === "SIGTERM") child.kill("SIGTERM");

@@ -92,8 +92,8 @@ export function startLauncher(opts: LauncherOptions): Launcher {
   const qemu = qemuUser();
   chownSync(dirs.console, qemu.uid, qemu.gid);
 
-  // The launcher owns its process tree: it waits for its QEMU itself (qemu-reaper.ts).
-  const stack = startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", reapQemu: true, log: (l) => opts.log(l) });
+  // The launcher owns its process tree: it waits for its orphans (QEMU) itself (orphan-reaper.ts).
+  const stack = startLibvirtStack({ stateDir: dirs.libvirt, emulation: opts.emulation, layout: opts.libvirtLayout ?? "namespace", reapOrphans: true, log: (l) => opts.log(l) });
   // Its failure is reported to those who wait for it (the runner's define, the launcher's life).
   stack.catch(() => undefined);
   const consoleSocket = join(dirs.console, "serial0");

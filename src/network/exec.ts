@@ -4,6 +4,8 @@
  * already gone is not an error.
  */
 
+import { spawnOwn } from "../process/own-children.ts";
+
 export interface CommandResult {
   code: number;
   stdout: string;
@@ -11,7 +13,7 @@ export interface CommandResult {
 }
 
 export async function run(argv: string[], stdin?: string): Promise<CommandResult> {
-  const proc = Bun.spawn(argv, {
+  const proc = spawnOwn(argv, {
     stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
     stdout: "pipe",
     stderr: "pipe",

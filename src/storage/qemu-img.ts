@@ -4,6 +4,7 @@
  * tests can put a failing one in its place.
  */
 import { isAbsolute } from "node:path";
+import { spawnOwn } from "../process/own-children.ts";
 
 export const defaultQemuImg = "qemu-img";
 
@@ -22,7 +23,7 @@ export class QemuImgError extends Error {
 async function run(argv: string[]): Promise<string> {
   let proc;
   try {
-    proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    proc = spawnOwn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   } catch (cause) {
     throw new QemuImgError(argv, null, (cause as Error).message, { cause });
   }

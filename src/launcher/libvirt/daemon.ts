@@ -10,6 +10,7 @@ import { backoffDelay, daemonRestarts, failuresAfterExit, type RestartPolicy } f
 import { wait } from "../../retry/wait.ts";
 import { forEachLine } from "./lines.ts";
 import { describeExit, type ComponentState, type ComponentStatus, type DaemonName } from "./status.ts";
+import { spawnOwn } from "../../process/own-children.ts";
 
 export interface DaemonSpec {
   readonly name: DaemonName;
@@ -132,7 +133,7 @@ export class SupervisedDaemon {
     this.#tail.length = 0;
     // setsid: a Ctrl-C at the terminal (SIGINT to the foreground process group)
     // must reach the launcher only; the launcher decides when its daemons stop.
-    const proc = Bun.spawn(["setsid", ...argv], {
+    const proc = spawnOwn(["setsid", ...argv], {
       cwd: "/",
       env: { ...this.#spec.env },
       stdin: "ignore",

@@ -15,6 +15,7 @@ import { forEachLine } from "./lines.ts";
 import type { BindMount } from "./paths.ts";
 import { isSharedNamespace, namespaceMembers } from "./processes.ts";
 import { describeExit, type ComponentState, type ComponentStatus } from "./status.ts";
+import { spawnOwn } from "../../process/own-children.ts";
 
 export interface HolderContext {
   readonly log: (line: string) => void;
@@ -129,7 +130,7 @@ export class NamespaceHolder {
 
   async #spawn(argv: string[], expectNamespace: string | null): Promise<void> {
     // Its own session, like the daemons (see daemon.ts): terminal signals are the launcher's.
-    const proc: HolderProcess = Bun.spawn(["setsid", ...argv], {
+    const proc: HolderProcess = spawnOwn(["setsid", ...argv], {
       cwd: "/",
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
       stdin: "pipe",

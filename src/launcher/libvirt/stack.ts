@@ -42,7 +42,7 @@ import { canConnectUnix, socketExists } from "./unix-socket.ts";
 import { detectVersions, type StackVersions } from "./versions.ts";
 import { openBus } from "./bus.ts";
 import { libcChildWaits } from "./child-waits.ts";
-import { startQemuReaper, type QemuReaper } from "./qemu-reaper.ts";
+import { startOrphanReaper, type OrphanReaper } from "./orphan-reaper.ts";
 
 export interface LibvirtStackOptions {
   /** All runtime directories live below it; created if missing. Kept by stop(). */
@@ -73,10 +73,10 @@ export interface LibvirtStackOptions {
   readonly backoff?: RestartPolicy;
   /**
    * true: this process becomes the subreaper of the stack and waits for each
-   * QEMU as it ends (qemu-reaper.ts), so a stop does not wait for PID 1. For
-   * a process that owns its children (a launcher); default false.
+   * orphan (QEMU) as it ends (orphan-reaper.ts), so a stop does not wait for
+   * PID 1. For a process that owns its children (a launcher); default false.
    */
-  readonly reapQemu?: boolean;
+  readonly reapOrphans?: boolean;
 }
 
 /** "namespace": the local run's private mount namespace; "pod": the pod's own mounts, no namespace. */
@@ -185,8 +185,8 @@ class PrivateLibvirtStack implements LibvirtStack {
   #syncing = false;
   #capsSaved = false;
   #saving: Promise<unknown> = Promise.resolve();
-  readonly #reapQemu: boolean;
-  #reaper: QemuReaper | null = null;
+  readonly #reapOrphans: boolean;
+  #reaper: OrphanReaper | null = null;
 
   constructor(init: {
     paths: StackPaths;
@@ -206,7 +206,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.versions = init.versions;
     this.capabilityCacheSeed = init.seed;
     this.seededCapabilities = init.seeded;
-    this.#reapQemu = options.reapQemu === true;
+    this.#reapOrphans = options.reapOrphans === true;
     const userLog = options.log ?? (() => {});
     this.#log = (line) => {
       try {
@@ -278,15 +278,10 @@ class PrivateLibvirtStack implements LibvirtStack {
 
   async start(readyTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + readyTimeoutMs;
-    if (this.#reapQemu) {
+    if (this.#reapOrphans) {
       const waits = libcChildWaits();
-      if (typeof waits === "string") this.#log(`stack: QEMU processes are left to PID 1 to wait for: ${waits}`);
-      else {
-        // Only a process that is QEMU (its name stays readable while it is a zombie): waiting for a child Bun
-        // spawned would make Bun throw when it waits for it.
-        const qemuPids = async (): Promise<number[]> => (await this.#domainPids()).filter((pid) => (processName(pid) ?? "").startsWith("qemu"));
-        this.#reaper = startQemuReaper({ qemuPids, waits, log: this.#log });
-      }
+      if (typeof waits === "string") this.#log(`stack: orphaned processes (QEMU) are left to PID 1 to wait for: ${waits}`);
+      else this.#reaper = startOrphanReaper({ waits, log: this.#log });
     }
     if (this.#holder !== null) {
       await this.#holder.create();
@@ -462,7 +457,7 @@ class PrivateLibvirtStack implements LibvirtStack {
     await Promise.all(order.map((name) => this.#daemons[name].stop()));
     await this.#killLeftovers();
     await this.#endProcesses(domains.filter((pid) => processAlive(pid) && (processName(pid) ?? "").startsWith("qemu")));
-    await this.#reaper?.sweep();
+    this.#reaper?.sweep();
     this.#reaper?.stop();
     await this.#holder?.stop();
     const namespace = this.#holder?.namespace ?? null;

@@ -3,6 +3,8 @@
  * cache seed directory. Parsing is pure; `detectVersions` runs the binaries.
  */
 
+import { spawnOwn } from "../../process/own-children.ts";
+
 export interface StackVersions {
   /** e.g. "9.0.0" */
   readonly libvirt: string;
@@ -23,7 +25,7 @@ export function parseQemuVersion(output: string): string | null {
 }
 
 async function firstLine(argv: string[]): Promise<string> {
-  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" } });
+  const proc = spawnOwn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" } });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`Cannot run "${argv.join(" ")}": exit ${code}: ${err.trim()}`);
   return out;

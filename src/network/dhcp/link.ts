@@ -5,6 +5,7 @@
  * bridge. `ipCommandLink` does it with iproute2; tests inject a fake.
  */
 import { parseIPv4, prefixContains } from "../ipv4.ts";
+import { spawnOwn } from "../../process/own-children.ts";
 
 export interface DhcpLink {
   /** Whether a gateway-less unicast route on `iface` already covers `address`. */
@@ -41,7 +42,7 @@ interface Run {
 }
 
 async function run(argv: string[]): Promise<Run> {
-  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = spawnOwn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),

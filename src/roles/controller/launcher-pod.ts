@@ -278,9 +278,9 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
     spec: {
       hostname: podHostname(vmi.spec.hostname ?? name),
       restartPolicy: "Never",
-      // The pod's pause process is PID 1 and reaps orphans. The launcher waits for its QEMU itself (it is
-      // the subreaper, src/launcher/libvirt/qemu-reaper.ts) but for nothing else it did not start; as PID 1
-      // it would leave any other orphan a zombie.
+      // The pod's pause process is PID 1. The launcher, the subreaper of its own process tree
+      // (src/launcher/libvirt/orphan-reaper.ts), waits for the orphans of its tree (QEMU); PID 1 would
+      // also be sent the pod's other orphans and signals meant for the pod.
       shareProcessNamespace: true,
       terminationGracePeriodSeconds: grace + 2 * gracePeriodPaddingSeconds,
       automountServiceAccountToken: false,
