@@ -44,6 +44,8 @@ const needsNode = "needs the test node's internals (its kubelet directory, the h
 if (skip === null && !onNode) console.warn(`cluster end-to-end: the node-only tests skip: ${needsNode}`);
 const seed = join(repoRoot, "examples/vm-v1alpha1.yaml");
 const vmV1 = join(repoRoot, "examples/vm-v1.yaml");
+/** Manifests the suite writes; kept until the target has deleted what it applied from them. */
+const dir = mkdtempSync(join(tmpdir(), "bunvirt-e2e-"));
 
 /** A `kubectl get` table: one object per row, keyed by the header's column names. */
 function table(text: string): Record<string, string>[] {
@@ -92,6 +94,7 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
 
   afterAll(async () => {
     await t?.stop();
+    rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   test("a handler marks its node schedulable with a heartbeat", async () => {
@@ -279,8 +282,6 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
   });
 
   describe("evictionStrategy without migration", () => {
-    const dir = mkdtempSync(join(tmpdir(), "bunvirt-e2e-evict-"));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     /** examples/vm-v1.yaml under another name, with the strategy. */
     const manifest = (name: string, strategy: string): string => {
       const file = join(dir, `${name}.yaml`);
