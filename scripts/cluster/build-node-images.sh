@@ -13,7 +13,9 @@ busybox=/bin/busybox
 for c in umoci skopeo gcc; do
   command -v $c >/dev/null || { echo "Cannot build the node images: \"$c\" is not installed (scripts/cluster/setup-node.sh)" >&2; exit 1; }
 done
-[ -x "$busybox" ] && "$busybox" --list | grep -qx sh || { echo "Cannot build the node images: \"$busybox\" is not busybox (Debian package busybox-static)" >&2; exit 1; }
+# grep reads the whole list: `grep -q` would stop at the match, and busybox, cut off (SIGPIPE), fails the
+# pipeline under pipefail now and then (a CI run failed on it).
+[ -x "$busybox" ] && "$busybox" --list | grep -x sh >/dev/null || { echo "Cannot build the node images: \"$busybox\" is not busybox (Debian package busybox-static)" >&2; exit 1; }
 CACHE=${BUNVIRT_CACHE:-/var/cache/bunvirt}
 hash=$(cat "$here/pause.c" "$busybox" "$0" | sha256sum | cut -c1-16)
 out=$CACHE/node-images-$hash

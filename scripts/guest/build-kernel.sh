@@ -92,7 +92,7 @@ fi
 
 # --- which linux-source version ------------------------------------------------
 pkg_available() { # $1 package, $2 version (apt-cache show exits 0 for a missing version)
-	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF -- "$2"
+	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -xF -- "$2" >/dev/null
 }
 KSRC_VERSION=$KSRC_VERSION_PIN
 if ! pkg_available "$KSRC_PKG" "$KSRC_VERSION"; then
