@@ -475,19 +475,14 @@ class PrivateLibvirtStack implements LibvirtStack {
     this.#listeners.clear();
   }
 
-  /**
-   * The pids in libvirtd's domain pid files (its running QEMUs). Not its
-   * QEMU driver's lock file, driver.pid, which names libvirtd itself; and
-   * never one of the stack's own daemons.
-   */
+  /** The pids in libvirtd's domain pid files (its running QEMUs); not driver.pid, the QEMU driver's lock, which names libvirtd. */
   async #domainPids(): Promise<number[]> {
     const dir = join(this.paths.run, "qemu");
     const names = await readdir(dir).catch(() => [] as string[]);
     const pids = await Promise.all(
       names.filter((n) => n.endsWith(".pid") && n !== "driver.pid").map((n) => this.domainPid(n.slice(0, -".pid".length))),
     );
-    const daemons = new Set(Object.values(this.pids()));
-    return pids.filter((pid): pid is number => pid !== null && !daemons.has(pid));
+    return pids.filter((pid): pid is number => pid !== null);
   }
 
   /** QEMU and anything else libvirtd left in the namespace: SIGTERM, 5 s, SIGKILL. */

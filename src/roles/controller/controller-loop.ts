@@ -17,6 +17,7 @@ import { isConflict, KubeRest, resourcePath } from "../../kube/rest.ts";
 import { Expectations } from "./expectations.ts";
 import { ControllerWrites, pdbResource, podResource, vmiResource, vmResource } from "./kube-writes.ts";
 import { launcherPdb } from "./launcher-pdb.ts";
+import { backoffDelay, clusterBackoff } from "../../retry/backoff.ts";
 import type { LauncherPodOptions } from "./launcher-pod.ts";
 import { launcherLabels } from "./launcher-pod.ts";
 import { keyOf, type Meta, type Vm, type Vmi } from "./model.ts";
@@ -264,7 +265,7 @@ export class ControllerLoop {
       } catch (e) {
         if (isConflict(e)) return; // already there (AlreadyExists)
         last = e;
-        await Bun.sleep(500 * (attempt + 1));
+        await Bun.sleep(backoffDelay(attempt, clusterBackoff));
       }
     }
     this.#writes.event(vmi, { type: "Warning", reason: "FailedCreate", message: `Error creating the PodDisruptionBudget that refuses evictions (evictionStrategy ${vmi.spec.evictionStrategy}): ${(last as Error).message}` });
