@@ -7,29 +7,60 @@ import { admitVmSpec, admitVmiSpec } from "./admission/index.ts";
 import { checkXmlChars } from "./admission/xml-chars.ts";
 import { checkMetadata } from "./admission/metadata.ts";
 import { alphaToV1 } from "./convert/v1alpha1.ts";
-import { kindKey, schemas, type KindKey } from "./kinds.ts";
+import { admitInstancetype, admitPreference } from "./instancetype/admission.ts";
+import type { Template } from "./instancetype/expand.ts";
+import type { VirtualMachineClusterInstancetype, VirtualMachineInstancetype } from "./instancetype/instancetype.ts";
+import type { VirtualMachineClusterPreference, VirtualMachinePreference } from "./instancetype/preference.ts";
+import { expandVm, noSource, usesInstancetypes, type SpecSource } from "./instancetype/source.ts";
+import { describeKey, kindKey, kindKeys, schemas } from "./kinds.ts";
 import { issuesToProblems, joinPath, type Problem } from "./problem.ts";
 import type { VirtualMachineV1alpha1 } from "./v1alpha1/vm.ts";
 import type { VirtualMachine } from "./v1/vm.ts";
 import type { VirtualMachineInstance } from "./v1/vmi.ts";
 
-export type Valid =
-  | { key: "v1/VirtualMachine"; object: VirtualMachine }
+/** A manifest that stands for a VMI: a VMI, or a VM (with its template expanded when it names an instancetype or preference). */
+export type VmLike =
+  | { key: "v1/VirtualMachine"; object: VirtualMachine; expanded?: Template }
   | { key: "v1/VirtualMachineInstance"; object: VirtualMachineInstance }
   | { key: "v1alpha1/VirtualMachine"; object: VirtualMachineV1alpha1 };
 
+export type Valid =
+  | VmLike
+  | { key: "v1beta1/VirtualMachineInstancetype"; object: VirtualMachineInstancetype }
+  | { key: "v1beta1/VirtualMachineClusterInstancetype"; object: VirtualMachineClusterInstancetype }
+  | { key: "v1beta1/VirtualMachinePreference"; object: VirtualMachinePreference }
+  | { key: "v1beta1/VirtualMachineClusterPreference"; object: VirtualMachineClusterPreference };
+
+export const isVmLike = (valid: Valid): valid is VmLike => !valid.key.startsWith("v1beta1/");
+
 export type Result = { ok: true; valid: Valid } | { ok: false; problems: Problem[] };
 
-const supported = Object.keys(schemas).map((k) => `kubevirt.io/${k.replace("/", " ")}`).join(", ");
+const supported = kindKeys.map(describeKey).join(", ");
 
-export function validate(obj: unknown): Result {
+/**
+ * `source` gives the instancetypes and preferences a VM names; without one a
+ * VM that names any is refused (their lookup has nowhere to go).
+ */
+export function validate(obj: unknown, source: SpecSource = noSource): Result {
   const key = kindKey(obj);
   if (key === null) return { ok: false, problems: [unservedKind(obj)] };
   const parsed = v.safeParse(schemas[key], obj);
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
   const valid = { key, object: parsed.output } as Valid;
+  if (valid.key === "v1/VirtualMachine" && usesInstancetypes(valid.object)) return expandAndAdmit(valid, source);
   const problems = admit(valid);
   return problems.length === 0 ? { ok: true, valid } : { ok: false, problems };
+}
+
+/** A VM that names an instancetype or preference is admitted as expanded: that is what it runs. */
+function expandAndAdmit(valid: { key: "v1/VirtualMachine"; object: VirtualMachine }, source: SpecSource): Result {
+  const vm = valid.object;
+  const chars = checkXmlChars(vm.metadata, "metadata");
+  if (chars.length > 0) return { ok: false, problems: chars };
+  const expanded = expandVm(vm, source);
+  if (!expanded.ok) return { ok: false, problems: expanded.problems };
+  const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec")];
+  return problems.length === 0 ? { ok: true, valid: { ...valid, expanded: expanded.template } } : { ok: false, problems };
 }
 
 /** Why a document is not one of the kinds bunvirt serves, in the user's terms. */
@@ -60,6 +91,12 @@ function admitSpec(valid: Valid): Problem[] {
       return admitVmiSpec(valid.object.spec, "spec");
     case "v1alpha1/VirtualMachine":
       return admitAlpha(valid.object);
+    case "v1beta1/VirtualMachineInstancetype":
+    case "v1beta1/VirtualMachineClusterInstancetype":
+      return admitInstancetype(valid.object.spec, "spec");
+    case "v1beta1/VirtualMachinePreference":
+    case "v1beta1/VirtualMachineClusterPreference":
+      return admitPreference(valid.object.spec, "spec");
   }
 }
 

@@ -7,7 +7,6 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { VirtualMachineInstance } from "../api/v1/vmi.ts";
-import { validate } from "../api/validate.ts";
 import { vmiOf } from "../domain/index.ts";
 import { attachConsole, type ConsoleSink } from "../local/console.ts";
 import { createPodNetns, type PodNetns } from "../local/pod-netns.ts";
@@ -19,7 +18,7 @@ import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
-import { readDocuments } from "./read-documents.ts";
+import { oneVm } from "./input-set.ts";
 import { UsageError, usageFlag } from "./usage.ts";
 import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 import { launcherRuntimeEnv } from "../launcher/runtime-env.ts";
@@ -82,21 +81,18 @@ export async function runCommand(args: string[], write: (line: string) => void):
     process.stdout.write(runUsage);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("run needs exactly one FILE");
-  const file = positionals[0]!;
+  if (positionals.length === 0) throw new UsageError("run needs a FILE");
   if (values.network !== undefined && values.network !== "none" && values.network !== "pod") throw new UsageError(`--network must be "none" or "pod", not "${values.network}"`);
   if (values.network === "none" && values.netns !== undefined) throw new UsageError("--network none and --netns exclude each other");
   const sink = consoleSink(values.console, values["console-log"]);
   if (values.grace !== undefined && !/^\d+$/.test(values.grace)) throw new UsageError(`--grace must be a whole number of seconds, not "${values.grace}"`);
 
-  const docs = await readDocuments(file);
-  if (docs.length !== 1) throw new UsageError(`run needs a file with one manifest; "${file}" has ${docs.length}`);
-  const checked = validate(docs[0]!.value);
-  if (!checked.ok) {
-    for (const p of checked.problems) log.error(`${docs[0]!.label}: ${p.path}: ${p.rule}`);
+  const found = await oneVm(positionals, "run");
+  if ("errors" in found) {
+    for (const line of found.errors) log.error(line);
     return 1;
   }
-  const { identity, spec } = vmiOf(checked.valid);
+  const { identity, spec } = vmiOf(found.valid);
   log.about({ kind: "VirtualMachineInstance", ...identity });
   const none = values.network === "none";
   if (none && (spec.domain.devices.interfaces ?? []).length > 0) throw new UsageError("--network none: the VM declares interfaces; remove them or give it a network");

@@ -7,12 +7,11 @@ import { mkdir, rmdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseQuantity } from "../api/quantity.ts";
-import { validate } from "../api/validate.ts";
 import { vmiOf } from "../domain/vmi-of.ts";
 import { checkStateDir } from "../launcher/state-dir.ts";
 import { cleanupVolumes, prepareVolumes } from "../storage/prepare-volumes.ts";
 import type { ClaimMount, StorageLog, VolumeContext } from "../storage/provider.ts";
-import { readDocuments } from "./read-documents.ts";
+import { oneVm } from "./input-set.ts";
 import { secondsFlag } from "./seconds-flag.ts";
 import { UsageError } from "./usage.ts";
 
@@ -124,15 +123,13 @@ export async function volumesCommand(args: string[], out: (line: string) => void
   const secrets = unique("--secret", (values.secret ?? []).map(parseSecretFlag));
   const limits = parseRegistryLimits(values);
 
-  const docs = await readDocuments(file);
-  if (docs.length !== 1) throw new UsageError(`volumes needs a file with one manifest; "${file}" has ${docs.length}`);
-  const doc = docs[0]!;
-  const checked = validate(doc.value);
-  if (!checked.ok) {
-    for (const p of checked.problems) err(`${doc.label}: ${p.path}: ${p.rule}`);
+  const found = await oneVm([file], `volumes ${action}`);
+  if ("errors" in found) {
+    for (const line of found.errors) err(line);
     return 1;
   }
-  const { identity, spec } = vmiOf(checked.valid);
+  const { doc } = found;
+  const { identity, spec } = vmiOf(found.valid);
   const stateDir = resolve(values["state-dir"]);
   try {
     checkStateDir(stateDir);

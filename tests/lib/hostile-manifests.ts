@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import type { Problem } from "../../src/api/problem.ts";
-import { validate } from "../../src/api/validate.ts";
+import { isVmLike, validate } from "../../src/api/validate.ts";
 import type { VmiSpec } from "../../src/api/v1/vmi.ts";
 import { domainXml, placeholderFacts, vmiOf, type VmiIdentity } from "../../src/domain/index.ts";
 
@@ -177,6 +177,7 @@ export type Outcome = { refused: Problem[] } | { xml: string; identity: VmiIdent
 export function throughDomain(manifest: unknown, emulation: boolean): Outcome {
   const r = validate(manifest);
   if (!r.ok) return { refused: r.problems };
+  if (!isVmLike(r.valid)) throw new Error(`${r.valid.key} stands for no VMI`);
   const { identity, spec } = vmiOf(r.valid);
   const xml = domainXml(identity, spec, placeholderFacts(`${identity.namespace}/${identity.name}`, spec, emulation));
   return { xml, identity, spec };

@@ -6,7 +6,7 @@ import type { VmiSpec } from "../v1/vmi.ts";
 const num = (q: Quantity | undefined): number | null => (q === undefined ? null : parseQuantity(q));
 
 /** Each memory quantity is not negative, at least 1M and at most what an x86-64 guest can address. */
-function memoryBounds(path: string, q: Quantity | undefined, value: number | null): Problem[] {
+export function memoryBounds(path: string, q: Quantity | undefined, value: number | null): Problem[] {
   if (value === null) return [];
   if (value < 0) return [{ path, rule: `"${q}" is negative; memory must not be negative` }];
   if (value < minMemoryBytes) return [{ path, rule: `"${q}" is below the minimum; must be at least 1M` }];

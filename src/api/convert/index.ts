@@ -13,5 +13,7 @@ export function convert(valid: Valid, to: TargetVersion): unknown {
     case "v1/VirtualMachineInstance":
       if (to === "v1") return valid.object;
       throw new Error("Cannot convert: VirtualMachineInstance is served at v1 only; v1alpha1 has no such kind");
+    default:
+      throw new Error(`Cannot convert: ${valid.key.split("/")[1]} is served at instancetype.kubevirt.io/v1beta1 only, not kubevirt.io`);
   }
 }

@@ -1,6 +1,7 @@
 /** kubevirt.io/v1 VirtualMachine: a VM that may be started and stopped. */
 import * as v from "valibot";
 import { condition, doc, objectMeta, stringMap } from "./primitives.ts";
+import { instancetypeMatcher, preferenceMatcher } from "../instancetype/matcher.ts";
 import { vmiSpec } from "./vmi.ts";
 
 export const runStrategies = ["Always", "Halted", "Manual", "RerunOnFailure", "Once"] as const;
@@ -25,6 +26,8 @@ export const vmSpec = v.strictObject({
   ),
   /** Deprecated: use runStrategy. */
   running: v.optional(doc(v.boolean(), "Deprecated, use runStrategy: true is Always, false is Halted. Cannot be set together with runStrategy.")),
+  instancetype: v.optional(doc(instancetypeMatcher, "The instancetype that sizes the VM (vCPUs, memory): the template may then not set what it sets. Its spec at first use is kept in a ControllerRevision, so a later change to it reaches the VM only when the VM is made to use it anew.")),
+  preference: v.optional(doc(preferenceMatcher, "The preference whose defaults fill what the template leaves unset (disk and NIC models, firmware, machine type, clock, CPU layout). Kept in a ControllerRevision like the instancetype.")),
   template: doc(
     v.strictObject({
       metadata: v.optional(doc(templateMeta, "Labels and annotations for the instances.")),
@@ -34,11 +37,19 @@ export const vmSpec = v.strictObject({
   ),
 });
 
+const revisionRef = v.looseObject({
+  name: v.optional(doc(v.string(), "Name of the instancetype or preference.")),
+  kind: v.optional(doc(v.string(), "Its kind.")),
+  controllerRevisionRef: v.optional(doc(v.looseObject({ name: v.optional(doc(v.string(), "Name of the ControllerRevision.")) }), "The ControllerRevision holding the copy.")),
+});
+
 export const vmStatus = v.looseObject({
   printableStatus: v.optional(doc(v.picklist(printableStatuses), "One word for people: Stopped, Starting, Running, Stopping, Terminating, and so on.")),
   ready: v.optional(doc(v.boolean(), "True when the VM's instance is running and ready.")),
   created: v.optional(doc(v.boolean(), "True when an instance of this VM exists.")),
   conditions: v.optional(doc(v.array(condition), "Observations about the VM, such as Ready.")),
+  instancetypeRef: v.optional(doc(revisionRef, "The instancetype the VM was expanded with and the ControllerRevision holding its copy.")),
+  preferenceRef: v.optional(doc(revisionRef, "The preference the VM was expanded with and the ControllerRevision holding its copy.")),
 });
 
 export const virtualMachine = v.strictObject({

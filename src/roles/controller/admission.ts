@@ -84,6 +84,10 @@ export function mutateRequest(req: AdmissionRequest, opts: MutateOptions): Admis
     case "v1/VirtualMachineInstance":
       return req.operation === "CREATE" ? patched(req.uid, mutateVmi(result.valid.object)) : allow(req.uid);
     case "v1alpha1/VirtualMachine":
+    case "v1beta1/VirtualMachineInstancetype":
+    case "v1beta1/VirtualMachineClusterInstancetype":
+    case "v1beta1/VirtualMachinePreference":
+    case "v1beta1/VirtualMachineClusterPreference":
       return allow(req.uid);
   }
 }
