@@ -5,7 +5,8 @@
  * prints the ssh key it found; it is reachable at the pod IP through
  * masquerade; SIGTERM shuts it down within the grace period and leaves nothing
  * behind; a killed libvirtd is restarted under the running VM. The v1 VM and
- * the VMI with declared ports from examples/ boot the same way.
+ * the VMI with declared ports from examples/ boot the same way, and so does a
+ * VM sized by a cluster instancetype and preference given in another file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -117,6 +118,30 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
       }
     }, 300_000);
   }
+
+  test("a VM sized by a cluster instancetype in another file (examples/vm-instancetype.yaml + examples/instancetypes.yaml) boots with its vCPUs, cores and memory", async () => {
+    const name = "myvm-sized";
+    const stateDir = join(dir, name);
+    const sizedNetns = podNetnsPlan(name).netns;
+    const files = [join(repoRoot, "examples/vm-instancetype.yaml"), join(repoRoot, "examples/instancetypes.yaml")];
+    const run = startRun([...files, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir], join(dir, `${name}-console.log`));
+    try {
+      // tiny.2c: 2 vCPUs laid out as cores (the preference), 192Mi; the guest's MemTotal is that less what its kernel keeps.
+      const [, cpus, kib] = await run.waitForConsole(/bunvirt-guest: cpus (\d+) memory (\d+) kB/, 180_000);
+      expect(Number(cpus)).toBe(2);
+      expect(Number(kib)).toBeGreaterThan(150 * 1024);
+      expect(Number(kib)).toBeLessThanOrEqual(192 * 1024);
+      const qemu = Bun.spawnSync(["pgrep", "-a", "-f", `guest=default_${name}`]).stdout.toString();
+      expect(qemu).toMatch(/-smp 2,sockets=1,(dies=1,)?cores=2,threads=1/);
+      await run.waitForConsole(/bunvirt-guest: ready/, 180_000);
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(0);
+      expect(leftovers(stateDir, sizedNetns)).toEqual([]);
+    } finally {
+      run.proc.kill("SIGKILL");
+      Bun.spawnSync(["ip", "netns", "del", sizedNetns]);
+    }
+  }, 300_000);
 
   test("killing libvirtd under a running VM: not ready, restarted, the VM keeps running", async () => {
     const stateDir = join(dir, "restart");
