@@ -1,5 +1,5 @@
 /**
- * `bunvirt run FILE`: the local debug run. The same launcher as in a pod,
+ * `bunvirt run FILE...`: the local debug run. The same launcher as in a pod,
  * with a local state directory instead of pod volumes, a network namespace
  * standing in for the pod's, and the serial console on the terminal.
  */
@@ -27,8 +27,9 @@ import { spawnOwn } from "../process/own-children.ts";
 /** Where `bunvirt run` keeps a VM's state when no --state-dir is given: NAMESPACE_NAME below it. */
 export const runRoot = "/var/lib/bunvirt/run";
 
-export const runUsage = `Usage: bunvirt run FILE [options]
-  Boots a VirtualMachine, VirtualMachineInstance or v1alpha1 VM manifest locally.
+export const runUsage = `Usage: bunvirt run FILE... [options]
+  Boots a VirtualMachine, VirtualMachineInstance or v1alpha1 VM manifest locally. A VM's
+  instancetype and preference are read from the other documents or files given.
 
 Options:
   --state-dir DIR             the VM's local state (default /var/lib/bunvirt/run/NAME)

@@ -24,11 +24,11 @@ Usage:
       launcher:   [--state-dir DIR] [--command-socket FILE] [--emulation]
                   [--libvirt-layout namespace|pod (namespace: a private mount namespace, needs CAP_SYS_ADMIN;
                    pod: the pod mounts libvirt's directories, as the controller's launcher pods do)]
-  bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests
+  bunvirt validate FILE...               check VirtualMachine / VirtualMachineInstance manifests (and the instancetypes and preferences they name)
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
-  bunvirt run FILE [--emulation] [...]   boot a VM locally, console on the terminal (see: bunvirt run --help)
+  bunvirt run FILE... [--emulation] [...]  boot a VM locally, console on the terminal (see: bunvirt run --help)
   bunvirt volumes prepare|cleanup FILE --state-dir DIR [...]  prepare a manifest's volumes as the launcher will (see: bunvirt volumes --help)
-  bunvirt domain-xml FILE [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
+  bunvirt domain-xml FILE... [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
   bunvirt console|start|stop|restart NAME [-n NS] [--kubeconfig FILE]  a VM's serial console and power, as virtctl (see: bunvirt stop --help);
                                          the executable named kubectl-virt is the kubectl plugin: kubectl virt console NAME
   bunvirt --version
