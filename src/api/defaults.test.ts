@@ -46,3 +46,11 @@ test("the input is not modified", () => {
   applyVmiDefaults(b);
   expect(b).toEqual(base());
 });
+
+test("no topology: as many sockets as the CPU limit, else the request, rounded up (KubeVirt); a topology or one CPU stays", () => {
+  const cpuOf = (domain: Partial<VmiSpec["domain"]>) => applyVmiDefaults({ domain: { devices: {}, ...domain } }).domain.cpu;
+  expect(cpuOf({ resources: { limits: { cpu: "3" }, requests: { cpu: "2" } } })).toEqual({ sockets: 3 });
+  expect(cpuOf({ resources: { requests: { cpu: "1500m" } } })).toEqual({ sockets: 2 });
+  expect(cpuOf({ resources: { requests: { cpu: "500m" } } })).toBeUndefined();
+  expect(cpuOf({ cpu: { cores: 2 }, resources: { requests: { cpu: "4" } } })).toEqual({ cores: 2 });
+});

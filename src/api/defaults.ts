@@ -8,6 +8,7 @@
  * it needs when that is not set (hyperv-dependencies.ts). Pure: returns a new spec.
  */
 import { walkHypervNeeds } from "./hyperv-dependencies.ts";
+import { parseQuantity } from "./quantity.ts";
 import type { VmiSpec } from "./v1/vmi.ts";
 
 type Disk = NonNullable<VmiSpec["domain"]["devices"]["disks"]>[number];
@@ -33,7 +34,18 @@ export function applyVmiDefaults(input: VmiSpec): VmiSpec {
   devices.interfaces = (devices.interfaces ?? []).map((i) => ({ ...i, model: i.model ?? "virtio" }));
   if (devices.inputs !== undefined) devices.inputs = devices.inputs.map((i) => ({ ...i, bus: i.bus ?? "usb" }));
   spec.domain.machine = { ...spec.domain.machine, type: spec.domain.machine?.type ?? defaultMachineType };
+  const sockets = socketsFromResources(spec);
+  if (sockets !== undefined) spec.domain.cpu = { ...spec.domain.cpu, sockets };
   const hyperv = spec.domain.features?.hyperv;
   if (hyperv !== undefined) for (const name of walkHypervNeeds(hyperv).turnedOn) hyperv[name] = { enabled: true };
   return spec;
+}
+
+/** Sockets for a VMI without a topology: its CPU limit, else its request, rounded up; undefined when it has a topology or neither. */
+function socketsFromResources(spec: VmiSpec): number | undefined {
+  const c = spec.domain.cpu;
+  if (c?.sockets !== undefined || c?.cores !== undefined || c?.threads !== undefined) return undefined;
+  const r = spec.domain.resources;
+  const cpu = parseQuantity(r?.limits?.cpu ?? r?.requests?.cpu ?? 0);
+  return cpu !== null && cpu > 1 ? Math.ceil(cpu) : undefined;
 }

@@ -7,6 +7,7 @@ import type { VmiSpec } from "../api/v1/vmi.ts";
 import { clock, lifecycle } from "./configurators/clock.ts";
 import { serialConsole } from "./configurators/console.ts";
 import { cpu } from "./configurators/cpu.ts";
+import { cputune } from "./configurators/cputune.ts";
 import { memballoon, rng } from "./configurators/devices-misc.ts";
 import { disks } from "./configurators/disks.ts";
 import { features } from "./configurators/features.ts";
@@ -20,7 +21,7 @@ import type { LauncherFacts, VmiIdentity } from "./facts.ts";
 import { el, renderXml, type XmlNode } from "./xml.ts";
 
 export const configurators: readonly Configurator[] = [
-  identity, memory, cpu, firmware, features, clock, lifecycle,
+  identity, memory, cpu, cputune, firmware, features, clock, lifecycle,
   disks, inputs, interfaces, serialConsole, rng, memballoon,
 ];
 

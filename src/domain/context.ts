@@ -12,7 +12,7 @@ export interface DomainContext {
 
 /** The places in a domain document, in the order libvirt writes them. */
 export const slots = [
-  "name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "os", "features", "cpu", "clock",
+  "name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "cputune", "os", "features", "cpu", "clock",
   "on_poweroff", "on_reboot", "on_crash",
   // inside <devices>:
   "disks", "controllers", "interfaces", "inputs", "serials", "consoles", "rng", "memballoon",

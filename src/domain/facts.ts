@@ -40,6 +40,12 @@ export interface LauncherFacts {
   serialLog?: string;
   /** Kernel and initrd extracted for kernelBoot. */
   kernelBoot?: { kernel: string; initrd?: string };
+  /**
+   * The host CPUs the launcher may run on (its affinity, which the kubelet's
+   * CPU manager narrows to the pod's own CPUs), in ascending order; what
+   * dedicatedCpuPlacement pins the vCPUs to.
+   */
+  cpus?: readonly number[];
 }
 
 /** The VMI identity carried into the domain. */

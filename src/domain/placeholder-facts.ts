@@ -33,8 +33,11 @@ export function placeholderFacts(vmiKey: string, input: VmiSpec, emulation: bool
     interfaces[nic.name] = { tap: `tap${i}`, mac: nic.macAddress ?? derivedMac(vmiKey, nic.name), mtu: 1500 };
   });
   const kb = firmwareFacts(spec).kernelBoot;
+  const c = spec.domain.cpu;
+  const pinned = c?.dedicatedCpuPlacement === true ? (c.sockets ?? 1) * (c.cores ?? 1) * (c.threads ?? 1) + (c.isolateEmulatorThread === true ? 1 : 0) : 0;
   return {
     emulation,
+    ...(pinned > 0 ? { cpus: Array.from({ length: pinned }, (_, i) => i) } : {}),
     volumes,
     interfaces,
     serialSocket: `${placeholderRoot}/console/serial0`,

@@ -8,6 +8,7 @@
  * while libvirtd starts has its storage and network prepared meanwhile, and
  * only its domain waits for the stack.
  */
+import { allowedCpus } from "./cpu-affinity.ts";
 import { chownSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { VmiSpec } from "../api/v1/vmi.ts";
@@ -128,7 +129,7 @@ export function startLauncher(opts: LauncherOptions): Launcher {
 
   const runner = new VmRunner(
     { libvirt: libvirtPort(stack), prepareStorage, setupNetwork },
-    { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog },
+    { emulation: opts.emulation, serialSocket: consoleSocket, serialLog: consoleLog, cpus: allowedCpus() },
     opts.log,
   );
   return {

@@ -10,6 +10,7 @@ import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
 import { checkClock } from "./clock.ts";
 import { checkCloudInit } from "./cloud-init.ts";
+import { checkDedicatedCpus } from "./dedicated-cpus.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
 import { checkHyperv } from "./hyperv.ts";
@@ -20,7 +21,7 @@ import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkDedicatedCpus, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

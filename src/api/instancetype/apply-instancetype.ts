@@ -3,8 +3,8 @@
  * rules: what the instancetype sets, the VM may not set too (its vCPU
  * topology and CPU requests and limits when the instancetype gives vCPUs,
  * which it always does; memory.guest and memory requests and limits; the
- * model, node selector, or an annotation with another value when the
- * instancetype sets them). Pure: returns a new template or the conflicts.
+ * model, dedicated CPUs, node selector, or an annotation with another value
+ * when the instancetype sets them). Pure: returns a new template or the conflicts.
  */
 import type { Problem } from "../problem.ts";
 import { quantityBytes } from "../quantity.ts";
@@ -32,6 +32,8 @@ export function applyInstancetype(template: Template, it: Named<InstancetypeSpec
   const cpu = domain.cpu ?? {};
   for (const f of ["sockets", "cores", "threads"] as const) if (cpu[f] !== undefined) problems.push(clash(`domain.cpu.${f}`));
   if (cpu.model !== undefined && it.spec.cpu.model !== undefined) problems.push(clash("domain.cpu.model"));
+  if (cpu.dedicatedCpuPlacement === true && it.spec.cpu.dedicatedCPUPlacement !== undefined) problems.push(clash("domain.cpu.dedicatedCpuPlacement"));
+  if (cpu.isolateEmulatorThread === true && it.spec.cpu.isolateEmulatorThread !== undefined) problems.push(clash("domain.cpu.isolateEmulatorThread"));
   if (domain.memory?.guest !== undefined) problems.push(clash("domain.memory.guest"));
   for (const kind of ["requests", "limits"] as const) {
     const list = domain.resources?.[kind];
@@ -47,7 +49,14 @@ export function applyInstancetype(template: Template, it: Named<InstancetypeSpec
   }
   if (problems.length > 0) return { problems };
 
-  domain.cpu = { ...cpu, ...vcpuTopology(it.spec.cpu.guest, preference), ...(it.spec.cpu.model !== undefined ? { model: it.spec.cpu.model } : {}) };
+  const { model, dedicatedCPUPlacement, isolateEmulatorThread } = it.spec.cpu;
+  domain.cpu = {
+    ...cpu,
+    ...vcpuTopology(it.spec.cpu.guest, preference),
+    ...(model !== undefined ? { model } : {}),
+    ...(dedicatedCPUPlacement !== undefined ? { dedicatedCpuPlacement: dedicatedCPUPlacement } : {}),
+    ...(isolateEmulatorThread !== undefined ? { isolateEmulatorThread } : {}),
+  };
   domain.memory = { ...domain.memory, guest: it.spec.memory.guest };
   const percent = it.spec.memory.overcommitPercent ?? 0;
   if (percent > 0) {

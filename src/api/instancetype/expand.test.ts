@@ -79,6 +79,13 @@ describe("instancetype", () => {
     expect(r.ok ? "" : r.problems[0]!.rule).toMatch(/conflicts with instancetype "u1.small"/);
   });
 
+  test("dedicated CPUs from the instancetype (KubeVirt's dedicatedCPUPlacement spelling); the VM may not set them too", () => {
+    const out = expanded(base(), { instancetype: it({ cpu: { guest: 2, dedicatedCPUPlacement: true, isolateEmulatorThread: true } }) });
+    expect(out.spec.domain.cpu).toEqual({ sockets: 2, cores: 1, threads: 1, dedicatedCpuPlacement: true, isolateEmulatorThread: true });
+    const r = expandTemplate(base({}, { cpu: { dedicatedCpuPlacement: true } }), { instancetype: it({ cpu: { guest: 2, dedicatedCPUPlacement: true } }) });
+    expect(r.ok ? [] : r.problems.map((p) => p.path)).toEqual(["spec.template.spec.domain.cpu.dedicatedCpuPlacement"]);
+  });
+
   test("a model the instancetype leaves unset stays the VM's", () => {
     const out = expanded(base({}, { cpu: { model: "host-passthrough" } }), { instancetype: it() });
     expect(out.spec.domain.cpu).toEqual({ model: "host-passthrough", sockets: 2, cores: 1, threads: 1 });

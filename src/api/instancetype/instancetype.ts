@@ -2,7 +2,7 @@
  * instancetype.kubevirt.io/v1beta1 VirtualMachineInstancetype and
  * VirtualMachineClusterInstancetype: a named size (vCPUs, memory) a VM
  * refers to instead of sizing its domain by hand. The fields bunvirt cannot
- * act on (GPUs, host devices, NUMA, hugepages, dedicated CPUs, I/O threads,
+ * act on (GPUs, host devices, NUMA, hugepages, realtime, I/O threads,
  * launch security, CPU and memory hotplug limits) are refused as unknown.
  */
 import * as v from "valibot";
@@ -18,6 +18,8 @@ export const instancetypeSpec = v.strictObject({
     v.strictObject({
       guest: doc(int(1, maxVcpus), "vCPUs the guest sees. The VM's preference decides how they are split into sockets, cores and threads (default: all sockets)."),
       model: v.optional(doc(nonEmpty(), "CPU model the guest sees, as domain.cpu.model (host-model, host-passthrough or a QEMU model name). Default: the VM's own, else host-model.")),
+      dedicatedCPUPlacement: v.optional(doc(v.boolean(), "Pin each vCPU to a host CPU of its own, as domain.cpu.dedicatedCpuPlacement. Default: the VM's own.")),
+      isolateEmulatorThread: v.optional(doc(v.boolean(), "With dedicated CPUs, one more CPU for QEMU's own threads, as domain.cpu.isolateEmulatorThread. Default: the VM's own.")),
     }),
     "The vCPUs of a VM of this type.",
   ),

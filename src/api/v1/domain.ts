@@ -14,6 +14,8 @@ export const cpu = v.strictObject({
   threads: v.optional(doc(int(1, maxVcpus), "Threads per core. Default: 1.")),
   /** "host-model", "host-passthrough" or a named QEMU model. */
   model: v.optional(doc(nonEmpty(), "CPU model the guest sees: host-model (the host's CPU as a named model), host-passthrough (the host's CPU as is) or a QEMU model name such as Skylake-Server. Default: host-model (under emulation, QEMU's most capable model).")),
+  dedicatedCpuPlacement: v.optional(doc(v.boolean(), "Give each vCPU a host CPU of its own: the launcher pod asks for whole CPUs with requests equal to limits (guaranteed QoS, so the kubelet's static CPU manager hands it exclusive CPUs) and pins vCPU n to the n-th CPU it was given. Default: false.")),
+  isolateEmulatorThread: v.optional(doc(v.boolean(), "With dedicatedCpuPlacement: one more CPU for the pod, and QEMU's own threads pinned to it, away from the vCPUs. Default: false.")),
 });
 
 export const memory = v.strictObject({

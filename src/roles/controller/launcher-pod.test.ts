@@ -160,6 +160,19 @@ describe("launcherResources", () => {
     v.spec.domain.resources = { requests: { memory: "1Gi", cpu: "500m" }, limits: { memory: "2Gi", cpu: 2 } };
     expect(launcherResources(v)).toEqual({ requests: { memory: "1154Mi", cpu: "500m" }, limits: { memory: "2178Mi", cpu: "2" } });
   });
+  test("dedicatedCpuPlacement: a whole CPU per vCPU (one more for the emulator thread), limits equal to requests, KubeVirt's cpumanager node label", () => {
+    const v = vmi();
+    v.spec.domain.cpu = { cores: 2, dedicatedCpuPlacement: true };
+    expect(launcherResources(v)).toEqual({ requests: { memory: "192Mi", cpu: "2" }, limits: { memory: "192Mi", cpu: "2" } });
+    v.spec.domain.cpu.isolateEmulatorThread = true;
+    expect(launcherResources(v)).toEqual({ requests: { memory: "192Mi", cpu: "3" }, limits: { memory: "192Mi", cpu: "3" } });
+    const pod = launcherPod(v, opts);
+    expect(pod.spec?.nodeSelector).toEqual({ "kubernetes.io/hostname": "node1", "kubevirt.io/schedulable": "true", cpumanager: "true" });
+    // Guaranteed QoS: every resource of the one container has its limit equal to its request.
+    const r = pod.spec!.containers[0]!.resources!;
+    expect(Object.keys(r.requests!).sort()).toEqual(Object.keys(r.limits!).sort());
+    for (const [k, q] of Object.entries(r.requests!)) expect(String(r.limits![k])).toBe(String(q));
+  });
   test("no memory at all is an error naming both fields", () => {
     const v = vmi();
     delete v.spec.domain.memory;

@@ -44,6 +44,8 @@ export const launcherLabels = { app: "kubevirt.io", createdBy: "kubevirt.io/crea
 export const domainAnnotation = "kubevirt.io/domain";
 /** Set by the handler on nodes that can run VMs (KubeVirt's label). */
 export const schedulableNodeLabel = "kubevirt.io/schedulable";
+/** KubeVirt's node label for a kubelet with the static CPU manager policy: dedicated CPUs need it. */
+export const cpuManagerNodeLabel = "cpumanager";
 
 /**
  * Where the launcher container finds things: under /run, not /var/run (a
@@ -168,7 +170,11 @@ export function podHostname(name: string): string {
 
 const mebibytes = (bytes: number): string => `${Math.ceil(bytes / MiB)}Mi`;
 
-/** Pod resources: memory = the guest's + the launcher overhead; CPU as the VMI asks, else 100m per vCPU. */
+/**
+ * Pod resources: memory = the guest's + the launcher overhead; CPU as the VMI
+ * asks, else 100m per vCPU; with dedicatedCpuPlacement, one whole CPU per
+ * vCPU (and one for the emulator thread) and limits equal to requests.
+ */
 export function launcherResources(vmi: Vmi): { requests: Record<string, string>; limits?: Record<string, string> } {
   const d = vmi.spec.domain;
   const memory = d.resources?.requests?.memory ?? d.memory?.guest;
@@ -183,6 +189,13 @@ export function launcherResources(vmi: Vmi): { requests: Record<string, string>;
   if (memLimit !== undefined) limits.memory = mebibytes(quantityBytes(memLimit) + launcherOverheadBytes);
   const cpuLimit = d.resources?.limits?.cpu;
   if (cpuLimit !== undefined && parseQuantity(cpuLimit) !== null) limits.cpu = String(cpuLimit);
+  if (d.cpu?.dedicatedCpuPlacement === true) {
+    // Guaranteed QoS with whole CPUs: the kubelet's static CPU manager gives such a pod CPUs of its own.
+    const cpus = String(vcpus + (d.cpu.isolateEmulatorThread === true ? 1 : 0));
+    requests.cpu = cpus;
+    limits.cpu = cpus;
+    limits.memory = requests.memory!;
+  }
   return Object.keys(limits).length > 0 ? { requests, limits } : { requests };
 }
 
@@ -260,6 +273,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
   const masquerade = (vmi.spec.domain.devices?.interfaces ?? []).some((i) => i.masquerade !== undefined);
   const nodeSelector: Record<string, string> = { ...(vmi.spec.nodeSelector ?? {}) };
   if (opts.requireSchedulableNode !== false) nodeSelector[schedulableNodeLabel] = "true";
+  if (vmi.spec.domain.cpu?.dedicatedCpuPlacement === true) nodeSelector[cpuManagerNodeLabel] = "true";
   return {
     apiVersion: "v1",
     kind: "Pod",

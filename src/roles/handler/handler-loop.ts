@@ -26,6 +26,7 @@ import { safeLauncherSocket, safeStateDir } from "./launcher-socket.ts";
 import type { ConsoleRequest } from "./console-protocol.ts";
 import type { ConsoleLookup } from "./console-server.ts";
 import { consoleLookupOf } from "./console-lookup.ts";
+import { kubeletCpuManagerStatic } from "./cpu-manager.ts";
 import { heartbeatPatch, heartbeatSeconds } from "./node-heartbeat.ts";
 import { afterShutdown, decideVmi, type LauncherView } from "./vmi-decision.ts";
 import type { StatsTarget } from "./vmi-stats-collector.ts";
@@ -115,7 +116,7 @@ export class HandlerLoop {
 
   async #heartbeat(schedulable: boolean): Promise<void> {
     try {
-      await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable, this.#opts.nodeAnnotations));
+      await this.#rest.patch(resourcePath(nodeResource, undefined, this.#opts.nodeName), "merge", heartbeatPatch(new Date(), schedulable, this.#opts.nodeAnnotations, await kubeletCpuManagerStatic(this.#opts.kubeletRoot)));
     } catch (e) {
       this.#opts.log.warn(`Cannot write the heartbeat of node "${this.#opts.nodeName}": ${(e as Error).message}`, { kind: "Node", name: this.#opts.nodeName });
     }
