@@ -6,7 +6,8 @@
  * masquerade; SIGTERM shuts it down within the grace period and leaves nothing
  * behind; a killed libvirtd is restarted under the running VM. The v1 VM and
  * the VMI with declared ports from examples/ boot the same way, and so does a
- * VM sized by a cluster instancetype and preference given in another file.
+ * VM sized by a cluster instancetype and preference given in another file,
+ * and a VM with dedicated CPUs (its vCPU threads pinned).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -140,6 +141,36 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
     } finally {
       run.proc.kill("SIGKILL");
       Bun.spawnSync(["ip", "netns", "del", sizedNetns]);
+    }
+  }, 300_000);
+
+  test("dedicatedCpuPlacement: each vCPU thread of QEMU runs only on its own host CPU", async () => {
+    const name = "myvm-pinned";
+    const stateDir = join(dir, name);
+    const pinnedNetns = podNetnsPlan(name).netns;
+    const text = readFileSync(join(repoRoot, "examples/vm-v1.yaml"), "utf8").replaceAll("myvm-v1", name).replace("cores: 1", "cores: 2\n          dedicatedCpuPlacement: true");
+    if (!text.includes("dedicatedCpuPlacement")) throw new Error("Cannot place dedicatedCpuPlacement in examples/vm-v1.yaml");
+    const file = join(dir, `${name}.yaml`);
+    await Bun.write(file, text);
+    const run = startRun([file, "--emulation", "--registry", registry.address, "--insecure-registry", registry.address, "--state-dir", stateDir], join(dir, `${name}-console.log`));
+    try {
+      await run.waitForConsole(/bunvirt-guest: cpus 2 /, 180_000);
+      const pid = Bun.spawnSync(["pgrep", "-f", `guest=default_${name}`]).stdout.toString().trim().split("\n")[0]!;
+      // QEMU names its vCPU threads "CPU n/TCG" (or "CPU n/KVM"); libvirt pinned vCPU n to the n-th allowed CPU (0 and 1 here).
+      const affinity = readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+        const m = /^CPU (\d+)\//.exec(comm);
+        if (m === null) return [];
+        const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1];
+        return [`vCPU ${m[1]} on ${list}`];
+      });
+      expect(affinity.sort()).toEqual(["vCPU 0 on 0", "vCPU 1 on 1"]);
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(0);
+      expect(leftovers(stateDir, pinnedNetns)).toEqual([]);
+    } finally {
+      run.proc.kill("SIGKILL");
+      Bun.spawnSync(["ip", "netns", "del", pinnedNetns]);
     }
   }, 300_000);
 
