@@ -48,7 +48,7 @@ export function validate(obj: unknown, source: SpecSource = noSource): Result {
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
   const valid = { key, object: parsed.output } as Valid;
   if (valid.key === "v1/VirtualMachine" && usesInstancetypes(valid.object)) return expandAndAdmit(valid, source);
-  const problems = admit(valid);
+  const problems = admit(valid, source);
   return problems.length === 0 ? { ok: true, valid } : { ok: false, problems };
 }
 
@@ -77,20 +77,20 @@ function unservedKind(obj: unknown): Problem {
   return { path: "apiVersion", rule: `apiVersion "${apiVersion}" kind "${kind}" is not served by bunvirt; supported: ${supported}` };
 }
 
-function admit(valid: Valid): Problem[] {
+function admit(valid: Valid, source: SpecSource): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
   const chars = checkXmlChars(valid.object.metadata, "metadata");
-  return chars.length > 0 ? chars : [...checkMetadata(valid.object.metadata, "metadata"), ...admitSpec(valid)];
+  return chars.length > 0 ? chars : [...checkMetadata(valid.object.metadata, "metadata"), ...admitSpec(valid, source)];
 }
 
-function admitSpec(valid: Valid): Problem[] {
+function admitSpec(valid: Valid, source: SpecSource): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
       return admitVmSpec(valid.object.spec, "spec");
     case "v1/VirtualMachineInstance":
       return admitVmiSpec(valid.object.spec, "spec");
     case "v1alpha1/VirtualMachine":
-      return admitAlpha(valid.object);
+      return admitAlpha(valid.object, source);
     case "v1beta1/VirtualMachineInstancetype":
     case "v1beta1/VirtualMachineClusterInstancetype":
       return admitInstancetype(valid.object.spec, "spec");
@@ -105,7 +105,7 @@ function admitSpec(valid: Valid): Problem[] {
  * form, then run the v1 rules on the converted spec and report them at the
  * v1alpha1 paths (the lists keep their order in conversion).
  */
-function admitAlpha(alpha: VirtualMachineV1alpha1): Problem[] {
+function admitAlpha(alpha: VirtualMachineV1alpha1, source: SpecSource): Problem[] {
   // Checked on the v1alpha1 form so the paths name its fields (registryDisk, volumeName).
   const chars = checkXmlChars(alpha.spec, "spec");
   if (chars.length > 0) return chars;
@@ -124,7 +124,14 @@ function admitAlpha(alpha: VirtualMachineV1alpha1): Problem[] {
   });
   if (out.length > 0) return out;
   const v1 = alphaToV1(alpha) as VirtualMachine;
-  return admitVmSpec(v1.spec, "spec").map((p) => ({
+  // An instancetype kept in the annotation from a v1 VM: admitted as expanded, as the v1 VM is.
+  let spec = v1.spec;
+  if (usesInstancetypes(v1)) {
+    const expanded = expandVm(v1, source);
+    if (!expanded.ok) return expanded.problems;
+    spec = { ...v1.spec, template: expanded.template };
+  }
+  return admitVmSpec(spec, "spec").map((p) => ({
     ...p,
     path: p.path.replace(/^spec\.template\.spec\b/, "spec"),
   }));

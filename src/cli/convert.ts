@@ -1,7 +1,7 @@
 /** `bunvirt convert --to v1|v1alpha1 FILE`: the conversion webhook on plain files. */
 import { stringify } from "yaml";
 import { convert, type TargetVersion } from "../api/convert/index.ts";
-import { validate } from "../api/validate.ts";
+import { checkDocuments } from "./input-set.ts";
 import { readDocuments } from "./read-documents.ts";
 import { UsageError } from "./usage.ts";
 
@@ -18,8 +18,8 @@ export async function convertCommand(
   const docs = await readDocuments(files[0]!);
   const results: unknown[] = [];
   let failed = false;
-  for (const doc of docs) {
-    const checked = validate(doc.value);
+  // A VM's instancetype and preference come from the same file: it is admitted as expanded.
+  for (const { doc, result: checked } of checkDocuments(docs)) {
     if (!checked.ok) {
       for (const p of checked.problems) err(`${doc.label}: ${p.path}: ${p.rule}`);
       failed = true;

@@ -14,6 +14,7 @@ export function convert(valid: Valid, to: TargetVersion): unknown {
       if (to === "v1") return valid.object;
       throw new Error("Cannot convert: VirtualMachineInstance is served at v1 only; v1alpha1 has no such kind");
     default:
-      throw new Error(`Cannot convert: ${valid.key.split("/")[1]} is served at instancetype.kubevirt.io/v1beta1 only, not kubevirt.io`);
+      // Instancetypes and preferences have one version (instancetype.kubevirt.io/v1beta1): they pass unchanged.
+      return valid.object;
   }
 }
