@@ -238,8 +238,10 @@ describe.skipIf(skip !== null)("per-VM DHCP server with udhcpc", () => {
       expect(bound).toMatchObject({ event: "bound", ip: "10.0.2.2", mtu: "", search: "", staticroutes: "", hostname: "testvm" });
       expect(renew).toMatchObject({ event: "renew", ip: "10.0.2.2", lease: "86400", serverid: "10.0.2.1" });
       const log = await server.stop();
-      // DISCOVER, REQUEST (selecting), REQUEST (renewing, unicast from 10.0.2.2).
-      expect(log.match(/dhcp REQUEST -> ACK /g)).toHaveLength(2);
+      // DISCOVER, REQUEST (selecting), REQUEST (renewing, unicast from 10.0.2.2). udhcpc sends a
+      // REQUEST again when the answer is late (a busy machine, CI): each is answered, so at least two ACKs.
+      expect(log.match(/dhcp REQUEST -> ACK /g)?.length).toBeGreaterThanOrEqual(2);
+      expect(log).not.toMatch(/-> NAK/);
     },
     TIMEOUT,
   );
