@@ -34,10 +34,10 @@ function allPids(name: string): number[] {
   return Bun.spawnSync(["pgrep", "-x", name]).stdout.toString().split("\n").filter((l) => l !== "").map(Number);
 }
 
-/** Pids of processes whose command line contains `text` (and whose name is `name`). */
+/** Pids of processes running the program `name` whose command line contains `text`. */
 function pidsOf(name: string, text: string): number[] {
-  const out = Bun.spawnSync(["pgrep", "-x", name, "-a"]).stdout.toString();
-  return out.split("\n").filter((l) => l.includes(text)).map((l) => Number(l.split(" ")[0]));
+  const out = Bun.spawnSync(["pgrep", "-a", "-f", text]).stdout.toString();
+  return out.split("\n").filter((l) => l.split(" ")[1]?.endsWith(`/${name}`) === true || l.split(" ")[1] === name).map((l) => Number(l.split(" ")[0]));
 }
 
 function cmdline(pid: number): string {
