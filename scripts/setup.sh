@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 BUN_VERSION=1.4.4
 PACKAGES=(
-  # virtualization: QEMU, qemu-img, libvirt and its D-Bus binding, schemas
+  # virtualization: QEMU, qemu-img, libvirt and its D-Bus binding, schemas;
+  # swtpm for devices.tpm (libvirtd runs swtpm_setup and swtpm)
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  libvirt-dbus dbus libxml2-utils ovmf
+  libvirt-dbus dbus libxml2-utils ovmf swtpm swtpm-tools
   # cloud-init ISO checks, registry, images
   xorriso genisoimage docker-registry skopeo umoci openssl util-linux mount
   # networking

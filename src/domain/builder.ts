@@ -16,13 +16,14 @@ import { identity } from "./configurators/identity.ts";
 import { inputs } from "./configurators/inputs.ts";
 import { interfaces } from "./configurators/interfaces.ts";
 import { memory } from "./configurators/memory.ts";
+import { tpm } from "./configurators/tpm.ts";
 import { deviceSlots, slots, type Configurator, type Slot } from "./context.ts";
 import type { LauncherFacts, VmiIdentity } from "./facts.ts";
 import { el, renderXml, type XmlNode } from "./xml.ts";
 
 export const configurators: readonly Configurator[] = [
   identity, memory, cpu, cputune, firmware, features, clock, lifecycle,
-  disks, inputs, interfaces, serialConsole, rng, memballoon,
+  disks, inputs, interfaces, serialConsole, tpm, rng, memballoon,
 ];
 
 export function buildDomain(vmi: VmiIdentity, spec: VmiSpec, facts: LauncherFacts): XmlNode {

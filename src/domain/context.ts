@@ -15,11 +15,11 @@ export const slots = [
   "name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "cputune", "os", "features", "cpu", "clock",
   "on_poweroff", "on_reboot", "on_crash",
   // inside <devices>:
-  "disks", "controllers", "interfaces", "inputs", "serials", "consoles", "rng", "memballoon",
+  "disks", "controllers", "interfaces", "inputs", "serials", "consoles", "tpm", "rng", "memballoon",
 ] as const;
 
 export type Slot = (typeof slots)[number];
-export const deviceSlots: readonly Slot[] = ["disks", "controllers", "interfaces", "inputs", "serials", "consoles", "rng", "memballoon"];
+export const deviceSlots: readonly Slot[] = ["disks", "controllers", "interfaces", "inputs", "serials", "consoles", "tpm", "rng", "memballoon"];
 
 export type Contribution = Partial<Record<Slot, XmlNode[]>>;
 

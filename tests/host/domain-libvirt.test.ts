@@ -42,6 +42,7 @@ describe.skipIf(skip !== null)("corpus domains in a real libvirtd", () => {
         for (const mac of c.expect.macs) expect(macs).toContain(mac);
         expect(macs.length).toBe((c.spec.domain.devices.interfaces ?? [{}]).length);
         expect(kept).toContain(`<name>${c.vmi.namespace}_${c.vmi.name}</name>`);
+        if (c.spec.domain.devices.tpm !== undefined) expect(kept).toMatch(/<tpm model='tpm-tis'>\s*<backend type='emulator' version='2\.0'/);
       } finally {
         await stack.client.undefine(h, 4 /* VIR_DOMAIN_UNDEFINE_NVRAM */);
       }

@@ -8,8 +8,9 @@
  * masquerade interface is synced over the command socket.
  *
  * - With the whole list the test guest boots (its disk a claim, a copy of
- *   scripts/guest/build.sh's disk.img at the pod's claim path; its first
- *   serial line in the launcher's console log), QEMU as libvirt-qemu without
+ *   scripts/guest/build.sh's disk.img at the pod's claim path) and its kernel
+ *   finds the TPM swtpm gives it (the /init's tpm line in the launcher's
+ *   console log), QEMU as libvirt-qemu without
  *   capabilities, and the launcher's CapEff is exactly the list.
  * - Without any one of them the VM does not run, or `kill` cannot stop it
  *   (the test prints what broke).
@@ -43,17 +44,22 @@ const vmi: SyncRequest["vmi"] = {
   },
 };
 
-/** The test guest booting from a claim (KubeVirt's disk.img in the claim's directory): the run with the whole list. */
+/**
+ * The test guest booting from a claim (KubeVirt's disk.img in the claim's
+ * directory), with a TPM (swtpm under the pod's read-only root and
+ * capabilities): the run with the whole list.
+ */
 const guestVmi: SyncRequest["vmi"] = {
   ...vmi,
   metadata: { ...vmi.metadata, name: "capguest" },
   spec: {
     ...vmi.spec,
-    domain: { ...vmi.spec.domain, devices: { ...vmi.spec.domain.devices, disks: [{ name: "root", disk: { bus: "virtio" } }] } },
+    domain: { ...vmi.spec.domain, devices: { ...vmi.spec.domain.devices, disks: [{ name: "root", disk: { bus: "virtio" } }], tpm: {} } },
     volumes: [{ name: "root", persistentVolumeClaim: { claimName: "guestdisk" } }],
   },
 };
-const guestBooted = /bunvirt-guest: booted/;
+/** The guest's /init prints it after "booted" once its kernel found the TPM. */
+const guestBooted = /bunvirt-guest: tpm \/dev\/tpm0 version 2/;
 
 interface Proc { pid: number; name: string; uid: number; capEff: bigint }
 
@@ -151,7 +157,7 @@ async function runWith(caps: readonly string[], tag: string, guest?: string): Pr
 }
 
 describe.skipIf(skip !== null)("the launcher with the pod's capabilities", () => {
-  test("the whole list: the test guest boots, QEMU as libvirt-qemu with no capabilities, the launcher's CapEff is the list", async () => {
+  test("the whole list: the test guest boots and sees its TPM, QEMU as libvirt-qemu with no capabilities, the launcher's CapEff is the list", async () => {
     const guest = await buildGuest("build.sh");
     // The pod's claim path is bound over in the test's mount namespace; its mount point is bunvirt's own directory.
     const made = !existsSync(launcherPaths.claims);

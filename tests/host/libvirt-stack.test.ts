@@ -147,6 +147,7 @@ describe.skipIf(reason !== null)("private libvirt stack (host)", () => {
       "/a/run on /run/libvirt",
       "/a/lib on /var/lib/libvirt",
       "/a/cache on /var/cache/libvirt",
+      "/a/var-log on /var/log",
       "/a/log on /var/log/libvirt",
       "/a/etc on /etc/libvirt",
       ...(existsSync("/dev/kvm") ? ["/a/kvm-mask on /dev/kvm"] : []),

@@ -18,10 +18,11 @@ import { checkInputs } from "./inputs.ts";
 import { checkMetadata } from "./metadata.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkResources } from "./resources.ts";
+import { checkTpm } from "./tpm.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkDedicatedCpus, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkDedicatedCpus, checkFirmware, checkHyperv, checkClock, checkInputs, checkTpm, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

@@ -7,6 +7,7 @@ import { clock } from "./clock.ts";
 import { hyperv } from "./hyperv.ts";
 import { input } from "./input.ts";
 import { iface } from "./interface.ts";
+import { tpm } from "./tpm.ts";
 
 export const cpu = v.strictObject({
   cores: v.optional(doc(int(1, maxVcpus), "Cores per socket. vCPUs = sockets × cores × threads. Default: 1.")),
@@ -103,6 +104,7 @@ export const devices = v.strictObject({
   autoattachMemBalloon: v.optional(doc(v.boolean(), "Attach a virtio memory balloon device. Default: true.")),
   /** A virtio RNG device fed from the host's /dev/urandom. */
   rng: v.optional(doc(marker(), "Attach a virtio random number generator fed by the host's /dev/urandom. Set as an empty object. Default: none.")),
+  tpm: v.optional(doc(tpm, "A software TPM 2.0 (swtpm) the guest sees as a TIS device, as /dev/tpm0 in Linux; what Windows 11 and measured boot need. Set as an empty object. Default: none.")),
 });
 
 const devicesText = "Devices attached to the guest: disks, interfaces, inputs, console, balloon, RNG.";

@@ -3,10 +3,14 @@ import { dbusConf, libvirtdConf, qemuConf } from "./config.ts";
 
 describe("stack configuration", () => {
   test("qemu.conf disables per-domain namespaces and cgroups, and needs no virtlogd", () => {
-    const conf = qemuConf();
+    const conf = qemuConf({ uid: 64055, gid: 108 });
     expect(conf).toContain("namespaces = [ ]");
     expect(conf).toContain("cgroup_controllers = [ ]");
     expect(conf).toContain('stdio_handler = "file"');
+  });
+
+  test("qemu.conf runs swtpm as the account given (QEMU's), by number", () => {
+    expect(qemuConf({ uid: 64055, gid: 108 })).toContain('swtpm_user = "+64055"\nswtpm_group = "+108"\n');
   });
 
   test("libvirtd.conf: root-only sockets without polkit, logs on stderr", () => {

@@ -43,8 +43,12 @@ export function libvirtdConf(): string {
  * - `stdio_handler = "file"`: QEMU opens the serial console's `<log file=…>`
  *   itself and libvirtd writes the domain's QEMU log, so no virtlogd runs
  *   (16-17 MiB RSS); their size is bounded by the launcher (log-bound.ts).
+ * - `swtpm_user`/`swtpm_group`: swtpm (devices.tpm) runs as QEMU's own
+ *   account, by number (its primary group is kvm on a host, libvirt-qemu in
+ *   the image; libvirt's default user, tss, is made only by swtpm-tools'
+ *   install script), so QEMU reaches swtpm's socket as its owner.
  */
-export function qemuConf(): string {
+export function qemuConf(swtpm: { uid: number; gid: number }): string {
   return [
     "# Written by bunvirt for a private libvirt stack.",
     "namespaces = [ ]",
@@ -52,6 +56,8 @@ export function qemuConf(): string {
     'security_driver = "none"',
     "remember_owner = 0",
     'stdio_handler = "file"',
+    `swtpm_user = "+${swtpm.uid}"`,
+    `swtpm_group = "+${swtpm.gid}"`,
     "",
   ].join("\n");
 }

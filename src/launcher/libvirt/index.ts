@@ -9,8 +9,9 @@
  *   a faster start, no network/nwfilter drivers touching the host.
  * - One private mount namespace per stack, kept by a tiny `sh` holder started
  *   with `unshare --mount --propagation private` that bind-mounts the state
- *   directory's run/ lib/ cache/ log/ etc/ over /run/libvirt, /var/lib/libvirt,
- *   /var/cache/libvirt, /var/log/libvirt, /etc/libvirt and (emulation) a
+ *   directory's run/ lib/ cache/ var-log/ log/ etc/ over /run/libvirt,
+ *   /var/lib/libvirt, /var/cache/libvirt, /var/log (swtpm's logs: swtpm.ts),
+ *   /var/log/libvirt, /etc/libvirt and (emulation) a
  *   root-only empty file over /dev/kvm (holder-script.ts, namespace.ts).
  *   Every daemon runs in the foreground as our direct child through
  *   `nsenter -t <holder> -m --` (nsenter execs, so we hold the daemon's pid

@@ -12,7 +12,7 @@ describe("stackPaths", () => {
 
   test("bind mounts cover the libvirt system paths; /dev/kvm only with emulation", () => {
     const p = stackPaths("/s");
-    expect(bindMounts(p, false).map((m) => m.target)).toEqual(["/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt", "/etc/libvirt"]);
+    expect(bindMounts(p, false).map((m) => m.target)).toEqual(["/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log", "/var/log/libvirt", "/etc/libvirt"]);
     const kvm = bindMounts(p, true).at(-1)!;
     expect(kvm).toEqual({ source: "/s/kvm-mask", target: "/dev/kvm", kind: "file" });
   });

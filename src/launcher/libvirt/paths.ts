@@ -24,6 +24,11 @@ export interface StackPaths {
   readonly cache: string;
   /** Bound over /var/log/libvirt: the domains' QEMU logs (written by libvirtd and QEMU). */
   readonly log: string;
+  /**
+   * Bound over /var/log itself, before log/ over /var/log/libvirt: libvirtd
+   * puts swtpm's logs in /var/log/swtpm, which the host need not have.
+   */
+  readonly varLog: string;
   /** Bound over /etc/libvirt: our generated libvirtd/qemu config and persistent domain XML. */
   readonly etc: string;
   /** Pid file of libvirtd (outside /run so two stacks never share one). */
@@ -47,6 +52,7 @@ export const SYSTEM_PATHS = {
   run: "/run/libvirt",
   lib: "/var/lib/libvirt",
   cache: "/var/cache/libvirt",
+  varLog: "/var/log",
   log: "/var/log/libvirt",
   etc: "/etc/libvirt",
   kvm: "/dev/kvm",
@@ -62,6 +68,7 @@ export function stackPaths(stateDir: string): StackPaths {
     lib: join(stateDir, "lib"),
     cache,
     log: join(stateDir, "log"),
+    varLog: join(stateDir, "var-log"),
     etc: join(stateDir, "etc"),
     pids: join(stateDir, "pids"),
     dbus,
@@ -80,6 +87,7 @@ export function bindMounts(paths: StackPaths, emulation: boolean): BindMount[] {
     { source: paths.run, target: SYSTEM_PATHS.run, kind: "dir" },
     { source: paths.lib, target: SYSTEM_PATHS.lib, kind: "dir" },
     { source: paths.cache, target: SYSTEM_PATHS.cache, kind: "dir" },
+    { source: paths.varLog, target: SYSTEM_PATHS.varLog, kind: "dir" },
     { source: paths.log, target: SYSTEM_PATHS.log, kind: "dir" },
     { source: paths.etc, target: SYSTEM_PATHS.etc, kind: "dir" },
   ];

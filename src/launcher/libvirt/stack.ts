@@ -2,11 +2,12 @@
  * A private libvirt stack for one VM: libvirtd (QEMU driver only),
  * a dbus-daemon on a socket in the state directory and libvirt-dbus on that
  * bus, all inside one private mount namespace in which the state directory's
- * run/, lib/, cache/, log/ and etc/ sit over /run/libvirt, /var/lib/libvirt,
- * /var/cache/libvirt, /var/log/libvirt and /etc/libvirt, and (emulation)
+ * run/, lib/, cache/, var-log/, log/ and etc/ sit over /run/libvirt,
+ * /var/lib/libvirt, /var/cache/libvirt, /var/log (swtpm's logs),
+ * /var/log/libvirt and /etc/libvirt, and (emulation)
  * /dev/kvm is a root-only empty file. That is the local run's layout
  * ("namespace", on a shared host; needs CAP_SYS_ADMIN). In a pod ("pod") the
- * container has its own filesystem: the pod mounts those five directories of
+ * container has its own filesystem: the pod mounts those six directories of
  * the state volume at the system paths themselves (launcherPod), the stack
  * checks that they are the same directories and runs the daemons directly,
  * and /dev/kvm is absent under emulation (the pod does not request it).
@@ -25,7 +26,7 @@
  * libvirtd's process lifetime: its status XML lives under run/qemu and its
  * monitor socket under lib/qemu, so a restarted libvirtd reconnects to it.
  */
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { backoffDelay, type BackoffPolicy, type RestartPolicy } from "../../retry/backoff.ts";
 import { defaultCapabilityCacheSeed, saveCapabilityCache, seedCapabilityCache } from "./capability-cache.ts";
@@ -43,6 +44,8 @@ import { detectVersions, type StackVersions } from "./versions.ts";
 import { openBus } from "./bus.ts";
 import { libcChildWaits } from "./child-waits.ts";
 import { startOrphanReaper, type OrphanReaper } from "./orphan-reaper.ts";
+import { SWTPM_CONFIG_HOME, swtpmConfigFiles, swtpmDirs } from "./swtpm.ts";
+import { qemuUser } from "../qemu-user.ts";
 
 export interface LibvirtStackOptions {
   /** All runtime directories live below it; created if missing. Kept by stop(). */
@@ -137,13 +140,19 @@ function findBinaries(): Binaries {
 
 async function prepareStateDir(paths: StackPaths): Promise<void> {
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
-  for (const dir of [paths.run, paths.lib, paths.cache, paths.log, paths.etc, paths.pids, paths.dbus]) {
+  const swtpm = swtpmDirs(paths);
+  for (const dir of [paths.run, paths.lib, paths.cache, paths.varLog, paths.log, paths.etc, paths.pids, paths.dbus, swtpm.configHome, swtpm.localca]) {
     await mkdir(dir, { recursive: true, mode: 0o755 });
   }
   await chmod(paths.dbus, 0o700);
+  // swtpm runs as QEMU's account and its local CA writes its keys there.
+  const qemu = qemuUser();
+  await chown(swtpm.localca, qemu.uid, qemu.gid);
+  await chmod(swtpm.localca, 0o700);
   await Promise.all([
+    ...Object.entries(swtpmConfigFiles()).map(([name, text]) => writeFile(join(swtpm.configHome, name), text)),
     writeFile(join(paths.etc, "libvirtd.conf"), libvirtdConf()),
-    writeFile(join(paths.etc, "qemu.conf"), qemuConf()),
+    writeFile(join(paths.etc, "qemu.conf"), qemuConf(qemu)),
     writeFile(join(paths.etc, "libvirt.conf"), libvirtClientConf()),
     writeFile(paths.busConfig, dbusConf(paths.busSocket)),
     writeFile(paths.kvmMask, "", { mode: 0o600 }),
@@ -248,7 +257,8 @@ class PrivateLibvirtStack implements LibvirtStack {
       libvirtd: spec({
         name: "libvirtd",
         argv: [binaries.libvirtd, "-f", join(paths.etc, "libvirtd.conf"), "-p", daemonPidFile(paths, "libvirtd")],
-        env: init.driverDir !== null ? { ...env, LIBVIRT_DRIVER_DIR: init.driverDir } : env,
+        // XDG_CONFIG_HOME: swtpm_setup, which libvirtd runs with its environment, finds the stack's configuration (swtpm.ts).
+        env: { ...env, XDG_CONFIG_HOME: SWTPM_CONFIG_HOME, ...(init.driverDir !== null ? { LIBVIRT_DRIVER_DIR: init.driverDir } : {}) },
         ready: () => socketExists(paths.libvirtdSocket),
         readyTimeoutMs: 60_000,
         prepare: () => rm(paths.libvirtdSocket, { force: true }),

@@ -91,6 +91,7 @@ describe("launcherPod", () => {
       { name: "bunvirt-state", mountPath: "/run/libvirt", subPath: "libvirt/run" },
       { name: "bunvirt-state", mountPath: "/var/lib/libvirt", subPath: "libvirt/lib" },
       { name: "bunvirt-state", mountPath: "/var/cache/libvirt", subPath: "libvirt/cache" },
+      { name: "bunvirt-state", mountPath: "/var/log", subPath: "libvirt/var-log" },
       { name: "bunvirt-state", mountPath: "/var/log/libvirt", subPath: "libvirt/log" },
       { name: "bunvirt-state", mountPath: "/etc/libvirt", subPath: "libvirt/etc" },
     ]);
