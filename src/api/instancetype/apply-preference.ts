@@ -49,6 +49,8 @@ function applyDevices(spec: VmiSpec, p: PreferenceSpec): void {
     devices.inputs = devices.inputs.map((i) => (d.preferredInputBus !== undefined && i.bus === undefined ? { ...i, bus: d.preferredInputBus } : i));
   }
   if (d.preferredRng !== undefined) devices.rng ??= {};
+  // A preferred TPM is soft: its persistent (which bunvirt refuses on a VM) is left out.
+  if (d.preferredTPM !== undefined && devices.tpm === undefined) devices.tpm = d.preferredTPM.enabled !== undefined ? { enabled: d.preferredTPM.enabled } : {};
   if (d.preferredAutoattachSerialConsole !== undefined) devices.autoattachSerialConsole ??= d.preferredAutoattachSerialConsole;
   if (d.preferredAutoattachPodInterface !== undefined) devices.autoattachPodInterface ??= d.preferredAutoattachPodInterface;
   if (d.preferredAutoattachMemBalloon !== undefined) devices.autoattachMemBalloon ??= d.preferredAutoattachMemBalloon;

@@ -134,6 +134,12 @@ describe("preference", () => {
     expect(out.metadata?.annotations).toEqual({ p: "mine" });
   });
 
+  test("a preferred TPM when the VM has none, without persistent (bunvirt keeps no TPM state); the VM's own wins", () => {
+    const p = pref({ devices: { preferredTPM: { persistent: true } } });
+    expect(expanded(base(), { preference: p }).spec.domain.devices.tpm).toEqual({});
+    expect(expanded(base({}, { devices: { tpm: { enabled: false } } }), { preference: p }).spec.domain.devices.tpm).toEqual({ enabled: false });
+  });
+
   test("a disk whose bus neither sets keeps no bus key", () => {
     const out = expanded(base({ volumes: [{ name: "a", emptyDisk: { capacity: "1Gi" } }] }, { devices: { disks: [{ name: "a" }] } }), { preference: pref({ devices: { preferredInterfaceModel: "virtio" } }) });
     expect(out.spec.domain.devices.disks).toEqual([{ name: "a", disk: {} }]);

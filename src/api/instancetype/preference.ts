@@ -58,8 +58,8 @@ const devicePreferences = v.strictObject({
   preferredVideoType: v.optional(doc(v.string(), notApplied("gives VMs no graphical display"))),
   preferredTPM: v.optional(doc(v.strictObject({
     enabled: flag("Turn the TPM on (true) or off (false)."),
-    persistent: flag("Keep the TPM's state across restarts."),
-  }), notApplied("has no TPM device yet"))),
+    persistent: flag("Keep the TPM's state across restarts. Not applied: bunvirt keeps no TPM state across restarts (the VM's own persistent: true is refused)."),
+  }), "A TPM (domain.devices.tpm) when the VM sets none.")),
 });
 
 const featurePreferences = v.strictObject({
