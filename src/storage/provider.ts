@@ -138,9 +138,9 @@ export class StorageError extends Error {
     readonly volume: string,
     readonly code: StorageErrorCode,
     readonly reason: string,
-    options?: { cause?: unknown; action?: "prepare" | "clean up" },
+    options?: { cause?: unknown; action?: "prepare" | "clean up" | "import"; subject?: "volume" | "DataVolume" },
   ) {
-    super(`Cannot ${options?.action ?? "prepare"} volume "${volume}": ${reason}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    super(`Cannot ${options?.action ?? "prepare"} ${options?.subject ?? "volume"} "${volume}": ${reason}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "StorageError";
   }
 }

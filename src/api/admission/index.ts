@@ -10,6 +10,7 @@ import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
 import { checkClock } from "./clock.ts";
 import { checkCloudInit } from "./cloud-init.ts";
+import { checkDataVolumeTemplates } from "./data-volume-templates.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
 import { checkHyperv } from "./hyperv.ts";
@@ -43,6 +44,7 @@ export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[]
   }
   if (spec.template.metadata !== undefined) out.push(...checkXmlChars(spec.template.metadata, joinPath(at, "template.metadata")));
   out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
+  out.push(...checkDataVolumeTemplates(spec, at));
   return out;
 }
 
