@@ -45,7 +45,7 @@ export function validate(obj: unknown, source: SpecSource = noSource): Result {
   const key = kindKey(obj);
   if (key === null) return { ok: false, problems: [unservedKind(obj)] };
   const parsed = v.safeParse(schemas[key], obj);
-  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
+  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues).map((p) => (key === "v1/VirtualMachineInstance" ? vmiOnlyHint(p) : p)) };
   const valid = { key, object: parsed.output } as Valid;
   if (valid.key === "v1/VirtualMachine" && usesInstancetypes(valid.object)) return expandAndAdmit(valid, source);
   const problems = admit(valid);
@@ -61,6 +61,12 @@ function expandAndAdmit(valid: { key: "v1/VirtualMachine"; object: VirtualMachin
   if (!expanded.ok) return { ok: false, problems: expanded.problems };
   const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec")];
   return problems.length === 0 ? { ok: true, valid: { ...valid, expanded: expanded.template } } : { ok: false, problems };
+}
+
+/** A VM's field given to a VMI: say where it belongs rather than "not supported". */
+function vmiOnlyHint(p: Problem): Problem {
+  if (p.path !== "spec.dataVolumeTemplates") return p;
+  return { path: p.path, rule: "only a VirtualMachine has dataVolumeTemplates; a VirtualMachineInstance uses an existing DataVolume by a dataVolume volume" };
 }
 
 /** Why a document is not one of the kinds bunvirt serves, in the user's terms. */

@@ -20,9 +20,9 @@ import type { DockerConfig } from "./registry/index.ts";
 export type Volume = NonNullable<VmiSpec["volumes"]>[number];
 
 /** The volume source keys bunvirt has a provider for; a provider is named by its key. */
-export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud";
+export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud" | "dataVolume";
 
-export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud"];
+export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud", "dataVolume"];
 
 /** Where the pod has a claim: a directory (filesystem mode) or a block device (block mode). */
 export interface ClaimMount {
