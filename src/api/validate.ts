@@ -59,7 +59,7 @@ function expandAndAdmit(valid: { key: "v1/VirtualMachine"; object: VirtualMachin
   if (chars.length > 0) return { ok: false, problems: chars };
   const expanded = expandVm(vm, source);
   if (!expanded.ok) return { ok: false, problems: expanded.problems };
-  const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec")];
+  const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec", vm.metadata.namespace)];
   return problems.length === 0 ? { ok: true, valid: { ...valid, expanded: expanded.template } } : { ok: false, problems };
 }
 
@@ -92,7 +92,7 @@ function admit(valid: Valid): Problem[] {
 function admitSpec(valid: Valid): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
-      return admitVmSpec(valid.object.spec, "spec");
+      return admitVmSpec(valid.object.spec, "spec", valid.object.metadata.namespace);
     case "v1/VirtualMachineInstance":
       return admitVmiSpec(valid.object.spec, "spec");
     case "v1alpha1/VirtualMachine":

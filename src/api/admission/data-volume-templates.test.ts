@@ -61,6 +61,16 @@ describe("dataVolumeTemplates", () => {
     expect(unused[0]?.rule).toMatch(/must be referenced in the template's volumes/);
   });
 
+  test("a template's namespace, when given, is the VM's", () => {
+    const t = dv({ source: { blank: {} } });
+    (t.metadata as Json).namespace = "other";
+    expect(problems(vm([t]))).toEqual([
+      { path: "spec.dataVolumeTemplates[0].metadata.namespace", rule: "\"other\" differs from the VM's namespace \"default\"; a template's DataVolume lives in the VM's namespace" },
+    ]);
+    (t.metadata as Json).namespace = "default";
+    expect(problems(vm([t]))).toEqual([]);
+  });
+
   test("exactly one source, and one bunvirt imports", () => {
     expect(problems(vm([dv({ source: { blank: {}, http: { url: "http://h/d" } } })]))).toEqual([
       { path: "spec.dataVolumeTemplates[0].spec.source", rule: "has 2 sources (http, blank); set exactly one" },

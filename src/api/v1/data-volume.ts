@@ -65,7 +65,7 @@ export const dataVolumeSpec = v.strictObject({
   pvc: v.optional(doc(pvcSpec, "The claim to write the disk into, exactly as given (a PersistentVolumeClaim spec). Set this or storage.")),
   contentType: v.optional(doc(v.picklist(["kubevirt"]), "kubevirt: the source is a disk image (the only content bunvirt imports).")),
   priorityClassName: v.optional(doc(v.string(), "Priority class of the importer pod.")),
-  preallocation: v.optional(doc(v.boolean(), "Allocate the whole disk up front instead of sparse. Default: false.")),
+  preallocation: v.optional(doc(v.boolean(), "Allocate the whole disk up front instead of sparse. Accepted; bunvirt's importer writes sparse disks either way for now.")),
 });
 
 export const dataVolumeTemplate = v.strictObject({
