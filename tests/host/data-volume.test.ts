@@ -5,6 +5,8 @@
  * --claims-dir (converted to raw by qemu-img), and the guest boots from it
  * (TCG) to "bunvirt-guest: ready". A second run finds the import finished,
  * fetches nothing and boots the same claim; the claim outlives both runs.
+ * A registry source against a real docker-registry on 127.0.0.1 (the test
+ * guest pushed as a containerDisk image) is imported through the node cache.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +16,9 @@ import { podNetnsPlan } from "../../src/local/pod-netns.ts";
 import { qemuImgInfo } from "../../src/storage/qemu-img.ts";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { command, hostTier, root } from "../lib/host.ts";
-import { leftovers, startRun } from "./fixtures/run/local-run.ts";
+import { silentLog } from "../../src/storage/provider.ts";
+import { importDataVolume } from "../../src/storage/import/index.ts";
+import { guestRegistry, leftovers, startRun } from "./fixtures/run/local-run.ts";
 
 const skip = hostTier("data-volume", [
   root,
@@ -23,6 +27,8 @@ const skip = hostTier("data-volume", [
   command("qemu-system-x86_64", "qemu-system-x86"),
   command("qemu-img", "qemu-utils"),
   command("nft", "nftables"),
+  command("docker-registry", "docker-registry"),
+  command("skopeo", "skopeo"),
 ]);
 
 const name = "dv-vm";
@@ -72,12 +78,18 @@ describe.skipIf(skip !== null)("bunvirt run: a dataVolumeTemplate with an http s
   let server: ReturnType<typeof Bun.serve>;
   let gets = 0;
   let file = "";
+  let guestQcow2 = "";
+
+  /** qemu-img compare: the same guest-visible bytes (the larger disk's tail all zeros). */
+  const sameContent = (raw: string): boolean =>
+    Bun.spawnSync(["qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", raw, guestQcow2]).exitCode === 0;
 
   beforeAll(() => {
     const build = Bun.spawnSync([join(repoRoot, "scripts/guest/build.sh")], { stdout: "pipe", stderr: "pipe" });
     if (build.exitCode !== 0) throw new Error(`scripts/guest/build.sh failed: ${build.stderr.toString()}`);
     const guest = build.stdout.toString().trim().split("\n").at(-1)!;
-    const image = readFileSync(join(guest, "disk.qcow2"));
+    guestQcow2 = join(guest, "disk.qcow2");
+    const image = readFileSync(guestQcow2);
     server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -119,10 +131,35 @@ describe.skipIf(skip !== null)("bunvirt run: a dataVolumeTemplate with an http s
     const info = await qemuImgInfo(disk);
     expect(info.format).toBe("raw");
     expect(info["virtual-size"]).toBe(128 * 2 ** 20);
+    expect(sameContent(disk)).toBe(true);
 
     const second = await boot("second");
     expect(second).toContain('DataVolume "root-dv" was imported before');
     expect(gets).toBe(1);
     expect(existsSync(disk)).toBe(true);
   }, 600_000);
+
+  test("a registry source: the guest's containerDisk image from a real registry, through the node cache, into a claim as raw", async () => {
+    const registry = await guestRegistry(join(dir, "registry"));
+    try {
+      const claim = join(dir, "registry-claim");
+      const cacheDir = join(dir, "cache");
+      Bun.spawnSync(["mkdir", "-p", claim, cacheDir]);
+      const target = { name: "from-registry", source: { registry: { url: `docker://${registry.address}/kubevirt/cirros-registry-disk-demo:devel` } }, sizeBytes: 96 * 2 ** 20, claim: { path: claim } };
+      const ctx = { claims: {}, secrets: {}, log: silentLog, registry: { cacheDir, insecureRegistries: [registry.address] } };
+      expect((await importDataVolume(target, ctx)).state).toBe("imported");
+      const info = await qemuImgInfo(join(claim, "disk.img"));
+      expect(info.format).toBe("raw");
+      expect(info["virtual-size"]).toBe(96 * 2 ** 20);
+      expect(sameContent(join(claim, "disk.img"))).toBe(true);
+      // Smaller than the image's virtual size (64Mi): refused, the second claim left empty.
+      const small = join(dir, "small-claim");
+      Bun.spawnSync(["mkdir", "-p", small]);
+      const e = await importDataVolume({ ...target, sizeBytes: 32 * 2 ** 20, claim: { path: small } }, ctx).catch((x: unknown) => x as Error);
+      expect((e as Error).message).toMatch(/virtual size is 64 MiB, larger than the requested 32 MiB/);
+      expect(Bun.spawnSync(["ls", "-A", small]).stdout.toString()).toBe("");
+    } finally {
+      await registry.stop();
+    }
+  }, 300_000);
 });

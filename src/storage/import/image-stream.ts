@@ -131,6 +131,15 @@ export async function receiveImage(
     received = n;
     onReceived(n);
   }, () => new ImageRefusedError(`the source sent more than ${formatBytes(limits.maxReceivedBytes)}, more than the requested size allows`));
+  try {
+    return await receiveFrom(incoming, path, limits, () => received);
+  } finally {
+    // A refusal before the body's end: stop reading it (the connection is closed, not left to linger).
+    await incoming.return(undefined).catch(() => undefined);
+  }
+}
+
+async function receiveFrom(incoming: AsyncGenerator<Uint8Array>, path: string, limits: ReceiveLimits, received: () => number): Promise<Received> {
   let stream = new Peeked(incoming[Symbol.asyncIterator]());
   let head = await stream.peek(HEADER_BYTES);
   const gzip = startsWith(head, GZIP_MAGIC);
@@ -160,7 +169,7 @@ export async function receiveImage(
   try {
     for await (const chunk of stream.chunks()) await writer.write(chunk);
     const bytes = await writer.finish();
-    return { format: header.format, gzip, bytes, received };
+    return { format: header.format, gzip, bytes, received: received() };
   } finally {
     await writer.close();
   }
