@@ -76,4 +76,10 @@ describe("dataVolume", () => {
     expect(await dataVolumeProvider().cleanup(volume(), ctx)).toEqual([]);
     expect(await readdir(claimDir)).toEqual(["disk.img"]);
   });
+
+  test("an unmounted claim is named as such (not as an unfinished import)", async () => {
+    const root = await dirs.make("bunvirt-dv-");
+    const e = await dataVolumeProvider().check(volume(), contextOf({ stateDir: root, claims: {} })).catch((x: unknown) => x as Error);
+    expect((e as Error).message).toBe('Cannot prepare volume "rootdisk": claim "root-dv" is not mounted in this pod (mounted claims: none)');
+  });
 });

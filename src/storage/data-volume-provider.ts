@@ -21,7 +21,8 @@ async function plan(volume: Volume, ctx: VolumeContext): Promise<void> {
   try {
     await planClaimDisk(useOf(volume), ctx);
   } catch (error) {
-    if (error instanceof StorageError && error.code === "missing") {
+    // A mounted claim without its disk: the import has not finished (an unmounted claim says so itself).
+    if (error instanceof StorageError && error.code === "missing" && ctx.claims[volume.dataVolume?.name ?? ""] !== undefined) {
       throw new StorageError(volume.name, "missing", `DataVolume "${volume.dataVolume?.name ?? ""}" is not ready: ${error.reason}; its import has not finished`, { cause: error });
     }
     throw error;

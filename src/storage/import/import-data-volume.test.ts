@@ -243,6 +243,20 @@ describe("blank, pvc and registry sources", () => {
     }
   });
 
+  test("a qemu-img that hangs is killed at the import's deadline, leaving nothing", async () => {
+    // qemu-img itself cannot be made to hang on demand: a stand-in that sleeps takes its place.
+    const hang = join(dir, "qemu-img-hangs");
+    await writeFile(hang, "#!/bin/sh\nexec sleep 60\n", { mode: 0o755 });
+    const source = await claimDir();
+    await writeFile(join(source, "disk.img"), files.get("/qcow2")!);
+    const ms = await refused({ pvc: { namespace: "default", name: "golden" } }, /cannot convert the qcow2 image to raw: .*stopped: it took longer than 1 s/, 4 * MiB, {
+      claims: { golden: { path: source } },
+      qemuImg: hang,
+      limits: { deadlineMs: 1000 },
+    });
+    expect(ms).toBeLessThan(5000);
+  });
+
   test("bad targets are refused before anything is written", async () => {
     await refused({ blank: {}, http: { url: `${base}/raw` } }, /2 sources/);
     await refused({}, /no source/);
