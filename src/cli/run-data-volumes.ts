@@ -48,7 +48,9 @@ export async function importRunDataVolumes(r: RunImports): Promise<Record<string
     r.log(`run: DataVolume "${p.dataVolume}": ${p.phase} ${pct}`);
   };
   for (const t of targets) {
-    const out = await importDataVolume(t, { claims: r.claims, secrets: r.secrets, registry: r.registry, log: logStorage, signal: r.signal, onProgress });
+    // --registry-timeout bounds an http source's silences too.
+    const limits = r.registry.timeoutMs !== undefined ? { stallMs: r.registry.timeoutMs } : {};
+    const out = await importDataVolume(t, { claims: r.claims, secrets: r.secrets, registry: r.registry, log: logStorage, signal: r.signal, onProgress, limits });
     r.log(`run: DataVolume "${t.name}" ${out.state === "present" ? "was imported before" : "imported"}: ${out.path}`);
   }
   return { ...r.claims, ...Object.fromEntries(targets.map((t) => [t.name, t.claim])) };

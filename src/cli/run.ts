@@ -46,7 +46,7 @@ Options:
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
-  --registry-timeout SECONDS  a registry request fails when nothing arrives for this long (default 30)
+  --registry-timeout SECONDS  a registry request (or a DataVolume's http download) fails when nothing arrives for this long (default 30)
   --max-disk-size SIZE        largest uncompressed disk taken from an image, e.g. 100Gi (default 64Gi)
   --console terminal|off|log  where the serial console goes (default terminal)
   --console-log FILE          the file for --console log
