@@ -14,7 +14,7 @@ let dir = "";
 let server: ReturnType<typeof Bun.serve>;
 
 /** Zeros without end (a sparse write: the disk stays empty while the importer counts). */
-const zeros = (): ReadableStream<Uint8Array> => new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(MiB)) }, { highWaterMark: 0 });
+const zeros = (): ReadableStream<Uint8Array<ArrayBuffer>> => new ReadableStream<Uint8Array<ArrayBuffer>>({ pull: (c) => c.enqueue(new Uint8Array(MiB)) }, { highWaterMark: 0 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bunvirt-import-mem-"));
