@@ -42,3 +42,10 @@ export const maxDiskBytes = 2 ** 51;
 
 /** The smallest memory request KubeVirt accepts ("1M"). */
 export const minMemoryBytes = 1e6;
+
+/**
+ * A DataVolume source URL (http and registry): 2048 characters, what common
+ * HTTP servers and proxies accept in a request line; a longer one is an
+ * attack or a mistake, and it is quoted in messages and logs.
+ */
+export const maxSourceUrlLength = 2048;

@@ -41,7 +41,7 @@ const tspec = (vm: Obj): Obj => vm.spec.template.spec;
 
 const cases: [string, (vm: Obj) => void, string, RegExp][] = [
   ["unknown field", (vm) => (tspec(vm).domain.devices.disks[0].disk.fancy = true), `${T}.domain.devices.disks[0].disk.fancy`, /not supported by bunvirt/],
-  ["unknown top-level spec field", (vm) => (vm.spec.dataVolumeTemplates = []), "spec.dataVolumeTemplates", /not supported/],
+  ["unknown top-level spec field", (vm) => (vm.spec.updateVolumesStrategy = "Migration"), "spec.updateVolumesStrategy", /not supported/],
   ["wrong type", (vm) => (tspec(vm).terminationGracePeriodSeconds = "5"), `${T}.terminationGracePeriodSeconds`, /must be a number/],
   ["unknown bus", (vm) => (tspec(vm).domain.devices.disks[1].disk.bus = "ide"), `${T}.domain.devices.disks[1].disk.bus`, /must be one of "virtio", "sata", "scsi", "usb"/],
   ["unknown runStrategy", (vm) => (vm.spec.runStrategy = "Sometimes"), "spec.runStrategy", /must be one of "Always"/],

@@ -45,7 +45,7 @@ export function validate(obj: unknown, source: SpecSource = noSource): Result {
   const key = kindKey(obj);
   if (key === null) return { ok: false, problems: [unservedKind(obj)] };
   const parsed = v.safeParse(schemas[key], obj);
-  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues) };
+  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.issues).map((p) => (key === "v1/VirtualMachineInstance" ? vmiOnlyHint(p) : p)) };
   const valid = { key, object: parsed.output } as Valid;
   if (valid.key === "v1/VirtualMachine" && usesInstancetypes(valid.object)) return expandAndAdmit(valid, source);
   const problems = admit(valid, source);
@@ -59,8 +59,14 @@ function expandAndAdmit(valid: { key: "v1/VirtualMachine"; object: VirtualMachin
   if (chars.length > 0) return { ok: false, problems: chars };
   const expanded = expandVm(vm, source);
   if (!expanded.ok) return { ok: false, problems: expanded.problems };
-  const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec")];
+  const problems = [...checkMetadata(vm.metadata, "metadata"), ...admitVmSpec({ ...vm.spec, template: expanded.template }, "spec", vm.metadata.namespace)];
   return problems.length === 0 ? { ok: true, valid: { ...valid, expanded: expanded.template } } : { ok: false, problems };
+}
+
+/** A VM's field given to a VMI: say where it belongs rather than "not supported". */
+function vmiOnlyHint(p: Problem): Problem {
+  if (p.path !== "spec.dataVolumeTemplates") return p;
+  return { path: p.path, rule: "only a VirtualMachine has dataVolumeTemplates; a VirtualMachineInstance uses an existing DataVolume by a dataVolume volume" };
 }
 
 /** Why a document is not one of the kinds bunvirt serves, in the user's terms. */
@@ -86,7 +92,7 @@ function admit(valid: Valid, source: SpecSource): Problem[] {
 function admitSpec(valid: Valid, source: SpecSource): Problem[] {
   switch (valid.key) {
     case "v1/VirtualMachine":
-      return admitVmSpec(valid.object.spec, "spec");
+      return admitVmSpec(valid.object.spec, "spec", valid.object.metadata.namespace);
     case "v1/VirtualMachineInstance":
       return admitVmiSpec(valid.object.spec, "spec");
     case "v1alpha1/VirtualMachine":

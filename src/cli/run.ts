@@ -19,7 +19,9 @@ import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
 import { oneVm } from "./input-set.ts";
+import { dataVolumeTemplatesOf, defaultClaimsDir, importRunDataVolumes } from "./run-data-volumes.ts";
 import { UsageError, usageFlag } from "./usage.ts";
+import type { RegistrySettings } from "../storage/provider.ts";
 import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
 import { launcherRuntimeEnv } from "../launcher/runtime-env.ts";
 import { spawnOwn } from "../process/own-children.ts";
@@ -37,11 +39,14 @@ Options:
   --network none              no network at all (default: a namespace made for this run, removed at the end)
   --emulation                 TCG instead of KVM (KubeVirt's useEmulation)
   --secret NAME=DIR           a Secret for cloud-init, as a directory of files (repeatable)
-  --claim NAME=PATH[:SIZE]    where a PersistentVolumeClaim is (repeatable)
+  --claim NAME=PATH[:SIZE]    where a PersistentVolumeClaim is (repeatable); a DataVolume's claim has the DataVolume's name
+  --claims-dir DIR            where a VM's dataVolumeTemplates are imported when no --claim names them:
+                              DIR/NAMESPACE/NAME/disk.img (default ${defaultClaimsDir}); kept after the run, like
+                              KubeVirt's PVC, so the next run boots what the VM wrote (remove the directory to import again)
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
-  --registry-timeout SECONDS  a registry request fails when nothing arrives for this long (default 30)
+  --registry-timeout SECONDS  a registry request (or a DataVolume's http download) fails when nothing arrives for this long (default 30)
   --max-disk-size SIZE        largest uncompressed disk taken from an image, e.g. 100Gi (default 64Gi)
   --console terminal|off|log  where the serial console goes (default terminal)
   --console-log FILE          the file for --console log
@@ -59,6 +64,7 @@ const options = {
   emulation: { type: "boolean" },
   secret: { type: "string", multiple: true },
   claim: { type: "string", multiple: true },
+  "claims-dir": { type: "string" },
   registry: { type: "string" },
   "insecure-registry": { type: "string", multiple: true },
   "cache-dir": { type: "string" },
@@ -103,7 +109,7 @@ export async function runCommand(args: string[], write: (line: string) => void):
   const ownDir = values["state-dir"] === undefined;
   const stateDir = ownDir ? pathUnder(runRoot, `${identity.namespace}_${identity.name}`) : resolve(values["state-dir"]!);
   checkStateDir(stateDir, qemuAccount());
-  const storage = {
+  const storage: { claims: NonNullable<LauncherOptions["storage"]>["claims"]; secrets: Record<string, string>; registry: RegistrySettings } = {
     claims: Object.fromEntries((values.claim ?? []).map((c) => { const x = parseClaimFlag(c); return [x.name, x.mount]; })),
     secrets: Object.fromEntries((values.secret ?? []).map((s) => { const x = parseSecretFlag(s); return [x.name, x.dir]; })),
     registry: {
@@ -114,6 +120,37 @@ export async function runCommand(args: string[], write: (line: string) => void):
     },
   };
   const inside = values["inside-netns"] === true;
+
+  // DataVolumes first, from here (outside the pod's namespace: a server on this host's 127.0.0.1 is
+  // reachable); the run inside it finds them imported. Their claims join the run's mounts.
+  const templates = dataVolumeTemplatesOf(found.valid);
+  if (templates.length > 0) {
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log(`run: ${sig}: stopping the import`);
+      abort.abort(new Error(`stopped by ${sig}`));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      storage.claims = await importRunDataVolumes({
+        templates,
+        namespace: identity.namespace,
+        claims: storage.claims,
+        claimsDir: resolve(values["claims-dir"] ?? defaultClaimsDir),
+        secrets: storage.secrets,
+        registry: { ...storage.registry, signal: abort.signal },
+        signal: abort.signal,
+        log,
+      });
+    } catch (e) {
+      log.error(`run: ${(e as Error).message}`);
+      return 1;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
   // What this run made is removed on every way out; the default state directory whole (it is the tool's own).
   const removeOwnDir = async (): Promise<void> => {
     if (!ownDir || inside) return;

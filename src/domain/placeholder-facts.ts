@@ -18,6 +18,7 @@ export function placeholderFacts(vmiKey: string, input: VmiSpec, emulation: bool
   for (const v of spec.volumes ?? []) {
     const dir = `${placeholderRoot}/volumes/${v.name}`;
     if (v.persistentVolumeClaim !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.img`, format: "raw", readOnly: v.persistentVolumeClaim.readOnly ?? false };
+    else if (v.dataVolume !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.img`, format: "raw", readOnly: false };
     else if (v.cloudInitNoCloud !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/cidata.iso`, format: "raw", readOnly: true };
     else if (v.containerDisk !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.qcow2`, format: "qcow2", backing: { path: `${placeholderRoot}/node-cache/${v.name}/disk.qcow2`, format: "qcow2" } };
     else if (v.ephemeral !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.qcow2`, format: "qcow2", backing: { path: `${placeholderRoot}/claims/${v.ephemeral.persistentVolumeClaim.claimName}/disk.img`, format: "raw" } };

@@ -20,9 +20,9 @@ import type { DockerConfig } from "./registry/index.ts";
 export type Volume = NonNullable<VmiSpec["volumes"]>[number];
 
 /** The volume source keys bunvirt has a provider for; a provider is named by its key. */
-export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud";
+export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud" | "dataVolume";
 
-export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud"];
+export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud", "dataVolume"];
 
 /** Where the pod has a claim: a directory (filesystem mode) or a block device (block mode). */
 export interface ClaimMount {
@@ -138,9 +138,9 @@ export class StorageError extends Error {
     readonly volume: string,
     readonly code: StorageErrorCode,
     readonly reason: string,
-    options?: { cause?: unknown; action?: "prepare" | "clean up" },
+    options?: { cause?: unknown; action?: "prepare" | "clean up" | "import"; subject?: "volume" | "DataVolume" },
   ) {
-    super(`Cannot ${options?.action ?? "prepare"} volume "${volume}": ${reason}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    super(`Cannot ${options?.action ?? "prepare"} ${options?.subject ?? "volume"} "${volume}": ${reason}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "StorageError";
   }
 }

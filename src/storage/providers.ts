@@ -1,6 +1,7 @@
 /** The provider set: one provider per volume source key, picked by the key a volume sets. */
 import { noCloudProvider } from "./cloudinit/no-cloud-provider.ts";
 import { containerDiskProvider, type ContainerDiskOptions } from "./container-disk-provider.ts";
+import { dataVolumeProvider } from "./data-volume-provider.ts";
 import { emptyDiskProvider } from "./empty-disk-provider.ts";
 import { ephemeralProvider } from "./ephemeral-provider.ts";
 import { providerKinds, StorageError, type ProviderKind, type Volume, type VolumeProvider } from "./provider.ts";
@@ -23,6 +24,7 @@ export function defaultProviders(options: ProviderSetOptions = {}): ProviderSet 
     containerDisk: containerDiskProvider({ ...tools, ...(options.pull !== undefined ? { pull: options.pull } : {}) }),
     emptyDisk: emptyDiskProvider(tools),
     cloudInitNoCloud: noCloudProvider(),
+    dataVolume: dataVolumeProvider(),
   };
 }
 

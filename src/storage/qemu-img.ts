@@ -20,16 +20,24 @@ export class QemuImgError extends Error {
   }
 }
 
-async function run(argv: string[]): Promise<string> {
+async function run(argv: string[], signal?: AbortSignal): Promise<string> {
   let proc;
   try {
     proc = spawnOwn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   } catch (cause) {
     throw new QemuImgError(argv, null, (cause as Error).message, { cause });
   }
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new QemuImgError(argv, code, stderr);
-  return stdout;
+  const child = proc;
+  const stop = (): void => child.kill("SIGKILL");
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (signal?.aborted === true) throw new QemuImgError(argv, code, `stopped: ${signal.reason instanceof Error ? signal.reason.message : "aborted"}`);
+    if (code !== 0) throw new QemuImgError(argv, code, stderr);
+    return stdout;
+  } finally {
+    signal?.removeEventListener("abort", stop);
+  }
 }
 
 /**
@@ -46,6 +54,17 @@ export async function createOverlay(qemuImg: string, path: string, backing: stri
 /** `qemu-img create -f qcow2 PATH BYTES`: an empty, sparse qcow2. */
 export async function createEmptyQcow2(qemuImg: string, path: string, bytes: number): Promise<void> {
   await run([qemuImg, "create", "-q", "-f", "qcow2", path, String(bytes)]);
+}
+
+/**
+ * `qemu-img convert -f FORMAT -O raw SRC DEST`: SRC's guest-visible bytes as
+ * a sparse raw file (zeros left as holes). The caller has checked SRC's
+ * header (no backing or data file) and its virtual size; `signal` kills
+ * qemu-img (a deadline).
+ */
+export async function convertToRaw(qemuImg: string, src: string, srcFormat: "raw" | "qcow2", dest: string, signal?: AbortSignal): Promise<void> {
+  if (!isAbsolute(src) || !isAbsolute(dest)) throw new Error(`Cannot convert "${src}" to "${dest}": both paths must be absolute`);
+  await run([qemuImg, "convert", "-q", "-f", srcFormat, "-O", "raw", src, dest], signal);
 }
 
 export interface QemuImgInfo {

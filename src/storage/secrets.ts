@@ -23,7 +23,7 @@ const quoted = (keys: readonly string[]): string => keys.map((k) => `"${k}"`).jo
  * The bytes of the first of `keys` the Secret has. `what` says what the
  * Secret is for, e.g. "user-data" or "image pull".
  */
-export async function readSecretKey(volume: string, what: string, secret: string, keys: readonly string[], ctx: VolumeContext): Promise<SecretRead> {
+export async function readSecretKey(volume: string, what: string, secret: string, keys: readonly string[], ctx: Pick<VolumeContext, "secrets">): Promise<SecretRead> {
   const dir = ctx.secrets[secret];
   if (dir === undefined) {
     throw new StorageError(volume, "missing", `the ${what} Secret "${secret}" is not mounted in this pod (looked for keys ${quoted(keys)})`);

@@ -71,7 +71,7 @@ describe.skipIf(skip !== null)("CRDs on kube-apiserver", () => {
     const resp = await kubeFetch(kc, "/apis/kubevirt.io/v1/namespaces/default/virtualmachines");
     expect(resp.status).toBe(200);
     const list = (await resp.json()) as { items: { metadata: { name: string } }[] };
-    expect(list.items.map((vm) => vm.metadata.name).sort()).toEqual(["testvm", "vm-cirros", "vm-secret", "vm-tpm", "win2k22"]);
+    expect(list.items.map((vm) => vm.metadata.name).sort()).toEqual(["testvm", "vm-cirros", "vm-fedora-datavolume", "vm-secret", "vm-tpm", "win2k22"]);
   });
 
   test("kubectl explain vm.spec.template.spec.domain answers from the schema", async () => {

@@ -10,6 +10,7 @@ import type { VirtualMachine } from "../v1/vm.ts";
 import { checkBootOrder } from "./boot-order.ts";
 import { checkClock } from "./clock.ts";
 import { checkCloudInit } from "./cloud-init.ts";
+import { checkDataVolumeTemplates } from "./data-volume-templates.ts";
 import { checkDedicatedCpus } from "./dedicated-cpus.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
@@ -38,13 +39,15 @@ export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   return out;
 }
 
-export function admitVmSpec(spec: VirtualMachine["spec"], at: string): Problem[] {
+/** `namespace` is the VM's, when known: a dataVolumeTemplate may not name another. */
+export function admitVmSpec(spec: VirtualMachine["spec"], at: string, namespace?: string): Problem[] {
   const out: Problem[] = [];
   if (spec.runStrategy !== undefined && spec.running !== undefined) {
     out.push({ path: joinPath(at, "running"), rule: "running and runStrategy are mutually exclusive; set only runStrategy (running is deprecated)" });
   }
   if (spec.template.metadata !== undefined) out.push(...checkXmlChars(spec.template.metadata, joinPath(at, "template.metadata")));
   out.push(...admitVmiSpec(spec.template.spec, joinPath(at, "template.spec")));
+  out.push(...checkDataVolumeTemplates(spec, at, namespace));
   return out;
 }
 

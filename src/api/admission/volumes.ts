@@ -1,5 +1,5 @@
 import { maxDiskBytes } from "../limits.ts";
-import { isSafeImagePath } from "../names.ts";
+import { dns1123SubdomainRule, isDns1123Subdomain, isSafeImagePath } from "../names.ts";
 import { parseQuantity } from "../quantity.ts";
 import { joinPath, type Problem } from "../problem.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
@@ -26,6 +26,11 @@ export function checkVolumes(spec: VmiSpec, at: string): Problem[] {
     const path = vol.containerDisk?.path;
     if (path !== undefined && !isSafeImagePath(path)) {
       out.push({ path: joinPath(joinPath(here, "containerDisk"), "path"), rule: `"${path}" must be an absolute path, not "/", without ".." segments` });
+    }
+    const dv = vol.dataVolume;
+    if (dv !== undefined && !isDns1123Subdomain(dv.name)) out.push({ path: joinPath(joinPath(here, "dataVolume"), "name"), rule: `"${dv.name}" ${dns1123SubdomainRule}` });
+    if (dv?.hotpluggable === true) {
+      out.push({ path: joinPath(joinPath(here, "dataVolume"), "hotpluggable"), rule: "bunvirt does not hotplug volumes; the DataVolume's claim is attached when the VM starts: leave hotpluggable out or false" });
     }
     const capacity = vol.emptyDisk?.capacity;
     const bytes = capacity === undefined ? null : parseQuantity(capacity);

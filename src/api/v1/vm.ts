@@ -1,6 +1,7 @@
 /** kubevirt.io/v1 VirtualMachine: a VM that may be started and stopped. */
 import * as v from "valibot";
 import { condition, doc, objectMeta, stringMap } from "./primitives.ts";
+import { dataVolumeTemplates } from "./data-volume.ts";
 import { instancetypeMatcher, preferenceMatcher } from "../instancetype/matcher.ts";
 import { vmiSpec } from "./vmi.ts";
 
@@ -28,6 +29,7 @@ export const vmSpec = v.strictObject({
   running: v.optional(doc(v.boolean(), "Deprecated, use runStrategy: true is Always, false is Halted. Cannot be set together with runStrategy.")),
   instancetype: v.optional(doc(instancetypeMatcher, "The instancetype that sizes the VM (vCPUs, memory): the template may then not set what it sets. Its spec at first use is kept in a ControllerRevision, so a later change to it reaches the VM only when the VM is made to use it anew.")),
   preference: v.optional(doc(preferenceMatcher, "The preference whose defaults fill what the template leaves unset (disk and NIC models, firmware, machine type, clock, CPU layout). Kept in a ControllerRevision like the instancetype.")),
+  dataVolumeTemplates: v.optional(doc(dataVolumeTemplates, "DataVolumes made with the VM and kept with it (deleted with the VM): each imports a disk (http, registry, blank, pvc clone) into a claim of its name, which a dataVolume volume of the template uses. The VM starts once every import has finished.")),
   template: doc(
     v.strictObject({
       metadata: v.optional(doc(templateMeta, "Labels and annotations for the instances.")),

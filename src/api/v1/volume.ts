@@ -40,6 +40,11 @@ export const emptyDisk = v.strictObject({
   capacity: doc(quantity, "Size of the disk, as a quantity in bytes (such as 2Gi)."),
 });
 
+export const dataVolume = v.strictObject({
+  name: doc(nonEmpty(), "Name of the DataVolume: one of the VM's dataVolumeTemplates, or a DataVolume already in the namespace. The disk is its claim's (same name)."),
+  hotpluggable: v.optional(doc(v.boolean(), "Attach the volume to a running VM. bunvirt does not hotplug volumes: must be false or left out.")),
+});
+
 /** The sources a v1 volume may have; exactly one is set. */
 export const volumeSources = {
   containerDisk: v.optional(doc(containerDisk, "A disk image shipped in a container image, pulled to the node; the VM writes to a throwaway overlay, so changes are lost when it stops.")),
@@ -47,6 +52,7 @@ export const volumeSources = {
   ephemeral: v.optional(doc(ephemeral, "A claim used read-only under a throwaway overlay: the VM's writes are lost when it stops.")),
   emptyDisk: v.optional(doc(emptyDisk, "A new blank disk, created when the VM starts and removed when it stops.")),
   cloudInitNoCloud: v.optional(doc(cloudInitNoCloud, "A small disk labelled cidata in cloud-init's NoCloud format, carrying the user data and network configuration.")),
+  dataVolume: v.optional(doc(dataVolume, "The claim of a DataVolume, once its import has finished: a VM's dataVolumeTemplate, or a DataVolume already in the namespace.")),
 };
 
 export const volumeSourceNames = Object.keys(volumeSources) as (keyof typeof volumeSources)[];
