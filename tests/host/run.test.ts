@@ -165,6 +165,8 @@ describe.skipIf(skip !== null)("bunvirt run (host tier)", () => {
         return [`vCPU ${m[1]} on ${list}`];
       });
       expect(affinity.sort()).toEqual(["vCPU 0 on 0", "vCPU 1 on 1"]);
+      // Powered off by ACPI once the guest listens for it (before, the grace period ends in a destroy).
+      await run.waitForConsole(/bunvirt-guest: ready/, 180_000);
       run.proc.kill("SIGTERM");
       expect(await run.proc.exited).toBe(0);
       expect(leftovers(stateDir, pinnedNetns)).toEqual([]);
