@@ -219,7 +219,7 @@ describe("a VM that names an instancetype and a preference", () => {
     },
   });
   const send = async (path: string, obj: object): Promise<any> =>
-    (await (await withBoth.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(review(obj as Record<string, any>)) })).json()).response;
+    ((await (await withBoth.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(review(obj as Record<string, any>)) })).json()) as any).response;
 
   test("is read from the cluster and admitted as expanded; a field its instancetype sets is refused by name", async () => {
     expect((await send("/admission/validate", itVm())).allowed).toBe(true);
