@@ -5,7 +5,8 @@
  * (reconcileVm, reconcileVmi) on the cached objects and carry out what they
  * decide through the API server. Expectations are marked as the informers
  * show the creates and deletes, so a slow cache never yields a second VMI or
- * pod.
+ * pod. The leader also keeps the shipped cluster instancetypes and
+ * preferences (instancetype/common-apply.ts).
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { problemsText } from "../../api/problem.ts";
@@ -34,6 +35,8 @@ import type { Found } from "./instancetype/found-source.ts";
 import { InstancetypeInformers } from "./instancetype/informers.ts";
 import { planInstancetypes } from "./instancetype/plan.ts";
 import { RevisionStore } from "./instancetype/revision-store.ts";
+import { keepCommonInstancetypes } from "./instancetype/common-apply.ts";
+import type { Retrying } from "../../retry/retry-until.ts";
 
 export interface ControllerLoopOptions {
   podOptions: LauncherPodOptions;
@@ -42,6 +45,8 @@ export interface ControllerLoopOptions {
   log: Logger;
   /** Counts a metric (name, help). */
   count?: (name: string, help: string) => void;
+  /** Server-side apply the shipped cluster instancetypes and preferences (instancetype/common.ts) while leading. Default: true. */
+  applyCommonInstancetypes?: boolean;
 }
 
 type VmObj = Vm & KubeObject;
@@ -75,6 +80,7 @@ export class ControllerLoop {
   readonly #writes: ControllerWrites;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
+  #common: Retrying | undefined;
   #stopped = false;
   #onStop: () => void = () => undefined;
   readonly #stop = new Promise<void>((resolve) => (this.#onStop = resolve));
@@ -156,6 +162,7 @@ export class ControllerLoop {
   /** Starts the informers, waits for their first lists, then the workers. */
   async start(): Promise<void> {
     for (const i of [this.vms, this.vmis, this.pods, this.instancetypes]) i.start();
+    if (this.#opts.applyCommonInstancetypes !== false) this.#common = keepCommonInstancetypes(this.#writes.rest, this.#opts.log);
     await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced, this.instancetypes.synced]), this.#stop]);
     if (this.#stopped) return;
     this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods, instancetypes and preferences`);
@@ -172,6 +179,7 @@ export class ControllerLoop {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#common?.stop();
     this.#onStop();
     this.#vmQueue.shutDown();
     this.#vmiQueue.shutDown();
