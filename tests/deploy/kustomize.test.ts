@@ -156,9 +156,10 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
         const handler = find(objs, "ClusterRole", "bunvirt-handler");
         expect(handler.rules!.filter((r) => r.resources?.includes("pods")).flatMap((r) => r.verbs).sort()).toEqual(["get", "list", "watch"]);
         expect(handler.rules!.some((r) => r.resources?.includes("secrets"))).toBe(false);
-        // The controller patches (server-side applies) only the cluster instancetypes and preferences it ships.
+        // The controller creates and patches (server-side applies) only the cluster instancetypes and preferences it ships.
         const controller = find(objs, "ClusterRole", "bunvirt-controller");
-        const patched = controller.rules!.filter((r) => r.apiGroups?.includes("instancetype.kubevirt.io") && r.verbs.includes("patch"));
+        const patched = controller.rules!.filter((r) => r.apiGroups?.includes("instancetype.kubevirt.io") && (r.verbs.includes("patch") || r.verbs.includes("create")));
+        for (const r of patched) expect(r.verbs).toEqual(["create", "patch"]);
         expect(patched.flatMap((r) => (r.resourceNames ?? ["(any)"]).map((n) => `${r.resources!.join()}/${n}`)).sort()).toEqual(
           commonInstancetypes.map((o) => `${o.kind === "VirtualMachineClusterInstancetype" ? "virtualmachineclusterinstancetypes" : "virtualmachineclusterpreferences"}/${o.metadata.name}`).sort(),
         );
