@@ -19,7 +19,7 @@ import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
 import { webhookApp } from "./webhook-app.ts";
 import { fetchFound } from "./instancetype/fetch-found.ts";
-import { instancetypeResources } from "./instancetype/informers.ts";
+import { instancetypeResources } from "./instancetype/resources.ts";
 import { instancetypeGroup, instancetypeVersion } from "../../api/instancetype/instancetype.ts";
 import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
 import { clientConfig, type WebhookTarget } from "./webhook-target.ts";

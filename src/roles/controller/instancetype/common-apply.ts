@@ -10,7 +10,7 @@ import type { Logger } from "../../../log/logger.ts";
 import { retryUntil, type Retrying } from "../../../retry/retry-until.ts";
 import { fieldManager } from "../webhook-server.ts";
 import { commonInstancetypes } from "./common.ts";
-import { instancetypeResources } from "./informers.ts";
+import { instancetypeResources } from "./resources.ts";
 
 export async function applyCommonInstancetypes(rest: KubeRest): Promise<void> {
   for (const obj of commonInstancetypes) {

@@ -9,8 +9,8 @@
 import { instancetypeKindOf, isNamespacedKind, preferenceKindOf } from "../../../api/instancetype/matcher.ts";
 import { KubeRest, isNotFound, resourcePath } from "../../../kube/rest.ts";
 import type { Found } from "./found-source.ts";
-import { instancetypeResources, type AnyKind } from "./informers.ts";
-import { namedRevisions, controllerRevisionResource } from "./revision-store.ts";
+import { controllerRevisionResource, instancetypeResources, type AnyKind } from "./resources.ts";
+import { namedRevisions } from "./revision-store.ts";
 import type { InstancetypeObject, StatusRef } from "./revision.ts";
 
 export interface VmNames {

@@ -4,21 +4,12 @@
  * is stored from. A change of any of them calls `onChange` with it, so the
  * VMs that wait for it (a missing instancetype) are looked at again.
  */
-import type { InstancetypeKind, PreferenceKind } from "../../../api/instancetype/matcher.ts";
 import { isNamespacedKind } from "../../../api/instancetype/matcher.ts";
-import { instancetypeApiVersion, instancetypeGroup, instancetypeVersion } from "../../../api/instancetype/instancetype.ts";
+import { instancetypeApiVersion } from "../../../api/instancetype/instancetype.ts";
 import { Informer, type KubeObject, type PathFetch } from "../../../kube/informer.ts";
 import { resourcePath } from "../../../kube/rest.ts";
+import { instancetypeResources, type AnyKind } from "./resources.ts";
 import type { InstancetypeObject } from "./revision.ts";
-
-export type AnyKind = InstancetypeKind | PreferenceKind;
-
-export const instancetypeResources: Record<AnyKind, { group: string; version: string; plural: string; statusSubresource: false }> = {
-  VirtualMachineInstancetype: { group: instancetypeGroup, version: instancetypeVersion, plural: "virtualmachineinstancetypes", statusSubresource: false },
-  VirtualMachineClusterInstancetype: { group: instancetypeGroup, version: instancetypeVersion, plural: "virtualmachineclusterinstancetypes", statusSubresource: false },
-  VirtualMachinePreference: { group: instancetypeGroup, version: instancetypeVersion, plural: "virtualmachinepreferences", statusSubresource: false },
-  VirtualMachineClusterPreference: { group: instancetypeGroup, version: instancetypeVersion, plural: "virtualmachineclusterpreferences", statusSubresource: false },
-};
 
 type Obj = InstancetypeObject & KubeObject;
 

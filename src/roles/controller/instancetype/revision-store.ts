@@ -8,9 +8,8 @@
  */
 import { isConflict, isNotFound, KubeRest, resourcePath } from "../../../kube/rest.ts";
 import type { Found } from "./found-source.ts";
+import { controllerRevisionResource } from "./resources.ts";
 import { sameRevisionData, type ControllerRevision, type StatusRef } from "./revision.ts";
-
-export const controllerRevisionResource = { group: "apps", version: "v1", plural: "controllerrevisions", statusSubresource: false } as const;
 
 type Revision = NonNullable<ReturnType<Found["revision"]>>;
 
