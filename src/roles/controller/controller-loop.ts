@@ -193,7 +193,8 @@ export class ControllerLoop {
    * VM (Failure condition, and a Warning event when the reason is new).
    */
   async #expand(key: string, vm: VmObj): Promise<{ vm: VmObj; template?: Template | null; syncError?: SyncError }> {
-    if (!usesInstancetypes(vm)) return { vm };
+    const status = vm.status as { instancetypeRef?: unknown; preferenceRef?: unknown } | undefined;
+    if (!usesInstancetypes(vm) && status?.instancetypeRef === undefined && status?.preferenceRef === undefined) return { vm };
     await this.#revisions.fetchNamed(key, vm);
     const found: Found = {
       object: (kind, namespace, name) => this.instancetypes.get(kind, namespace, name),
@@ -207,9 +208,10 @@ export class ControllerLoop {
     }
     for (const rev of plan.store) await this.#revisions.store(key, rev);
     if (plan.refs === undefined) return { vm, template: plan.template };
-    const status = { ...vm.status, ...plan.refs };
-    await this.#writes.patchStatus(vmResource, vm, status);
-    return { vm: { ...vm, status }, template: plan.template };
+    const next = { ...vm.status, ...plan.refs };
+    await this.#writes.patchStatus(vmResource, vm, next);
+    for (const k of ["instancetypeRef", "preferenceRef"] as const) if (next[k] === undefined) delete next[k];
+    return { vm: { ...vm, status: next }, template: plan.template };
   }
 
   async syncVm(key: string): Promise<HandlerResult | void> {

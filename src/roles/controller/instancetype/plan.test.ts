@@ -66,3 +66,14 @@ test("a VM being deleted: nothing looked up, no template", () => {
   vm.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
   expect(planInstancetypes(vm, foundOf([]))).toEqual({ template: null, store: [] });
 });
+
+test("a matcher removed from the VM drops its ref", () => {
+  const recorded = planInstancetypes(itVm(), foundOf([small(), fedora()])).refs!;
+  const vm = itVm({}, recorded);
+  delete vm.spec.preference;
+  const vmRevs = [controllerRevisionFor(vm, controllerRef(vm), small())];
+  const plan = planInstancetypes(vm, foundOf([], vmRevs));
+  expect(plan.refs).toEqual({ instancetypeRef: recorded.instancetypeRef, preferenceRef: undefined });
+  delete vm.spec.instancetype;
+  expect(planInstancetypes(vm, foundOf([])).refs).toEqual({ instancetypeRef: undefined, preferenceRef: undefined });
+});

@@ -27,18 +27,22 @@ export interface InstancetypePlan {
   syncError?: SyncError;
   /** Revisions to create before the status names them. */
   store: ControllerRevision[];
-  /** status.instancetypeRef and status.preferenceRef as they should be, when they differ from the VM's. */
-  refs?: { instancetypeRef?: StatusRef; preferenceRef?: StatusRef };
+  /** status.instancetypeRef and status.preferenceRef as they should be (undefined: removed), when they differ from the VM's. */
+  refs?: Refs;
 }
 
-type Refs = { instancetypeRef?: StatusRef; preferenceRef?: StatusRef };
+type Refs = { instancetypeRef?: StatusRef | undefined; preferenceRef?: StatusRef | undefined };
 
 export function planInstancetypes(vm: Vm, found: Found): InstancetypePlan {
-  if (!usesInstancetypes(vm)) return { template: vm.spec.template, store: [] };
+  const current = (vm.status ?? {}) as Refs;
+  if (!usesInstancetypes(vm)) {
+    // Refs of matchers the VM no longer has are dropped.
+    const stale = current.instancetypeRef !== undefined || current.preferenceRef !== undefined;
+    return { template: vm.spec.template, store: [], ...(stale ? { refs: { instancetypeRef: undefined, preferenceRef: undefined } } : {}) };
+  }
   if (typeof vm.metadata.deletionTimestamp === "string") return { template: null, store: [] };
   const namespace = vm.metadata.namespace ?? "default";
-  const current = (vm.status ?? {}) as Refs;
-  const next: Refs = {};
+  const next: Refs = { instancetypeRef: undefined, preferenceRef: undefined };
   const store: ControllerRevision[] = [];
   const sides = [
     { matcher: vm.spec.instancetype, key: "instancetypeRef", kindOf: instancetypeKindOf, reason: "FailedFindInstancetype" },
