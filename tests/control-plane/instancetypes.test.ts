@@ -118,13 +118,13 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
 
   test("a VM naming an instancetype and a preference: ControllerRevisions named in its status, a VMI sized and defaulted by them", async () => {
     await cp.kubectlOk(["apply", "-n", ns, "-f", "-"], {
-      stdin: stringify({ apiVersion: "instancetype.kubevirt.io/v1beta1", kind: "VirtualMachineInstancetype", metadata: { name: "two" }, spec: { cpu: { guest: 2 }, memory: { guest: "1Gi" } } }),
+      stdin: stringify({ apiVersion: "instancetype.kubevirt.io/v1beta1", kind: "VirtualMachineInstancetype", metadata: { name: "two" }, spec: { cpu: { guest: 2 }, memory: { guest: "2Gi" } } }),
     });
     await cp.kubectlOk(["apply", "-n", ns, "-f", "-"], { stdin: vm("sized", { instancetype: { name: "two", kind: "VirtualMachineInstancetype" }, preference: { name: "fedora" } }) });
     firstVmi = await scheduling("sized");
     const domain = firstVmi.spec.domain;
     expect(domain.cpu).toMatchObject({ sockets: 2, cores: 1, threads: 1 });
-    expect(domain.memory).toEqual({ guest: "1Gi" });
+    expect(domain.memory).toEqual({ guest: "2Gi" });
     expect(domain.devices.disks).toEqual([{ name: "root", disk: { bus: "virtio" } }]);
     expect(domain.devices.rng).toEqual({});
     expect(firstVmi.metadata.annotations).toMatchObject({ "kubevirt.io/instancetype-name": "two", "kubevirt.io/cluster-preference-name": "fedora" });
@@ -141,17 +141,17 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
     const rev = (await get("controllerrevision", revisionName))!;
     expect(rev.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "VirtualMachine", name: "sized", uid: vmNow.metadata.uid, controller: true })]);
     expect(rev.metadata.labels).toMatchObject({ "instancetype.kubevirt.io/object-kind": "VirtualMachineInstancetype", "instancetype.kubevirt.io/object-name": "two" });
-    expect(rev.data).toMatchObject({ apiVersion: "instancetype.kubevirt.io/v1beta1", kind: "VirtualMachineInstancetype", spec: { cpu: { guest: 2 }, memory: { guest: "1Gi" } } });
+    expect(rev.data).toMatchObject({ apiVersion: "instancetype.kubevirt.io/v1beta1", kind: "VirtualMachineInstancetype", spec: { cpu: { guest: 2 }, memory: { guest: "2Gi" } } });
     expect(await get("controllerrevision", preferenceRef.controllerRevisionRef.name)).not.toBeNull();
   }, 60_000);
 
   test("editing the instancetype leaves the running VMI unchanged, and a restart still uses the stored revision", async () => {
-    await cp.kubectlOk(["patch", "vminstancetype", "two", "-n", ns, "--type", "merge", "-p", '{"spec":{"memory":{"guest":"2Gi"}}}']);
+    await cp.kubectlOk(["patch", "vminstancetype", "two", "-n", ns, "--type", "merge", "-p", '{"spec":{"memory":{"guest":"4Gi"}}}']);
     // The controller is told of the change (it retries VMs that wait for an instancetype): give it time to act wrongly.
     await Bun.sleep(3000);
     const vmi = (await get("vmi", "sized"))!;
     expect(vmi.metadata.uid).toBe(firstVmi.metadata.uid);
-    expect(vmi.spec.domain.memory).toEqual({ guest: "1Gi" });
+    expect(vmi.spec.domain.memory).toEqual({ guest: "2Gi" });
     expect((await get("vm", "sized"))!.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
 
     await cp.kubectlOk(["patch", "vm", "sized", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Halted"}}']);
@@ -159,7 +159,7 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
     await cp.kubectlOk(["patch", "vm", "sized", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Always"}}']);
     const again = await scheduling("sized");
     expect(again.metadata.uid).not.toBe(firstVmi.metadata.uid);
-    expect(again.spec.domain.memory).toEqual({ guest: "1Gi" });
+    expect(again.spec.domain.memory).toEqual({ guest: "2Gi" });
     expect((await get("vm", "sized"))!.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
   }, 90_000);
 
