@@ -7,6 +7,7 @@
  *   may label its own Node but is refused for another node's Node and VMI;
  * - deleting the leader's pod: another replica takes the Lease, a VM created after
  *   runs, one VMI and one launcher pod per VM;
+ * - the leader applies the shipped cluster instancetypes and preferences;
  * - a changed key in ConfigMap bunvirt-config restarts every role (exit 0);
  * - `kubectl delete -k` leaves no bunvirt object (CRDs, webhooks, ClusterRoles,
  *   bindings, policy, namespace), and the PVC a VM's disk used is still there.
@@ -22,6 +23,7 @@ import { k8sBin } from "../lib/control-plane.ts";
 import { type Obj, until } from "../lib/e2e-cluster.ts";
 import { type Deployed, deployNamespace, startDeployed } from "../lib/e2e-deployed.ts";
 import { targetSkip } from "../lib/e2e-target.ts";
+import { commonInstancetypes } from "../../src/roles/controller/instancetype/common.ts";
 
 const skip = process.env.BUNVIRT_E2E_KUBECONFIG ? "cluster deployed: starts its own node (BUNVIRT_E2E_KUBECONFIG is for e2e.test.ts)" : targetSkip("cluster deployed");
 const ns = "default";
@@ -115,6 +117,14 @@ describe.skipIf(skip !== null)("bunvirt deployed with kubectl apply -k", () => {
     const ip = (await getJson<{ spec: { clusterIP: string } }>(["get", "service", "served-http", "-n", ns])).spec.clusterIP;
     expect(await lineFromPod("served-client", ip, 80)).toBe("bunvirt-guest served");
   }, 900_000);
+
+  test("the one kubectl apply -k is enough for the shipped cluster instancetypes and preferences: the leader applies them (through the webhook Service)", async () => {
+    const names = await until("the shipped instancetypes and preferences", 120, async () => {
+      const got = (await kubectl(["get", "vmcf,vmcp", "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name} {end}"])).stdout.trim().split(" ").filter((x) => x !== "").sort();
+      return got.length === commonInstancetypes.length ? got : null;
+    }, why);
+    expect(names).toEqual(commonInstancetypes.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+  }, 180_000);
 
   test("the handler's ServiceAccount (a token bound to its pod) may label its own Node, not another node's Node or VMI", async () => {
     const { handlers } = await d.pods();

@@ -29,8 +29,9 @@ describe.skipIf(skip !== null)("CRDs on kube-apiserver", () => {
   }, 180_000);
   afterAll(async () => cp?.stop());
 
-  test("both CRDs are Established with names accepted", async () => {
-    for (const crd of ["virtualmachines.kubevirt.io", "virtualmachineinstances.kubevirt.io"]) {
+  test("every CRD is Established with names accepted: VMs, VMIs and the four instancetype.kubevirt.io kinds", async () => {
+    const instancetypeCrds = ["virtualmachineinstancetypes", "virtualmachineclusterinstancetypes", "virtualmachinepreferences", "virtualmachineclusterpreferences"].map((p) => `${p}.instancetype.kubevirt.io`);
+    for (const crd of ["virtualmachines.kubevirt.io", "virtualmachineinstances.kubevirt.io", ...instancetypeCrds]) {
       await cp.kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", `crd/${crd}`]);
       const got = JSON.parse(await cp.kubectlOk(["get", "crd", crd, "-o", "json"])) as {
         status: { conditions: { type: string; status: string }[]; acceptedNames: { shortNames?: string[] } };

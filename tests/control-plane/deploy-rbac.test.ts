@@ -267,4 +267,39 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     await cp.kubectlOk(["--as=editor", "create", "-f", "-"], { stdin: JSON.stringify(vm("by-editor")) });
     await cp.kubectlOk(["--as=editor", "delete", "vm", "-n", ns, "by-editor"]);
   });
+
+  test("instancetypes: the controller applies the ones it ships (no other) and reads revisions; users as KubeVirt's roles let them", async () => {
+    const it = (kind: string, name: string, namespace?: string): object => ({
+      apiVersion: "instancetype.kubevirt.io/v1beta1", kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec: { cpu: { guest: 1 }, memory: { guest: "1Gi" } },
+    });
+    const cluster = "/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes";
+    const apply = (name: string): Promise<Answer> =>
+      call(controllerToken, "PATCH", `${cluster}/${name}?fieldManager=bunvirt-controller&force=true`, it("VirtualMachineClusterInstancetype", name), "application/apply-patch+yaml");
+    // Server-side apply of a missing one creates it: create and patch, by name.
+    expect((await apply("u1.small")).status).toBe(201);
+    expect((await apply("u1.small")).status).toBe(200);
+    expectRbacDenied(await apply("someone-elses"));
+    for (const path of [cluster, "/apis/instancetype.kubevirt.io/v1beta1/virtualmachinepreferences", `/apis/instancetype.kubevirt.io/v1beta1/namespaces/${ns}/virtualmachineinstancetypes`]) {
+      expect((await call(controllerToken, "GET", path)).status).toBe(200);
+    }
+    expectRbacDenied(await call(controllerToken, "DELETE", `${cluster}/u1.small`));
+    const revisions = `/apis/apps/v1/namespaces/${ns}/controllerrevisions`;
+    const rev = { apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name: "vm-it-rev" }, data: it("VirtualMachineClusterInstancetype", "u1.small"), revision: 0 };
+    expect((await call(controllerToken, "POST", revisions, rev)).status).toBe(201);
+    expect((await call(controllerToken, "GET", `${revisions}/vm-it-rev`)).status).toBe(200);
+    expectRbacDenied(await call(controllerToken, "DELETE", `${revisions}/vm-it-rev`));
+    expectRbacDenied(await call(controllerToken, "GET", "/apis/apps/v1/deployments"));
+
+    // Every signed-in user reads the cluster-wide ones; view reads the namespaced ones; edit writes them.
+    expect((await cp.kubectl(["--as=anyone", "--as-group=system:authenticated", "get", "vmcf", "u1.small"])).code).toBe(0);
+    expect((await cp.kubectl(["--as=anyone", "--as-group=system:authenticated", "get", "vmpref", "-n", ns])).code).not.toBe(0);
+    expect((await cp.kubectl(["--as=viewer", "get", "vminstancetype,vmpref", "-n", ns])).code).toBe(0);
+    const byViewer = await cp.kubectl(["--as=viewer", "create", "-f", "-"], { stdin: JSON.stringify(it("VirtualMachineInstancetype", "by-viewer", ns)) });
+    expect(byViewer.stderr).toContain("forbidden");
+    await cp.kubectlOk(["--as=editor", "create", "-f", "-"], { stdin: JSON.stringify(it("VirtualMachineInstancetype", "by-editor", ns)) });
+    await cp.kubectlOk(["--as=editor", "delete", "vminstancetype", "-n", ns, "by-editor"]);
+    // A RoleBinding to edit does not reach the cluster-wide ones.
+    const clusterByEditor = await cp.kubectl(["--as=editor", "create", "-f", "-"], { stdin: JSON.stringify(it("VirtualMachineClusterInstancetype", "by-editor")) });
+    expect(clusterByEditor.stderr).toContain("forbidden");
+  });
 });

@@ -49,7 +49,7 @@ describe.skipIf(skip !== null)("webhook configurations: kubectl apply -k and the
   test("apply -k, the leader's apply, re-applies: the caBundle stays, nothing conflicts", async () => {
     await cp.kubectlOk(["apply", "-k", base]);
     const applied = await hooks();
-    expect(applied).toHaveLength(4);
+    expect(applied).toHaveLength(5);
     for (const h of applied) {
       expect(h.clientConfig.caBundle).toBeUndefined();
       expect(h.clientConfig.service).toMatchObject({ namespace: "bunvirt", name: "bunvirt-controller" });

@@ -17,6 +17,7 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "../lib/bunvirt.ts";
 import { k8sBin } from "../lib/control-plane.ts";
+import { commonInstancetypes } from "../../src/roles/controller/instancetype/common.ts";
 
 const kubectl = join(k8sBin, "kubectl");
 const noKubectl = existsSync(kubectl) ? null : `"${kubectl}" is not built (scripts/cluster/build-k8s.sh)`;
@@ -101,7 +102,12 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
           ["ValidatingAdmissionPolicy", "bunvirt-handler-node-restriction"], ["ValidatingAdmissionPolicyBinding", "bunvirt-handler-node-restriction"],
           ["ClusterRole", "kubevirt.io:admin"], ["ClusterRole", "kubevirt.io:edit"], ["ClusterRole", "kubevirt.io:view"],
           ["CustomResourceDefinition", "virtualmachines.kubevirt.io"], ["CustomResourceDefinition", "virtualmachineinstances.kubevirt.io"],
+          ["CustomResourceDefinition", "virtualmachineinstancetypes.instancetype.kubevirt.io"], ["CustomResourceDefinition", "virtualmachineclusterinstancetypes.instancetype.kubevirt.io"],
+          ["CustomResourceDefinition", "virtualmachinepreferences.instancetype.kubevirt.io"], ["CustomResourceDefinition", "virtualmachineclusterpreferences.instancetype.kubevirt.io"],
+          ["ClusterRole", "instancetype.kubevirt.io:view"],
         ] as const) find(objs, kind, name);
+        // No custom resource in the deployment: one `kubectl apply -k` never waits for a CRD to be established.
+        expect(objs.filter((o) => o.apiVersion.includes("kubevirt.io"))).toEqual([]);
         // Namespaced objects land in bunvirt.
         for (const o of objs.filter((x) => x.metadata.namespace !== undefined)) expect(o.metadata.namespace).toBe("bunvirt");
         expect(find(objs, "Deployment", "bunvirt-controller").spec?.replicas).toBe(2);
@@ -123,11 +129,15 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
         const rbac = objs.filter((o) => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"].includes(o.kind));
         expect(rbac.filter((o) => /launcher/i.test(o.metadata.name) || (o.subjects ?? []).some((s) => /launcher/i.test(s.name)))).toEqual([]);
         // Every binding names one of the two roles' ServiceAccounts in bunvirt, but KubeVirt's
-        // kubevirt.io:default: every signed-in user may read the subresource API's version, nothing else.
-        const everyone = find(objs, "ClusterRoleBinding", "kubevirt.io:default");
-        expect(everyone.subjects?.map((s) => `${s.kind}:${s.name}`)).toEqual(["Group:system:authenticated"]);
+        // kubevirt.io:default: every signed-in user may read the subresource API's version, nothing else,
+        // and instancetype.kubevirt.io:view: the cluster-wide instancetypes and preferences, read only.
+        const everyone = [find(objs, "ClusterRoleBinding", "kubevirt.io:default"), find(objs, "ClusterRoleBinding", "instancetype.kubevirt.io:view")];
+        for (const b of everyone) expect(b.subjects?.map((s) => `${s.kind}:${s.name}`)).toEqual(["Group:system:authenticated"]);
         expect(find(objs, "ClusterRole", "kubevirt.io:default").rules).toEqual([{ apiGroups: ["subresources.kubevirt.io"], resources: ["version"], verbs: ["get", "list"] }]);
-        for (const b of objs.filter((o) => o.kind.endsWith("Binding") && o.subjects !== undefined && o !== everyone)) {
+        expect(find(objs, "ClusterRole", "instancetype.kubevirt.io:view").rules).toEqual([
+          { apiGroups: ["instancetype.kubevirt.io"], resources: ["virtualmachineclusterinstancetypes", "virtualmachineclusterpreferences"], verbs: ["get", "list", "watch"] },
+        ]);
+        for (const b of objs.filter((o) => o.kind.endsWith("Binding") && o.subjects !== undefined && !everyone.includes(o))) {
           expect(b.subjects!.map((s) => `${s.kind}:${s.namespace}/${s.name}`).every((s) => ["ServiceAccount:bunvirt/bunvirt-controller", "ServiceAccount:bunvirt/bunvirt-handler"].includes(s))).toBe(true);
         }
         const roles = objs.filter((o) => o.kind === "Role" || o.kind === "ClusterRole");
@@ -146,6 +156,13 @@ describe.skipIf(noKubectl !== null)("kubectl kustomize of each overlay", () => {
         const handler = find(objs, "ClusterRole", "bunvirt-handler");
         expect(handler.rules!.filter((r) => r.resources?.includes("pods")).flatMap((r) => r.verbs).sort()).toEqual(["get", "list", "watch"]);
         expect(handler.rules!.some((r) => r.resources?.includes("secrets"))).toBe(false);
+        // The controller creates and patches (server-side applies) only the cluster instancetypes and preferences it ships.
+        const controller = find(objs, "ClusterRole", "bunvirt-controller");
+        const patched = controller.rules!.filter((r) => r.apiGroups?.includes("instancetype.kubevirt.io") && (r.verbs.includes("patch") || r.verbs.includes("create")));
+        for (const r of patched) expect(r.verbs).toEqual(["create", "patch"]);
+        expect(patched.flatMap((r) => (r.resourceNames ?? ["(any)"]).map((n) => `${r.resources!.join()}/${n}`)).sort()).toEqual(
+          commonInstancetypes.map((o) => `${o.kind === "VirtualMachineClusterInstancetype" ? "virtualmachineclusterinstancetypes" : "virtualmachineclusterpreferences"}/${o.metadata.name}`).sort(),
+        );
         // Secrets only in bunvirt's namespace (a Role), never cluster-wide.
         for (const r of objs.filter((o) => o.kind === "ClusterRole")) expect(r.rules!.some((rule) => rule.resources?.includes("secrets"))).toBe(false);
       });

@@ -15,24 +15,35 @@ const serverFields: Record<string, OpenApi> = {
 };
 
 /** The whole object's schema; refused when a field has no description. */
-function rootSchema(schema: v.GenericSchema, description: string, what: string): OpenApi {
+export function rootSchema(schema: v.GenericSchema, description: string, what: string): OpenApi {
   const s = toOpenApi(schema);
   const required = (s.required ?? []).filter((k) => !(k in serverFields));
   return requireDescriptions({ ...s, description, required, properties: { ...s.properties, ...serverFields } }, what, ["metadata"]);
 }
 
+export const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 const ready = { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type=='Ready')].status" };
-const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
-function crd(plural: string, kind: string, short: string, versions: object[], conversion?: object): object {
+export interface CrdNames {
+  group: string;
+  plural: string;
+  kind: string;
+  shortNames: string[];
+  scope: "Namespaced" | "Cluster";
+  /** Default: ["all"] (`kubectl get all` lists them). */
+  categories?: string[];
+}
+
+export function crd(names: CrdNames, versions: object[], conversion?: object): object {
+  const { group: g, plural, kind, shortNames, scope } = names;
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.${group}`, labels: { "app.kubernetes.io/part-of": "bunvirt" } },
+    metadata: { name: `${plural}.${g}`, labels: { "app.kubernetes.io/part-of": "bunvirt" } },
     spec: {
-      group,
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames: [short], categories: ["all"] },
-      scope: "Namespaced",
+      group: g,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: names.categories ?? ["all"] },
+      scope,
       ...(conversion !== undefined ? { conversion } : {}),
       versions,
     },
@@ -50,9 +61,7 @@ export function virtualMachineCrd(): object {
     schema: { openAPIV3Schema: rootSchema(schema, about, `VirtualMachine ${name}`) },
   });
   return crd(
-    "virtualmachines",
-    "VirtualMachine",
-    "vm",
+    { group, plural: "virtualmachines", kind: "VirtualMachine", shortNames: ["vm"], scope: "Namespaced" },
     [
       version("v1", true, virtualMachine, "A virtual machine that can be started and stopped; it runs as a VirtualMachineInstance."),
       version("v1alpha1", false, virtualMachineV1alpha1, "A virtual machine in the original v1alpha1 form (spec.domain and spec.volumes)."),
@@ -68,7 +77,7 @@ export function virtualMachineCrd(): object {
 }
 
 export function virtualMachineInstanceCrd(): object {
-  return crd("virtualmachineinstances", "VirtualMachineInstance", "vmi", [
+  return crd({ group, plural: "virtualmachineinstances", kind: "VirtualMachineInstance", shortNames: ["vmi"], scope: "Namespaced" }, [
     {
       name: "v1",
       served: true,

@@ -8,11 +8,19 @@
  * - mutate: KubeVirt's defaults as a JSON Patch — a VM gets the default
  *   machine type, and on create a firmware UUID and serial and the VM
  *   controller's finalizer (set here, it costs the controller no write); a
- *   VMI gets applyVmiDefaults and the foreground finalizer on create. v1alpha1 objects
+ *   VMI gets applyVmiDefaults and the foreground finalizer on create. A VM
+ *   that names an instancetype or preference is checked as expanded with
+ *   them (instancetype/admit-vm.ts) and takes its preference's machine
+ *   type before the default. v1alpha1 objects
  *   are not defaulted here: register the webhook for v1 with matchPolicy
  *   Equivalent and the API server converts them first.
  */
+import * as v from "valibot";
 import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
+import { kindKey } from "../../api/kinds.ts";
+import { virtualMachine } from "../../api/v1/vm.ts";
+import { admitVmWithInstancetypes, preferredMachineType } from "./instancetype/admit-vm.ts";
+import type { Fetched, VmNames } from "./instancetype/fetch-found.ts";
 import { problemsText, type Problem } from "../../api/problem.ts";
 import { validate } from "../../api/validate.ts";
 import type { VirtualMachine } from "../../api/v1/vm.ts";
@@ -44,9 +52,25 @@ function passesUnchecked(req: AdmissionRequest): boolean {
   return typeof meta?.deletionTimestamp === "string";
 }
 
-export function validateRequest(req: AdmissionRequest): AdmissionResponse {
+/** Nothing found: every instancetype and preference a VM names is missing. */
+export const nothingFetched: Fetched = { found: { object: () => undefined, revision: () => undefined }, warnings: [] };
+
+/** A v1 VM that names an instancetype or a preference: what `fetched` must be read for (fetch-found.ts). */
+export function namesInstancetypes(obj: unknown): obj is VmNames {
+  if (kindKey(obj) !== "v1/VirtualMachine") return false;
+  const spec = (obj as { spec?: { instancetype?: unknown; preference?: unknown } }).spec;
+  return spec?.instancetype !== undefined || spec?.preference !== undefined;
+}
+
+/** `fetched`: what the cluster has of the instancetype and preference the VM names (namesInstancetypes). */
+export function validateRequest(req: AdmissionRequest, fetched: Fetched = nothingFetched): AdmissionResponse {
   if (passesUnchecked(req)) return allow(req.uid);
   if (req.object === undefined || req.object === null) return deny(req.uid, [{ path: "request.object", rule: "is required for a CREATE or UPDATE" }]);
+  if (namesInstancetypes(req.object)) {
+    const admitted = admitVmWithInstancetypes(req.object, fetched);
+    if (!admitted.ok) return deny(req.uid, admitted.problems);
+    return admitted.warnings.length > 0 ? { ...allow(req.uid), warnings: admitted.warnings } : allow(req.uid);
+  }
   const result = validate(req.object);
   if (!result.ok) return deny(req.uid, result.problems);
   if (req.operation === "UPDATE" && result.valid.key === "v1/VirtualMachineInstance") {
@@ -70,8 +94,16 @@ function patched(uid: string, ops: JsonPatchOp[]): AdmissionResponse {
   return { uid, allowed: true, patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(ops)).toString("base64") };
 }
 
-export function mutateRequest(req: AdmissionRequest, opts: MutateOptions): AdmissionResponse {
+export function mutateRequest(req: AdmissionRequest, opts: MutateOptions, fetched: Fetched = nothingFetched): AdmissionResponse {
   if (passesUnchecked(req) || req.object === undefined || req.object === null) return allow(req.uid);
+  if (namesInstancetypes(req.object)) {
+    // Checked against its instancetype by the validating webhook; defaulted here from its schema alone.
+    const parsed = v.safeParse(virtualMachine, req.object);
+    if (!parsed.success) return allow(req.uid);
+    const create = req.operation === "CREATE";
+    const finalizer = create ? withFinalizer(parsed.output.metadata, vmControllerFinalizer) : [];
+    return patched(req.uid, [...mutateVm(parsed.output, create, opts, preferredMachineType(parsed.output, fetched)), ...finalizer]);
+  }
   const result = validate(req.object);
   // The validating webhook refuses it with the full list of problems.
   if (!result.ok) return allow(req.uid);
@@ -92,10 +124,11 @@ export function mutateRequest(req: AdmissionRequest, opts: MutateOptions): Admis
   }
 }
 
-function mutateVm(vm: VirtualMachine, create: boolean, opts: MutateOptions): JsonPatchOp[] {
+/** `preferred`: the machine type of the VM's preference, which comes before the default (KubeVirt's instancetype mutator runs first). */
+function mutateVm(vm: VirtualMachine, create: boolean, opts: MutateOptions, preferred?: string): JsonPatchOp[] {
   const spec = structuredClone(vm.spec);
   const domain = spec.template.spec.domain;
-  domain.machine = { ...domain.machine, type: domain.machine?.type ?? defaultMachineType };
+  domain.machine = { ...domain.machine, type: domain.machine?.type ?? preferred ?? defaultMachineType };
   if (create) {
     const fw = domain.firmware ?? {};
     domain.firmware = { ...fw, uuid: fw.uuid ?? opts.newUuid(), serial: fw.serial ?? opts.newUuid() };

@@ -5,7 +5,8 @@
  * (reconcileVm, reconcileVmi) on the cached objects and carry out what they
  * decide through the API server. Expectations are marked as the informers
  * show the creates and deletes, so a slow cache never yields a second VMI or
- * pod.
+ * pod. The leader also keeps the shipped cluster instancetypes and
+ * preferences (instancetype/common-apply.ts).
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { problemsText } from "../../api/problem.ts";
@@ -27,6 +28,15 @@ import type { SyncError } from "./vm-status.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { runWorkers, WorkQueue, type HandlerResult } from "./work-queue.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { Template } from "../../api/instancetype/expand.ts";
+import { usesInstancetypes } from "../../api/instancetype/source.ts";
+import { findCondition } from "./model.ts";
+import type { Found } from "./instancetype/found-source.ts";
+import { InstancetypeInformers } from "./instancetype/informers.ts";
+import { planInstancetypes } from "./instancetype/plan.ts";
+import { RevisionStore } from "./instancetype/revision-store.ts";
+import { keepCommonInstancetypes } from "./instancetype/common-apply.ts";
+import type { Retrying } from "../../retry/retry-until.ts";
 
 export interface ControllerLoopOptions {
   podOptions: LauncherPodOptions;
@@ -35,6 +45,8 @@ export interface ControllerLoopOptions {
   log: Logger;
   /** Counts a metric (name, help). */
   count?: (name: string, help: string) => void;
+  /** Server-side apply the shipped cluster instancetypes and preferences (instancetype/common.ts) while leading. Default: true. */
+  applyCommonInstancetypes?: boolean;
 }
 
 type VmObj = Vm & KubeObject;
@@ -56,6 +68,8 @@ export class ControllerLoop {
   readonly vms: Informer<VmObj>;
   readonly vmis: Informer<VmiObj>;
   readonly pods: Informer<PodObj>;
+  readonly instancetypes: InstancetypeInformers;
+  readonly #revisions: RevisionStore;
   readonly #vmQueue = new WorkQueue();
   readonly #vmiQueue = new WorkQueue();
   readonly #vmExpect = new Expectations();
@@ -66,6 +80,7 @@ export class ControllerLoop {
   readonly #writes: ControllerWrites;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
+  #common: Retrying | undefined;
   #stopped = false;
   #onStop: () => void = () => undefined;
   readonly #stop = new Promise<void>((resolve) => (this.#onStop = resolve));
@@ -73,8 +88,15 @@ export class ControllerLoop {
   constructor(kc: KubeConfig, opts: ControllerLoopOptions) {
     this.#opts = opts;
     this.#writes = new ControllerWrites(new KubeRest(kc), opts.log);
+    this.#revisions = new RevisionStore(this.#writes.rest);
     const send = (path: string, init: RequestInit): Promise<Response> => kubeFetch(kc, path, init);
     const log = opts.log;
+    // A VM that waits for an instancetype or preference (missing, or in conflict) is looked at again when it changes.
+    this.instancetypes = new InstancetypeInformers(send, log, (obj) => {
+      for (const vm of this.vms.list()) {
+        if (vm.spec.instancetype?.name === obj.metadata.name || vm.spec.preference?.name === obj.metadata.name) this.#vmQueue.add(keyOf(vm));
+      }
+    });
     this.vms = new Informer<VmObj>({
       path: resourcePath(vmResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", log,
       onAdd: (vm) => this.#vmQueue.add(keyOf(vm)),
@@ -139,10 +161,11 @@ export class ControllerLoop {
 
   /** Starts the informers, waits for their first lists, then the workers. */
   async start(): Promise<void> {
-    for (const i of [this.vms, this.vmis, this.pods]) i.start();
-    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced]), this.#stop]);
+    for (const i of [this.vms, this.vmis, this.pods, this.instancetypes]) i.start();
+    if (this.#opts.applyCommonInstancetypes !== false) this.#common = keepCommonInstancetypes(this.#writes.rest, this.#opts.log);
+    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced, this.instancetypes.synced]), this.#stop]);
     if (this.#stopped) return;
-    this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods`);
+    this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods, instancetypes and preferences`);
     const n = this.#opts.workers ?? 8;
     const onError = (what: string) => (key: string, e: unknown): void => {
       this.#opts.count?.("bunvirt_controller_reconcile_errors_total", "Reconcile passes that failed and were retried.");
@@ -156,15 +179,45 @@ export class ControllerLoop {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#common?.stop();
     this.#onStop();
     this.#vmQueue.shutDown();
     this.#vmiQueue.shutDown();
-    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), ...this.#workers]);
+    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), this.instancetypes.stop(), ...this.#workers]);
+  }
+
+  /**
+   * A VM's instancetype and preference (instancetype/plan.ts): the revisions
+   * it names read, new ones stored, its status refs written, and the
+   * template its VMI is made from — or why none can be made, shown on the
+   * VM (Failure condition, and a Warning event when the reason is new).
+   */
+  async #expand(key: string, vm: VmObj): Promise<{ vm: VmObj; template?: Template | null; syncError?: SyncError }> {
+    const status = vm.status as { instancetypeRef?: unknown; preferenceRef?: unknown } | undefined;
+    if (!usesInstancetypes(vm) && status?.instancetypeRef === undefined && status?.preferenceRef === undefined) return { vm };
+    await this.#revisions.fetchNamed(key, vm);
+    const found: Found = {
+      object: (kind, namespace, name) => this.instancetypes.get(kind, namespace, name),
+      revision: (_, name) => this.#revisions.get(key, name),
+    };
+    const plan = planInstancetypes(vm, found);
+    if (plan.syncError !== undefined) {
+      const shown = findCondition(vm.status?.conditions, "Failure");
+      if (shown?.message !== plan.syncError.message) this.#writes.event(vm, { type: "Warning", ...plan.syncError });
+      return { vm, template: null, syncError: plan.syncError };
+    }
+    for (const rev of plan.store) await this.#revisions.store(key, rev);
+    if (plan.refs === undefined) return { vm, template: plan.template };
+    const next = { ...vm.status, ...plan.refs };
+    await this.#writes.patchStatus(vmResource, vm, next);
+    for (const k of ["instancetypeRef", "preferenceRef"] as const) if (next[k] === undefined) delete next[k];
+    return { vm: { ...vm, status: next }, template: plan.template };
   }
 
   async syncVm(key: string): Promise<HandlerResult | void> {
     let vm = this.vms.get(key);
     if (vm === undefined) {
+      this.#revisions.forget(key);
       this.#vmExpect.delete(key);
       this.#syncErrors.delete(key);
       this.#statusHeldSince.delete(key);
@@ -174,12 +227,15 @@ export class ControllerLoop {
     // A VMI of that name the VM does not control is not its VMI.
     const owner = cached === undefined ? undefined : controllerOf(cached.metadata);
     const vmi = cached !== undefined && (owner === undefined || owner.uid === vm.metadata.uid) ? cached : null;
-    const syncError = this.#syncErrors.get(key);
+    const expanded = await this.#expand(key, vm);
+    vm = expanded.vm;
+    const syncError = expanded.syncError ?? this.#syncErrors.get(key);
     const heldSince = this.#statusHeldSince.get(key);
     const now = new Date();
     const result = reconcileVm({
       vm, vmi, now, random: Math.random, pending: this.#vmExpect.pending(key),
       ...(syncError !== undefined ? { syncError } : {}),
+      ...(expanded.template !== undefined ? { template: expanded.template } : {}),
       vmiUpdateDue: vmi !== null && this.#vmiUpdateDue(vmi, now),
       statusHeldMs: heldSince === undefined ? 0 : now.getTime() - heldSince,
     });

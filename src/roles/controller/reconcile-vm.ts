@@ -11,6 +11,7 @@
  * change queues the VM again. A start is then one write of the VM's status
  * (created, Starting, the VMI's Ready condition), not three.
  */
+import type { Template } from "../../api/instancetype/expand.ts";
 import { nextStartFailure } from "./crash-loop.ts";
 import { isDeleting, isFinal, type Vm, type Vmi, type VmStatus } from "./model.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
@@ -31,6 +32,8 @@ export interface ReconcileVmInput {
   vmiUpdateDue?: boolean;
   /** How long a change of this VM's status has been waiting already. */
   statusHeldMs?: number;
+  /** The template a new VMI is made from; null: none can be made now (DecideInput.template). Default: the VM's. */
+  template?: Template | null;
 }
 
 export interface KubeEvent {
@@ -84,7 +87,7 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
   }
   const startFailure = nextStartFailure(vm.status?.startFailure, strategy, vmi, now, input.random);
   const waiting = input.pending.creates || input.pending.deletes;
-  const decision = waiting ? { action: { kind: "none" } as VmiAction } : decideVmi({ vm, vmi, startFailure, now });
+  const decision = waiting ? { action: { kind: "none" } as VmiAction } : decideVmi({ vm, vmi, startFailure, now, ...(input.template !== undefined ? { template: input.template } : {}) });
   const { action } = decision;
   const seen: Vm = decision.addStartRequest
     ? { ...vm, status: { ...vm.status, stateChangeRequests: [...(vm.status?.stateChangeRequests ?? []), { action: "Start" }] } }

@@ -55,6 +55,16 @@ describe("decideVmi per run strategy", () => {
   ];
   for (const [name, v, i, want] of table) test(name, () => expect(kind(v, i)).toBe(want));
 
+  test("no template to make a VMI from (an instancetype not found): nothing is created, a running VMI is still stopped", () => {
+    expect(kind(vm({ runStrategy: "Always" }), null, { template: null })).toBe("none");
+    expect(kind(vm({ runStrategy: "Manual" }, { status: { stateChangeRequests: [{ action: "Start" }] } }), null, { template: null })).toBe("none");
+    expect(kind(vm({ runStrategy: "Halted" }), vmi("Running"), { template: null })).toBe("delete");
+    const expanded = structuredClone(vm({ runStrategy: "Always" }).spec.template);
+    expanded.spec.domain.memory = { guest: "3Gi" };
+    const made = decide(vm({ runStrategy: "Always" }), null, { template: expanded }).action;
+    expect(made.kind === "create" && made.vmi.spec.domain.memory).toEqual({ guest: "3Gi" });
+  });
+
   test("RerunOnFailure: a failed VMI is deleted with a start request; a succeeded one without", () => {
     expect(decide(vm({ runStrategy: "RerunOnFailure" }), vmi("Failed")).addStartRequest).toBe(true);
     expect(decide(vm({ runStrategy: "RerunOnFailure" }), vmi("Succeeded")).addStartRequest).toBeUndefined();

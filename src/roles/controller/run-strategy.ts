@@ -10,6 +10,7 @@
  * - Once: one VMI is created; when it ends it is not restarted.
  * The deprecated `running: true` is Always, `running: false` (or neither) Halted.
  */
+import type { Template } from "../../api/instancetype/expand.ts";
 import type { RunStrategy } from "../../api/v1/vm.ts";
 import { backoffLeftMs } from "./crash-loop.ts";
 import { isDeleting, isFinal, type StartFailure, type Vm, type Vmi } from "./model.ts";
@@ -45,6 +46,12 @@ export interface DecideInput {
   /** The start failures counted so far, including the current VMI's. */
   startFailure: StartFailure | undefined;
   now: Date;
+  /**
+   * The template a new VMI is made from (the VM's, expanded with its
+   * instancetype and preference); null when none can be made now (no VMI is
+   * created; the caller shows why). Default: the VM's template.
+   */
+  template?: Template | null;
 }
 
 const none = (): VmiAction => ({ kind: "none" });
@@ -63,10 +70,15 @@ function stop(vmi: Vmi, reason: string): VmiAction {
   return { kind: "delete", name: vmi.metadata.name ?? "", ...(vmi.metadata.uid !== undefined ? { uid: vmi.metadata.uid } : {}), reason };
 }
 
+function create(input: DecideInput): VmiAction {
+  if (input.template === null) return none();
+  return { kind: "create", vmi: vmiFromVm(input.vm, input.template) };
+}
+
 function start(input: DecideInput): VmiDecision {
   const wait = backoffLeftMs(input.startFailure, input.now);
   if (wait > 0) return { action: none(), requeueAfterMs: wait };
-  return { action: { kind: "create", vmi: vmiFromVm(input.vm) } };
+  return { action: create(input) };
 }
 
 export function decideVmi(input: DecideInput): VmiDecision {
@@ -105,7 +117,7 @@ function byStrategy(input: DecideInput, strategy: RunStrategy): VmiDecision {
       return start(input);
     case "Manual":
       if (vmi !== null) return { action: hasStopRequestFor(vm, vmi) ? stop(vmi, "a stop was requested") : none() };
-      return hasStartRequest(vm) ? { action: { kind: "create", vmi: vmiFromVm(vm) } } : { action: none() };
+      return hasStartRequest(vm) ? { action: create(input) } : { action: none() };
     case "Halted":
       return { action: vmi === null ? none() : stop(vmi, "runStrategy is Halted") };
     case "Once":

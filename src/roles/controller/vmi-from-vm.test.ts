@@ -53,3 +53,17 @@ test("the VM is not modified, and a VM without a uid cannot own a VMI", () => {
   delete v.metadata.uid;
   expect(() => vmiFromVm(v)).toThrow('metadata.uid "undefined"');
 });
+
+test("a VM naming an instancetype and a preference: the VMI is made from the expanded template and carries KubeVirt's annotations", () => {
+  const v = vm();
+  v.spec.instancetype = { name: "u1.small" };
+  v.spec.preference = { name: "mine", kind: "VirtualMachinePreference" };
+  const expanded = structuredClone(v.spec.template);
+  expanded.spec.domain.memory = { guest: "2Gi" };
+  const vmi = vmiFromVm(v, expanded);
+  expect(vmi.spec.domain.memory).toEqual({ guest: "2Gi" });
+  expect(vmi.metadata.annotations).toEqual({ note: "x", "kubevirt.io/cluster-instancetype-name": "u1.small", "kubevirt.io/preference-name": "mine" });
+  v.spec.instancetype = { name: "ns-size", kind: "virtualmachineinstancetype" };
+  v.spec.preference = { name: "fedora" };
+  expect(vmiFromVm(v).metadata.annotations).toEqual({ note: "x", "kubevirt.io/instancetype-name": "ns-size", "kubevirt.io/cluster-preference-name": "fedora" });
+});

@@ -11,6 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import { applyVmiDefaults } from "../../api/defaults.ts";
+import type { Template } from "../../api/instancetype/expand.ts";
+import { instancetypeKindOf, isNamespacedKind, preferenceKindOf } from "../../api/instancetype/matcher.ts";
 import type { OwnerReference, Vm, Vmi } from "./model.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
 
@@ -42,10 +44,26 @@ export function controllerRef(owner: { apiVersion: string; kind: string; metadat
   return { apiVersion: owner.apiVersion, kind: owner.kind, name, uid, controller: true, blockOwnerDeletion: true };
 }
 
-export function vmiFromVm(vm: Vm): Vmi {
+/**
+ * KubeVirt's annotations naming what a VMI was expanded with
+ * (kubevirt.io/instancetype-name or cluster-instancetype-name, and the
+ * preference's), by the kind the VM's matcher names.
+ */
+export function instancetypeAnnotations(vm: Pick<Vm, "spec">): Record<string, string> {
+  const out: Record<string, string> = {};
+  const { instancetype, preference } = vm.spec;
+  if (instancetype !== undefined) out[isNamespacedKind(instancetypeKindOf(instancetype)) ? "kubevirt.io/instancetype-name" : "kubevirt.io/cluster-instancetype-name"] = instancetype.name;
+  if (preference !== undefined) out[isNamespacedKind(preferenceKindOf(preference)) ? "kubevirt.io/preference-name" : "kubevirt.io/cluster-preference-name"] = preference.name;
+  return out;
+}
+
+/** `expanded`: the VM's template with its instancetype and preference applied (instancetype/plan.ts); default the template itself. */
+export function vmiFromVm(vm: Vm, expanded: Template = vm.spec.template): Vmi {
   const name = vm.metadata.name;
   if (name === undefined) throw new Error("Cannot build the VMI: the VM has no metadata.name");
-  const template = structuredClone(vm.spec.template);
+  const template = structuredClone(expanded);
+  const named = instancetypeAnnotations(vm);
+  const annotations = Object.keys(named).length > 0 ? { ...template.metadata?.annotations, ...named } : template.metadata?.annotations;
   const spec = template.spec;
   const firmware = spec.domain.firmware ?? {};
   if (firmware.uuid === undefined) spec.domain.firmware = { ...firmware, uuid: legacyFirmwareUuid(name) };
@@ -56,7 +74,7 @@ export function vmiFromVm(vm: Vm): Vmi {
       name,
       ...(vm.metadata.namespace !== undefined ? { namespace: vm.metadata.namespace } : {}),
       ...(template.metadata?.labels !== undefined ? { labels: template.metadata.labels } : {}),
-      ...(template.metadata?.annotations !== undefined ? { annotations: template.metadata.annotations } : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
       ownerReferences: [controllerRef(vm)],
       finalizers: [vmControllerFinalizer, vmiFinalizer],
     },

@@ -4,6 +4,7 @@ import { parseManifests } from "../../api/manifest.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { admissionMaxBytes, webhookApp } from "./webhook-app.ts";
+import { fedora, foundOf, itVm, small } from "../../../tests/lib/instancetype-objects.ts";
 
 const fixture = async (path: URL): Promise<Record<string, any>> => parseManifests(await Bun.file(path.pathname).text())[0]!.value as Record<string, any>;
 const testvm = await fixture(new URL("../../../tests/fixtures/user-guide/quickstart-testvm.yaml", import.meta.url));
@@ -205,5 +206,56 @@ describe("POST /conversion", () => {
     const r = await post("/conversion", conversion("kubevirt.io/v1alpha1", [vmi]));
     expect(r.json.response.result.status).toBe("Failure");
     expect(r.json.response.result.message).toContain('request.objects[0] ("VirtualMachineInstance" "v")');
+  });
+});
+
+describe("a VM that names an instancetype and a preference", () => {
+  const named: string[] = [];
+  const withBoth = webhookApp({
+    newUuid: uuids,
+    fetchFound: (vm) => {
+      named.push(`${vm.spec.instancetype?.name}/${vm.spec.preference?.name}`);
+      return Promise.resolve({ found: foundOf([small(), fedora()]), warnings: [] });
+    },
+  });
+  const send = async (path: string, obj: object): Promise<any> =>
+    ((await (await withBoth.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(review(obj as Record<string, any>)) })).json()) as any).response;
+
+  test("is read from the cluster and admitted as expanded; a field its instancetype sets is refused by name", async () => {
+    expect((await send("/admission/validate", itVm())).allowed).toBe(true);
+    expect(named).toEqual(["u1.small/fedora"]);
+    const bad = itVm();
+    bad.spec.template.spec.domain.cpu = { sockets: 4 };
+    const r = await send("/admission/validate", bad);
+    expect(r.allowed).toBe(false);
+    expect(r.status.code).toBe(422);
+    expect(r.status.details.causes).toContainEqual(expect.objectContaining({ field: "spec.template.spec.domain.cpu.sockets" }));
+  });
+
+  test("one that names a missing instancetype is admitted with a warning; the default webhook app finds nothing", async () => {
+    const r = (await post("/admission/validate", review(itVm() as never))).json.response;
+    expect(r.allowed).toBe(true);
+    expect(r.warnings).toEqual([expect.stringContaining('VirtualMachineClusterInstancetype "u1.small" not found'), expect.stringContaining('VirtualMachineClusterPreference "fedora" not found')]);
+  });
+
+  test("the mutating webhook takes the preference's machine type before the default, and still sets the firmware UUID and finalizer", async () => {
+    const r = await send("/admission/mutate", itVm());
+    const ops = decodePatch(r.patch);
+    const spec = ops.find((o) => o.path === "/spec").value;
+    expect(spec.template.spec.domain.machine).toEqual({ type: "pc-q35-7.2" });
+    expect(spec.template.spec.domain.firmware.uuid).toMatch(/^00000000-/);
+    expect(ops).toContainEqual({ op: "add", path: "/metadata/finalizers", value: [vmControllerFinalizer] });
+    // Without the preference found: the default.
+    const plain = decodePatch((await post("/admission/mutate", review(itVm() as never))).json.response.patch);
+    expect(plain.find((o) => o.path === "/spec").value.template.spec.domain.machine).toEqual({ type: "q35" });
+  });
+
+  test("instancetypes and preferences themselves are validated", async () => {
+    const it = { ...small(), metadata: { name: "u1.small" } };
+    expect((await send("/admission/validate", it)).allowed).toBe(true);
+    const bad = { ...it, spec: { cpu: { guest: 2 }, memory: { guest: "2Gi" }, gpus: [] } };
+    const r = await send("/admission/validate", bad);
+    expect(r.allowed).toBe(false);
+    expect(r.status.message).toContain("spec.gpus");
   });
 });

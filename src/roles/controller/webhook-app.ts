@@ -1,6 +1,7 @@
 /**
  * The controller's webhook routes (Hono), JSON in and out:
  *   POST /admission/validate   AdmissionReview -> allowed, or denied with field paths and rules
+ *                              (a VM naming an instancetype or preference: read from the API server first)
  *   POST /admission/mutate     AdmissionReview -> KubeVirt's defaults as a base64 JSON Patch
  *   POST /conversion           ConversionReview -> objects at the desired version
  * A body that is not JSON or not a review gets 400 naming the field; a body
@@ -10,7 +11,9 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { issuesToProblems } from "../../api/problem.ts";
-import { mutateRequest, validateRequest, type MutateOptions } from "./admission.ts";
+import { mutateRequest, namesInstancetypes, nothingFetched, validateRequest, type MutateOptions } from "./admission.ts";
+import type { Fetched, VmNames } from "./instancetype/fetch-found.ts";
+import type { AdmissionRequest, AdmissionResponse } from "./review-schemas.ts";
 import { convertRequest } from "./conversion.ts";
 import { admissionReview, conversionReview } from "./review-schemas.ts";
 
@@ -21,6 +24,8 @@ export const conversionMaxBytes = 64 * 1024 * 1024;
 
 export interface WebhookOptions {
   newUuid?: () => string;
+  /** Reads what the cluster has of the instancetype and preference a VM names (fetch-found.ts). Default: nothing found. */
+  fetchFound?: (vm: VmNames) => Promise<Fetched>;
 }
 
 const tooLarge = (what: string, max: number) => (c: Context) =>
@@ -45,13 +50,16 @@ export function webhookApp(opts: WebhookOptions = {}): Hono {
   const mutate: MutateOptions = { newUuid: opts.newUuid ?? (() => crypto.randomUUID()) };
   const app = new Hono();
   const admissionLimit = bodyLimit({ maxSize: admissionMaxBytes, onError: tooLarge("AdmissionReview", admissionMaxBytes) });
-  const admit = (decide: typeof validateRequest) => async (c: Context) => {
+  const fetchFound = opts.fetchFound ?? (() => Promise.resolve(nothingFetched));
+  const admit = (decide: (req: AdmissionRequest, fetched: Fetched) => AdmissionResponse) => async (c: Context) => {
     const r = await readReview(c, admissionReview, "AdmissionReview");
     if (!r.ok) return r.res;
-    return c.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: decide(r.review.request) });
+    const req = r.review.request;
+    const fetched = namesInstancetypes(req.object) ? await fetchFound(req.object) : nothingFetched;
+    return c.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: decide(req, fetched) });
   };
   app.post("/admission/validate", admissionLimit, admit(validateRequest));
-  app.post("/admission/mutate", admissionLimit, admit((req) => mutateRequest(req, mutate)));
+  app.post("/admission/mutate", admissionLimit, admit((req, fetched) => mutateRequest(req, mutate, fetched)));
   app.post("/conversion", bodyLimit({ maxSize: conversionMaxBytes, onError: tooLarge("ConversionReview", conversionMaxBytes) }), async (c) => {
     const r = await readReview(c, conversionReview, "ConversionReview");
     if (!r.ok) return r.res;

@@ -57,7 +57,7 @@ export class WebhookReplica {
       if (retrying.stopped || this.#stopped) return;
       let server: WebhookServer;
       try {
-        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca);
+        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca, kc);
       } catch (e) {
         // A port that cannot be bound will not free itself: end the role.
         this.#ctx.log.error(`Cannot serve the webhooks on "${this.#opts.addr}": ${(e as Error).message}`);

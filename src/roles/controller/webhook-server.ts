@@ -3,7 +3,7 @@
  * server: the routes of webhook-app.ts served on --webhook-addr with a
  * certificate made at start, signed by the replicas' CA (webhook-certs.ts,
  * webhook-ca.ts), and, written by the leader (webhook-replica.ts), the
- * ValidatingWebhookConfiguration (VMs and VMIs), the
+ * ValidatingWebhookConfiguration (VMs, VMIs, instancetypes and preferences), the
  * MutatingWebhookConfiguration (KubeVirt's defaults) — both failurePolicy
  * Fail, matchPolicy Equivalent so v1alpha1 objects reach them converted to
  * v1 — and the VirtualMachine CRD's conversion webhook, each with the CA as
@@ -18,6 +18,9 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
 import { webhookApp } from "./webhook-app.ts";
+import { fetchFound } from "./instancetype/fetch-found.ts";
+import { instancetypeResources } from "./instancetype/resources.ts";
+import { instancetypeGroup, instancetypeVersion } from "../../api/instancetype/instancetype.ts";
 import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
 import { clientConfig, type WebhookTarget } from "./webhook-target.ts";
 
@@ -32,13 +35,17 @@ export interface WebhookServer {
   stop(): Promise<void>;
 }
 
-/** Serves the webhook routes over TLS on `addr`; the certificate, signed by `ca`, covers `hosts` (IPv4 addresses or DNS names). */
-export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa): Promise<WebhookServer> {
+/**
+ * Serves the webhook routes over TLS on `addr`; the certificate, signed by `ca`, covers `hosts` (IPv4 addresses or DNS names).
+ * `kc`: the cluster the instancetypes and preferences a VM names are read from.
+ */
+export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, kc?: KubeConfig): Promise<WebhookServer> {
   const { hostname, port } = parseHostPort(addr);
   const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
   const dnsNames = hosts.filter((h) => !ips.includes(h));
   const certs = await makeServingCert(ca, { dnsNames, ips });
-  const app = webhookApp();
+  const rest = kc === undefined ? undefined : new KubeRest(kc);
+  const app = webhookApp(rest === undefined ? {} : { fetchFound: (vm) => fetchFound(rest, vm) });
   const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
   return {
     address: `${hostname}:${server.port}`,
@@ -56,6 +63,15 @@ const rule = (resource: string): object => ({
   resources: [resource],
   scope: "Namespaced",
 });
+
+/** The four instancetype.kubevirt.io kinds, namespaced and cluster-wide: checked by `validate` as `bunvirt validate` does. */
+const instancetypeRule = {
+  apiGroups: [instancetypeGroup],
+  apiVersions: [instancetypeVersion],
+  operations: ["CREATE", "UPDATE"],
+  resources: Object.values(instancetypeResources).map((r) => r.plural),
+  scope: "*",
+};
 
 /**
  * The VMIs the controller creates from a VM skip the VMI webhooks: the VM
@@ -77,11 +93,11 @@ const notOwnCreate = (user: string): object => ({
     + `object.metadata.ownerReferences.exists(r, r.kind == 'VirtualMachine' && has(r.controller) && r.controller)) || (${graceOnly})))`,
 });
 
-function webhook(name: string, config: object, resource: string, ownUser?: string): object {
+function webhook(name: string, config: object, resource: string | object, ownUser?: string): object {
   return {
     name,
     clientConfig: config,
-    rules: [rule(resource)],
+    rules: [typeof resource === "string" ? rule(resource) : resource],
     failurePolicy: "Fail",
     matchPolicy: "Equivalent",
     sideEffects: "None",
@@ -113,6 +129,7 @@ export function webhookConfigurations(target: WebhookTarget, caPem?: string, con
       webhooks: [
         webhook("virtualmachines.validate.bunvirt.io", validate, "virtualmachines"),
         webhook("virtualmachineinstances.validate.bunvirt.io", validate, "virtualmachineinstances", controllerUser),
+        webhook("instancetypes.validate.bunvirt.io", validate, instancetypeRule),
       ],
     },
     mutating: {

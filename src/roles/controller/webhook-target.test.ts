@@ -26,7 +26,7 @@ test("behind a Service every webhook and the CRD conversion point at it", () => 
   const svc = parseWebhookService("bunvirt/bunvirt-controller:443");
   const { validating, mutating } = webhookConfigurations(svc);
   const hooks = [validating, mutating].flatMap((c) => (c as { webhooks: { clientConfig: Record<string, unknown>; failurePolicy: string }[] }).webhooks);
-  expect(hooks).toHaveLength(4);
+  expect(hooks).toHaveLength(5);
   for (const h of hooks) {
     expect(h.clientConfig.caBundle).toBeUndefined();
     expect(h.clientConfig.url).toBeUndefined();
