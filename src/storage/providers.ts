@@ -3,6 +3,7 @@ import { noCloudProvider } from "./cloudinit/no-cloud-provider.ts";
 import { containerDiskProvider, type ContainerDiskOptions } from "./container-disk-provider.ts";
 import { emptyDiskProvider } from "./empty-disk-provider.ts";
 import { ephemeralProvider } from "./ephemeral-provider.ts";
+import { hostDiskProvider } from "./host-disk/host-disk-provider.ts";
 import { providerKinds, StorageError, type ProviderKind, type Volume, type VolumeProvider } from "./provider.ts";
 import { pvcProvider } from "./pvc-provider.ts";
 
@@ -23,6 +24,7 @@ export function defaultProviders(options: ProviderSetOptions = {}): ProviderSet 
     containerDisk: containerDiskProvider({ ...tools, ...(options.pull !== undefined ? { pull: options.pull } : {}) }),
     emptyDisk: emptyDiskProvider(tools),
     cloudInitNoCloud: noCloudProvider(),
+    hostDisk: hostDiskProvider(),
   };
 }
 

@@ -12,6 +12,7 @@ import { checkClock } from "./clock.ts";
 import { checkCloudInit } from "./cloud-init.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
+import { checkHostDisks } from "./host-disk.ts";
 import { checkHyperv } from "./hyperv.ts";
 import { checkInputs } from "./inputs.ts";
 import { checkMetadata } from "./metadata.ts";
@@ -20,7 +21,7 @@ import { checkResources } from "./resources.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkHostDisks, checkBootOrder, checkCloudInit, checkResources, checkFirmware, checkHyperv, checkClock, checkInputs, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.
