@@ -18,6 +18,7 @@ import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
+import { hostDiskRootsFlag } from "./host-disk-dir-flag.ts";
 import { oneVm } from "./input-set.ts";
 import { UsageError, usageFlag } from "./usage.ts";
 import { makeLogger, parseLogFormat, parseLogLevel, type Logger } from "../log/logger.ts";
@@ -37,6 +38,7 @@ Options:
   --emulation                 TCG instead of KVM (KubeVirt's useEmulation)
   --secret NAME=DIR           a Secret for cloud-init, as a directory of files (repeatable)
   --claim NAME=PATH[:SIZE]    where a PersistentVolumeClaim is (repeatable)
+  --host-disk-dir DIR         allow hostDisk volumes below DIR (repeatable; none by default: hostDisk refused)
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
@@ -58,6 +60,7 @@ const options = {
   emulation: { type: "boolean" },
   secret: { type: "string", multiple: true },
   claim: { type: "string", multiple: true },
+  "host-disk-dir": { type: "string", multiple: true },
   registry: { type: "string" },
   "insecure-registry": { type: "string", multiple: true },
   "cache-dir": { type: "string" },
@@ -105,6 +108,7 @@ export async function runCommand(args: string[], write: (line: string) => void):
   const storage = {
     claims: Object.fromEntries((values.claim ?? []).map((c) => { const x = parseClaimFlag(c); return [x.name, x.mount]; })),
     secrets: Object.fromEntries((values.secret ?? []).map((s) => { const x = parseSecretFlag(s); return [x.name, x.dir]; })),
+    hostDiskRoots: hostDiskRootsFlag(values["host-disk-dir"]),
     registry: {
       cacheDir: values["cache-dir"] ?? defaultCacheDir,
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),
