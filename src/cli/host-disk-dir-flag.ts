@@ -17,3 +17,13 @@ export function hostDiskRootsFlag(values: readonly string[] | undefined): HostDi
   // Locally the allowed directory is reached at its own path.
   return dirs.map((dir) => ({ dir, at: dir }));
 }
+
+/** The controller's `--host-disk-dirs` (ConfigMap key host-disk-dirs): a comma-separated list of node directories; unset or empty: none. */
+export function hostDiskDirsFlag(value: unknown): string[] {
+  if (value === undefined) return [];
+  try {
+    return parseHostDiskDirs([String(value)], "host-disk-dirs");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

@@ -5,7 +5,7 @@
  * Whether the path's directory is allowed is the operator's setting, checked
  * where it is known (the controller, `bunvirt run`, the launcher).
  */
-import { hostDiskPathProblem } from "../host-disk-dirs.ts";
+import { allowedDirFor, hostDiskPathProblem, notAllowedRule } from "../host-disk-dirs.ts";
 import { maxHostDiskBytes } from "../limits.ts";
 import { joinPath, type Problem } from "../problem.ts";
 import { parseQuantity } from "../quantity.ts";
@@ -32,6 +32,21 @@ export function checkHostDisks(spec: VmiSpec, at: string): Problem[] {
         rule: bytes < 1 ? `"${hd.capacity}" is not a positive size` : `"${hd.capacity}" is more than 2Pi (${maxHostDiskBytes} bytes), the largest host disk bunvirt creates`,
       });
     }
+  });
+  return out;
+}
+
+/**
+ * The operator's setting (the validating webhook: the controller's
+ * host-disk-dirs): every hostDisk path lies below an allowed directory. Not
+ * part of admitVmiSpec, which knows no setting.
+ */
+export function checkHostDisksAllowed(spec: VmiSpec, at: string, dirs: readonly string[]): Problem[] {
+  const out: Problem[] = [];
+  (spec.volumes ?? []).forEach((vol, i) => {
+    const path = vol.hostDisk?.path;
+    if (path === undefined || allowedDirFor(path, dirs) !== null) return;
+    out.push({ path: joinPath(joinPath(joinPath(joinPath(at, "volumes"), i), "hostDisk"), "path"), rule: notAllowedRule(path, dirs) });
   });
   return out;
 }

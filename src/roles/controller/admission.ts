@@ -12,6 +12,7 @@
  *   are not defaulted here: register the webhook for v1 with matchPolicy
  *   Equivalent and the API server converts them first.
  */
+import { checkHostDisksAllowed } from "../../api/admission/host-disk.ts";
 import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
 import { problemsText, type Problem } from "../../api/problem.ts";
 import { validate } from "../../api/validate.ts";
@@ -44,11 +45,22 @@ function passesUnchecked(req: AdmissionRequest): boolean {
   return typeof meta?.deletionTimestamp === "string";
 }
 
-export function validateRequest(req: AdmissionRequest): AdmissionResponse {
+/** The cluster's settings admission applies beyond the manifest's own rules. */
+export interface AdmissionPolicy {
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none: every hostDisk is refused. */
+  hostDiskDirs?: readonly string[];
+}
+
+export function validateRequest(req: AdmissionRequest, policy: AdmissionPolicy = {}): AdmissionResponse {
   if (passesUnchecked(req)) return allow(req.uid);
   if (req.object === undefined || req.object === null) return deny(req.uid, [{ path: "request.object", rule: "is required for a CREATE or UPDATE" }]);
   const result = validate(req.object);
   if (!result.ok) return deny(req.uid, result.problems);
+  const dirs = policy.hostDiskDirs ?? [];
+  const refused = result.valid.key === "v1/VirtualMachine"
+    ? checkHostDisksAllowed(result.valid.object.spec.template.spec, "spec.template.spec", dirs)
+    : result.valid.key === "v1/VirtualMachineInstance" ? checkHostDisksAllowed(result.valid.object.spec, "spec", dirs) : [];
+  if (refused.length > 0) return deny(req.uid, refused);
   if (req.operation === "UPDATE" && result.valid.key === "v1/VirtualMachineInstance") {
     const old = req.oldObject as { spec?: unknown } | null | undefined;
     if (old?.spec !== undefined && !Bun.deepEquals(old.spec, result.valid.object.spec)) {

@@ -21,6 +21,8 @@ export const conversionMaxBytes = 64 * 1024 * 1024;
 
 export interface WebhookOptions {
   newUuid?: () => string;
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none by default. */
+  hostDiskDirs?: readonly string[];
 }
 
 const tooLarge = (what: string, max: number) => (c: Context) =>
@@ -45,12 +47,13 @@ export function webhookApp(opts: WebhookOptions = {}): Hono {
   const mutate: MutateOptions = { newUuid: opts.newUuid ?? (() => crypto.randomUUID()) };
   const app = new Hono();
   const admissionLimit = bodyLimit({ maxSize: admissionMaxBytes, onError: tooLarge("AdmissionReview", admissionMaxBytes) });
-  const admit = (decide: typeof validateRequest) => async (c: Context) => {
+  const admit = (decide: (req: Parameters<typeof validateRequest>[0]) => ReturnType<typeof validateRequest>) => async (c: Context) => {
     const r = await readReview(c, admissionReview, "AdmissionReview");
     if (!r.ok) return r.res;
     return c.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: decide(r.review.request) });
   };
-  app.post("/admission/validate", admissionLimit, admit(validateRequest));
+  const policy = { hostDiskDirs: opts.hostDiskDirs ?? [] };
+  app.post("/admission/validate", admissionLimit, admit((req) => validateRequest(req, policy)));
   app.post("/admission/mutate", admissionLimit, admit((req) => mutateRequest(req, mutate)));
   app.post("/conversion", bodyLimit({ maxSize: conversionMaxBytes, onError: tooLarge("ConversionReview", conversionMaxBytes) }), async (c) => {
     const r = await readReview(c, conversionReview, "ConversionReview");

@@ -17,7 +17,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
-import { webhookApp } from "./webhook-app.ts";
+import { webhookApp, type WebhookOptions } from "./webhook-app.ts";
 import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
 import { clientConfig, type WebhookTarget } from "./webhook-target.ts";
 
@@ -33,12 +33,12 @@ export interface WebhookServer {
 }
 
 /** Serves the webhook routes over TLS on `addr`; the certificate, signed by `ca`, covers `hosts` (IPv4 addresses or DNS names). */
-export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa): Promise<WebhookServer> {
+export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, appOptions: WebhookOptions = {}): Promise<WebhookServer> {
   const { hostname, port } = parseHostPort(addr);
   const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
   const dnsNames = hosts.filter((h) => !ips.includes(h));
   const certs = await makeServingCert(ca, { dnsNames, ips });
-  const app = webhookApp();
+  const app = webhookApp(appOptions);
   const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
   return {
     address: `${hostname}:${server.port}`,
