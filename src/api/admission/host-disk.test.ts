@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { alphaToV1, v1ToAlpha } from "../convert/v1alpha1.ts";
 import { validate } from "../validate.ts";
 import type { VmiSpec } from "../v1/vmi.ts";
 import { checkHostDisks } from "./host-disk.ts";
@@ -53,4 +54,19 @@ test("through validate: the type picklist and the schema name the field; a good 
   expect(extra.ok).toBe(false);
   const climbing = validate(vmi({ path: "/d/../etc/x", type: "Disk" }));
   expect(climbing.ok ? [] : climbing.problems).toEqual([{ path: "spec.volumes[0].hostDisk.path", rule: '"/d/../etc/x" must not hold "." or ".." segments' }]);
+});
+
+test("a v1 VM with a hostDisk converts to v1alpha1 (which bunvirt lets carry one) and back unchanged", () => {
+  const vm = {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachine",
+    metadata: { name: "hdvm" },
+    spec: {
+      runStrategy: "Always",
+      template: { spec: { domain: { memory: { guest: "64Mi" }, devices: { disks: [{ name: "hd" }] } }, volumes: [{ name: "hd", hostDisk: { path: "/srv/vms/x.img", type: "DiskOrCreate", capacity: "1Gi" } }] } },
+    },
+  };
+  const alpha = v1ToAlpha(structuredClone(vm));
+  expect(validate(alpha).ok).toBe(true);
+  expect(alphaToV1(alpha)).toEqual(vm);
 });
