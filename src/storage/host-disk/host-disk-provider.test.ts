@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { lstat, stat, writeFile, chown } from "node:fs/promises";
+import { chmod, chown, lstat, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { providerContract, snapshot } from "../../../tests/contracts/storage-provider.ts";
 import { hostDiskCase, hostDiskFixtures, hostDiskTree, qemuForTests } from "../../../tests/lib/host-disk-fixtures.ts";
@@ -86,6 +86,15 @@ describe("hostDisk", () => {
     expect(await provider.cleanup(c.volume, c.ctx)).toEqual([join(t.allowed, ".vm1.img.tmp-999999999-abcd0123")]);
     expect((await lstat(join(t.allowed, "vm1.img"))).isFile()).toBe(true);
     expect((await lstat(join(t.allowed, `.vm1.img.tmp-${process.pid}-abcd0123`))).isFile()).toBe(true);
+  });
+
+  test("a directory QEMU's user cannot enter is refused before the file is made", async () => {
+    const t = await hostDiskTree(dirs);
+    await chmod(t.allowed, 0o700);
+    const c = hostDiskCase(t, { path: join(t.allowed, "vm1.img"), type: "DiskOrCreate", capacity: "1Mi" });
+    const e = await provider.prepare(c.volume, c.ctx).catch((x: unknown) => x);
+    expect((e as Error).message).toBe(`Cannot prepare volume "hostdisk": QEMU's user libvirt-qemu cannot enter "${t.allowed}" (mode 0700) on the way to hostDisk "${join(t.allowed, "vm1.img")}"`);
+    expect(await readdir(t.allowed)).toEqual([]);
   });
 
   test("QEMU's access follows the owner, group, then other bits", () => {

@@ -224,6 +224,8 @@ export function hostDiskProvider(options: HostDiskOptions = {}): VolumeProvider 
       const who = qemu();
       const found = withDir(place, (dirFd) => {
         const first = look(place, dirFd, who);
+        // Before anything is made: QEMU must be able to reach the file.
+        checkReachable(place, who);
         if (first.kind === "found") return first;
         create(place, dirFd, first.bytes, who);
         const again = look(place, dirFd, who);
@@ -233,7 +235,6 @@ export function hostDiskProvider(options: HostDiskOptions = {}): VolumeProvider 
         else ctx.log.info("created a sparse hostDisk", fields);
         return again;
       });
-      checkReachable(place, who);
       if (!found.writable) ctx.log.warn("QEMU's user cannot write the hostDisk: the guest gets it read-only", { volume: place.volume, path: place.path });
       return { name: volume.name, kind: "hostDisk", path: place.local, format: "raw", readOnly: !found.writable, block: false, keepOwner: true };
     },
