@@ -74,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       "webhook-service": { type: "string" },
       "subresource-addr": { type: "string" },
       "subresource-service": { type: "string" },
+      "host-disk-dirs": { type: "string" },
     },
   });
   let values = parsed.values;
@@ -128,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
       consoleAdvertise: values["console-advertise"],
       emulation: values.emulation === true,
       ipForwardSysctl: values["ip-forward-sysctl"] === true,
+      hostDiskDirs: values["host-disk-dirs"],
       logFormat: usageFlag(() => parseLogFormat(values["log-format"])),
       logLevel: usageFlag(() => parseLogLevel(values["log-level"])),
     }, await role(), settings);

@@ -20,7 +20,7 @@ set -euo pipefail
 # (this script, scripts/guest/rootfs/*): the cache is keyed by VERSION only.
 # The kernel's part of VERSION (<linux-source version>-<config hash>) follows
 # build-kernel.sh and its kernel.config-fragment by itself.
-GUEST_REV=6
+GUEST_REV=7
 
 CACHE_ROOT=${BUNVIRT_CACHE:-/var/cache/bunvirt}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -40,6 +40,13 @@ export const maxMemoryBytes = 2 ** 52;
 /** emptyDisk capacity: 2 PiB, the largest qcow2 image qemu-img creates with its default 64 KiB clusters. */
 export const maxDiskBytes = 2 ** 51;
 
+/**
+ * hostDisk capacity (DiskOrCreate): 2 PiB, emptyDisk's bound, far above
+ * what a node's file system holds; the launcher also refuses more than the
+ * directory's free space.
+ */
+export const maxHostDiskBytes = 2 ** 51;
+
 /** The smallest memory request KubeVirt accepts ("1M"). */
 export const minMemoryBytes = 1e6;
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { UsageError } from "./usage.ts";
 
 /** The flags a config dir may set. */
-export const configKeys = ["emulation", "ip-forward-sysctl", "registry", "insecure-registry", "log-level", "log-format"] as const;
+export const configKeys = ["emulation", "ip-forward-sysctl", "registry", "insecure-registry", "log-level", "log-format", "host-disk-dirs"] as const;
 
 /** Keys whose value is "true" or "false". */
 const booleanKeys: ReadonlySet<string> = new Set(["emulation", "ip-forward-sysctl"]);

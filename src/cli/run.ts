@@ -18,6 +18,7 @@ import { pathUnder, removeUnder } from "../paths/index.ts";
 import type { VmiSpec } from "../api/v1/vmi.ts";
 import type { VmiIdentity } from "../domain/index.ts";
 import { parseClaimFlag, parseRegistryLimits, parseSecretFlag, defaultCacheDir } from "./volumes.ts";
+import { hostDiskRootsFlag } from "./host-disk-dir-flag.ts";
 import { oneVm } from "./input-set.ts";
 import { dataVolumeTemplatesOf, defaultClaimsDir, importRunDataVolumes } from "./run-data-volumes.ts";
 import { UsageError, usageFlag } from "./usage.ts";
@@ -43,6 +44,7 @@ Options:
   --claims-dir DIR            where a VM's dataVolumeTemplates are imported when no --claim names them:
                               DIR/NAMESPACE/NAME/disk.img (default ${defaultClaimsDir}); kept after the run, like
                               KubeVirt's PVC, so the next run boots what the VM wrote (remove the directory to import again)
+  --host-disk-dir DIR         allow hostDisk volumes below DIR (repeatable; none by default: hostDisk refused)
   --registry HOST[:PORT]      registry for images named without a host
   --insecure-registry HOST    plain HTTP to this registry (repeatable)
   --cache-dir DIR             node disk cache (default ${defaultCacheDir})
@@ -65,6 +67,7 @@ const options = {
   secret: { type: "string", multiple: true },
   claim: { type: "string", multiple: true },
   "claims-dir": { type: "string" },
+  "host-disk-dir": { type: "string", multiple: true },
   registry: { type: "string" },
   "insecure-registry": { type: "string", multiple: true },
   "cache-dir": { type: "string" },
@@ -109,9 +112,10 @@ export async function runCommand(args: string[], write: (line: string) => void):
   const ownDir = values["state-dir"] === undefined;
   const stateDir = ownDir ? pathUnder(runRoot, `${identity.namespace}_${identity.name}`) : resolve(values["state-dir"]!);
   checkStateDir(stateDir, qemuAccount());
-  const storage: { claims: NonNullable<LauncherOptions["storage"]>["claims"]; secrets: Record<string, string>; registry: RegistrySettings } = {
+  const storage: { claims: NonNullable<LauncherOptions["storage"]>["claims"]; secrets: Record<string, string>; hostDiskRoots: NonNullable<LauncherOptions["storage"]>["hostDiskRoots"]; registry: RegistrySettings } = {
     claims: Object.fromEntries((values.claim ?? []).map((c) => { const x = parseClaimFlag(c); return [x.name, x.mount]; })),
     secrets: Object.fromEntries((values.secret ?? []).map((s) => { const x = parseSecretFlag(s); return [x.name, x.dir]; })),
+    hostDiskRoots: hostDiskRootsFlag(values["host-disk-dir"]),
     registry: {
       cacheDir: values["cache-dir"] ?? defaultCacheDir,
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),

@@ -12,6 +12,7 @@ Usage:
                   [--subresource-service NAMESPACE/NAME:PORT (its APIService's Service; default: --webhook-service's on port 8444)]
                   [--launcher-image IMAGE (in a pod: its own container's image; else bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
                   [--ip-forward-sysctl (masquerade launcher pods set net.ipv4.ip_forward=1: for nodes whose forwarding is off; the kubelet must allow it)]
+                  [--host-disk-dirs DIR,DIR (node directories hostDisk volumes may use; none by default: hostDisk refused)]
                   [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]

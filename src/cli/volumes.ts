@@ -11,6 +11,7 @@ import { vmiOf } from "../domain/vmi-of.ts";
 import { checkStateDir } from "../launcher/state-dir.ts";
 import { cleanupVolumes, prepareVolumes } from "../storage/prepare-volumes.ts";
 import type { ClaimMount, StorageLog, VolumeContext } from "../storage/provider.ts";
+import { hostDiskRootsFlag } from "./host-disk-dir-flag.ts";
 import { oneVm } from "./input-set.ts";
 import { secondsFlag } from "./seconds-flag.ts";
 import { UsageError } from "./usage.ts";
@@ -26,6 +27,7 @@ Options:
   --claim NAME=PATH[:SIZE]     where claim NAME is: a directory holding disk.img, or a block device;
                                SIZE (e.g. 10Gi) is the claim's capacity, needed to create a missing disk.img
   --secret NAME=DIR            a Secret as mounted: a directory with one file per key
+  --host-disk-dir DIR          allow hostDisk volumes below DIR (repeatable; none by default)
   --registry HOST[:PORT]       registry for image references without a host (default docker.io)
   --insecure-registry HOST     speak plain HTTP to HOST[:PORT] (repeatable)
   --cache-dir DIR              the node's container disk cache (default ${defaultCacheDir})
@@ -102,6 +104,7 @@ export async function volumesCommand(args: string[], out: (line: string) => void
     options: {
       "state-dir": { type: "string" },
       claim: { type: "string", multiple: true },
+      "host-disk-dir": { type: "string", multiple: true },
       secret: { type: "string", multiple: true },
       registry: { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
@@ -122,6 +125,7 @@ export async function volumesCommand(args: string[], out: (line: string) => void
   const claims = unique("--claim", (values.claim ?? []).map(parseClaimFlag));
   const secrets = unique("--secret", (values.secret ?? []).map(parseSecretFlag));
   const limits = parseRegistryLimits(values);
+  const hostDiskRoots = hostDiskRootsFlag(values["host-disk-dir"]);
 
   const found = await oneVm([file], `volumes ${action}`);
   if ("errors" in found) {
@@ -145,6 +149,7 @@ export async function volumesCommand(args: string[], out: (line: string) => void
     stateDir,
     claims: Object.fromEntries(claims.map((c) => [c.name, c.mount])),
     secrets: Object.fromEntries(secrets.map((s) => [s.name, s.dir])),
+    hostDiskRoots,
     registry: {
       cacheDir: resolve(values["cache-dir"] ?? defaultCacheDir),
       ...(values.registry !== undefined ? { defaultRegistry: values.registry } : {}),

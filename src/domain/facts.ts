@@ -14,6 +14,8 @@ export type PreparedVolume =
       readOnly?: boolean;
       /** The read-only image under a copy-on-write overlay; named in the domain so libvirt leaves its owner alone. */
       backing?: { path: string; format: "raw" | "qcow2" };
+      /** libvirt must leave the file's owner alone (hostDisk: the user's own file, CVE-2025-64324). */
+      keepOwner?: boolean;
     }
   | { kind: "block"; path: string; readOnly?: boolean };
 

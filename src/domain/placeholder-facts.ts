@@ -21,6 +21,8 @@ export function placeholderFacts(vmiKey: string, input: VmiSpec, emulation: bool
     else if (v.dataVolume !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.img`, format: "raw", readOnly: false };
     else if (v.cloudInitNoCloud !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/cidata.iso`, format: "raw", readOnly: true };
     else if (v.containerDisk !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.qcow2`, format: "qcow2", backing: { path: `${placeholderRoot}/node-cache/${v.name}/disk.qcow2`, format: "qcow2" } };
+    // The node's own path, as `bunvirt run` uses it (a launcher pod reaches it through its hostPath mount).
+    else if (v.hostDisk !== undefined) volumes[v.name] = { kind: "file", path: v.hostDisk.path, format: "raw", readOnly: false, keepOwner: true };
     else if (v.ephemeral !== undefined) volumes[v.name] = { kind: "file", path: `${dir}/disk.qcow2`, format: "qcow2", backing: { path: `${placeholderRoot}/claims/${v.ephemeral.persistentVolumeClaim.claimName}/disk.img`, format: "raw" } };
     else volumes[v.name] = { kind: "file", path: `${dir}/disk.qcow2`, format: "qcow2" };
   }

@@ -34,8 +34,8 @@ export interface LauncherOptions {
   emulation: boolean;
   /** Where libvirt's system paths come from (see StackLayout); default "namespace", the local run's. */
   libvirtLayout?: StackLayout;
-  /** Where the pod's claims, Secrets and the registry are (see VolumeContext). */
-  storage: Pick<VolumeContext, "claims" | "secrets" | "registry">;
+  /** Where the pod's claims, Secrets, host-disk directories and the registry are (see VolumeContext). */
+  storage: Pick<VolumeContext, "claims" | "secrets" | "registry" | "hostDiskRoots">;
   /** "pod": bind the VM to this network namespace's pod interface; "none": no NICs. */
   network: "pod" | "none";
   podInterface?: string;

@@ -1,6 +1,7 @@
 /**
  * Volume providers: persistentVolumeClaim, ephemeral, containerDisk (and
  * v1alpha1 registryDisk, which converts to it), emptyDisk, cloudInitNoCloud,
+ * hostDisk,
  * all behind one interface (provider.ts), picked by the volume's source key.
  */
 export {
@@ -10,6 +11,7 @@ export {
   StorageError,
   toPreparedVolume,
   type ClaimMount,
+  type HostDiskRoot,
   type PreparedDisk,
   type ProviderKind,
   type RegistrySettings,
@@ -27,5 +29,6 @@ export { ephemeralProvider, ephemeralOverlayPath, type EphemeralOptions } from "
 export { containerDiskProvider, containerDiskOverlayPath, pullSecretKeys, type ContainerDiskOptions } from "./container-disk-provider.ts";
 export { emptyDiskProvider, emptyDiskPath, type EmptyDiskOptions } from "./empty-disk-provider.ts";
 export { noCloudProvider, cidataPath, cidataVolumeId } from "./cloudinit/no-cloud-provider.ts";
+export { hostDiskProvider, type HostDiskOptions } from "./host-disk/host-disk-provider.ts";
 export { claimDiskName } from "./claim-disk.ts";
 export { prepareKernelBoot, type PreparedKernelBoot } from "./kernel-boot.ts";

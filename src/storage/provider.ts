@@ -20,9 +20,9 @@ import type { DockerConfig } from "./registry/index.ts";
 export type Volume = NonNullable<VmiSpec["volumes"]>[number];
 
 /** The volume source keys bunvirt has a provider for; a provider is named by its key. */
-export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud" | "dataVolume";
+export type ProviderKind = "persistentVolumeClaim" | "ephemeral" | "containerDisk" | "emptyDisk" | "cloudInitNoCloud" | "dataVolume" | "hostDisk";
 
-export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud", "dataVolume"];
+export const providerKinds: readonly ProviderKind[] = ["persistentVolumeClaim", "ephemeral", "containerDisk", "emptyDisk", "cloudInitNoCloud", "dataVolume", "hostDisk"];
 
 /** Where the pod has a claim: a directory (filesystem mode) or a block device (block mode). */
 export interface ClaimMount {
@@ -36,6 +36,14 @@ export interface ClaimMount {
    * filesystem-mode claim that has none. Never guessed.
    */
   readonly capacity?: number;
+}
+
+/** A directory hostDisk volumes may use (the operator's setting) and where this process reaches it. */
+export interface HostDiskRoot {
+  /** The allowed directory on the node, as manifests name it (host-disk-dirs, `--host-disk-dir`). */
+  readonly dir: string;
+  /** Where it is here: the same path in a local run, the pod's hostPath mount in a launcher pod. */
+  readonly at: string;
 }
 
 /** How containerDisk images are pulled and cached on this node. */
@@ -83,6 +91,8 @@ export interface VolumeContext {
   /** Secret name -> directory of its keys, as a mounted Secret. */
   readonly secrets: Readonly<Record<string, string>>;
   readonly registry?: RegistrySettings;
+  /** The directories hostDisk volumes may use; none (the default) refuses every hostDisk. */
+  readonly hostDiskRoots?: readonly HostDiskRoot[];
   readonly vmi: VmiRef;
   readonly log: StorageLog;
 }
@@ -105,6 +115,8 @@ export interface PreparedDisk {
   readonly cacheHit?: boolean;
   /** The read-only image under a copy-on-write overlay (ephemeral, containerDisk). */
   readonly backing?: { readonly path: string; readonly format: "raw" | "qcow2" };
+  /** The file's owner and mode are not libvirt's to change (hostDisk: the user's file). */
+  readonly keepOwner?: boolean;
 }
 
 export interface VolumeProvider {
@@ -149,7 +161,14 @@ export class StorageError extends Error {
 export function toPreparedVolume(disk: PreparedDisk): PreparedVolume {
   return disk.block
     ? { kind: "block", path: disk.path, readOnly: disk.readOnly }
-    : { kind: "file", path: disk.path, format: disk.format, readOnly: disk.readOnly, ...(disk.backing !== undefined ? { backing: { ...disk.backing } } : {}) };
+    : {
+        kind: "file",
+        path: disk.path,
+        format: disk.format,
+        readOnly: disk.readOnly,
+        ...(disk.backing !== undefined ? { backing: { ...disk.backing } } : {}),
+        ...(disk.keepOwner === true ? { keepOwner: true } : {}),
+      };
 }
 
 /**

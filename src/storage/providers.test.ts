@@ -15,6 +15,7 @@ describe("provider set", () => {
       [{ name: "a", ephemeral: { persistentVolumeClaim: { claimName: "c" } } }, "ephemeral"],
       [{ name: "a", emptyDisk: { capacity: "1Gi" } }, "emptyDisk"],
       [{ name: "a", cloudInitNoCloud: { userData: "x" } }, "cloudInitNoCloud"],
+      [{ name: "a", hostDisk: { path: "/d/a.img", type: "Disk" } }, "hostDisk"],
     ];
     for (const [v, kind] of cases) {
       expect(sourceOf(v)).toBe(kind as never);
@@ -25,7 +26,7 @@ describe("provider set", () => {
   test("no source, two sources, or an unknown source are errors naming the volume", () => {
     expect(() => sourceOf({ name: "a" })).toThrow('Cannot prepare volume "a": it has no source; set one of persistentVolumeClaim, ephemeral');
     expect(() => sourceOf({ name: "a", emptyDisk: { capacity: 1 }, containerDisk: { image: "x" } })).toThrow("it has 2 sources (containerDisk, emptyDisk)");
-    expect(() => sourceOf({ name: "a", hostDisk: {} } as unknown as Volume)).toThrow(StorageError);
+    expect(() => sourceOf({ name: "a", gitRepo: { repository: "x" } } as unknown as Volume)).toThrow(StorageError);
   });
 
   test("toPreparedVolume gives the domain converter's shape", () => {

@@ -4,6 +4,7 @@ import { containerDiskProvider, type ContainerDiskOptions } from "./container-di
 import { dataVolumeProvider } from "./data-volume-provider.ts";
 import { emptyDiskProvider } from "./empty-disk-provider.ts";
 import { ephemeralProvider } from "./ephemeral-provider.ts";
+import { hostDiskProvider } from "./host-disk/host-disk-provider.ts";
 import { providerKinds, StorageError, type ProviderKind, type Volume, type VolumeProvider } from "./provider.ts";
 import { pvcProvider } from "./pvc-provider.ts";
 
@@ -25,6 +26,7 @@ export function defaultProviders(options: ProviderSetOptions = {}): ProviderSet 
     emptyDisk: emptyDiskProvider(tools),
     cloudInitNoCloud: noCloudProvider(),
     dataVolume: dataVolumeProvider(),
+    hostDisk: hostDiskProvider(),
   };
 }
 

@@ -24,6 +24,8 @@ import {
 } from "../../src/storage/index.ts";
 import { qemuImgInfo } from "../../src/storage/qemu-img.ts";
 import { contextOf, mountedSecret, noCloudFixtures, pvcFixtures, recordingLog, TempDirs } from "../lib/storage.ts";
+import { hostDiskFixtures, qemuForTests } from "../lib/host-disk-fixtures.ts";
+import { hostDiskProvider } from "../../src/storage/host-disk/host-disk-provider.ts";
 import { buildOciImage, makeQcow2, pushWithSkopeo, run } from "./fixtures/registry/images.ts";
 import { startRegistry, type RunningRegistry } from "./fixtures/registry/registry.ts";
 import { command, hostTier, root } from "../lib/host.ts";
@@ -137,6 +139,7 @@ describe.skipIf(skip !== null)("storage providers on real qemu-img", () => {
   providerContract("ephemeral", () => ephemeralProvider(), ephemeralFixtures(new TempDirs()), HOST);
   providerContract("emptyDisk", () => emptyDiskProvider(), emptyDiskFixtures(new TempDirs()), HOST);
   providerContract("cloudInitNoCloud", noCloudProvider, noCloudFixtures(new TempDirs()), HOST);
+  providerContract("hostDisk", () => hostDiskProvider({ qemu: qemuForTests }), hostDiskFixtures(new TempDirs()), HOST);
 
   const dirs = new TempDirs();
   afterAll(() => dirs.dispose());

@@ -14,6 +14,7 @@ import { checkDataVolumeTemplates } from "./data-volume-templates.ts";
 import { checkDedicatedCpus } from "./dedicated-cpus.ts";
 import { checkDisks } from "./disks.ts";
 import { checkFirmware } from "./firmware.ts";
+import { checkHostDisks } from "./host-disk.ts";
 import { checkHyperv } from "./hyperv.ts";
 import { checkInputs } from "./inputs.ts";
 import { checkMetadata } from "./metadata.ts";
@@ -23,7 +24,7 @@ import { checkTpm } from "./tpm.ts";
 import { checkVolumes } from "./volumes.ts";
 import { checkXmlChars } from "./xml-chars.ts";
 
-const checks = [checkDisks, checkVolumes, checkBootOrder, checkCloudInit, checkResources, checkDedicatedCpus, checkFirmware, checkHyperv, checkClock, checkInputs, checkTpm, checkNetworks];
+const checks = [checkDisks, checkVolumes, checkHostDisks, checkBootOrder, checkCloudInit, checkResources, checkDedicatedCpus, checkFirmware, checkHyperv, checkClock, checkInputs, checkTpm, checkNetworks];
 
 export function admitVmiSpec(spec: VmiSpec, at: string): Problem[] {
   // Text XML cannot carry is refused first and alone: the other rules quote values in their messages.

@@ -45,6 +45,16 @@ export const dataVolume = v.strictObject({
   hotpluggable: v.optional(doc(v.boolean(), "Attach the volume to a running VM. bunvirt does not hotplug volumes: must be false or left out.")),
 });
 
+export const hostDiskType = v.picklist(["Disk", "DiskOrCreate"]);
+
+/** KubeVirt's HostDisk: a raw image file on the node, allowed only below directories the operator names. */
+export const hostDisk = v.strictObject({
+  path: doc(nonEmpty(), "Absolute path of the raw disk image on the node, such as /var/lib/bunvirt-host-disks/vm1.img. It must lie below a directory the operator allows (setting host-disk-dirs of ConfigMap bunvirt-config, or `bunvirt run --host-disk-dir DIR`); none is allowed by default. No \".\" or \"..\" segments, and no symlink anywhere below the allowed directory."),
+  type: doc(hostDiskType, "Disk: the file must exist; it is used as it is, never truncated, re-owned or changed in mode. DiskOrCreate: when the file is missing, a sparse raw file of capacity is created (owned by QEMU's user); an existing file is used as it is."),
+  capacity: v.optional(doc(quantity, "Size of the file DiskOrCreate creates, as a quantity in bytes (such as 10Gi), rounded up to whole 512-byte sectors. Required with DiskOrCreate, refused with Disk. More than the directory's free space is refused (up to 10% less is tolerated, and the file is then made that much smaller, as KubeVirt does).")),
+  shared: v.optional(doc(v.boolean(), "Whether the path is on storage shared between nodes (KubeVirt uses it for live migration; bunvirt has no migration and only records it). Default: false.")),
+});
+
 /** The sources a v1 volume may have; exactly one is set. */
 export const volumeSources = {
   containerDisk: v.optional(doc(containerDisk, "A disk image shipped in a container image, pulled to the node; the VM writes to a throwaway overlay, so changes are lost when it stops.")),
@@ -53,6 +63,7 @@ export const volumeSources = {
   emptyDisk: v.optional(doc(emptyDisk, "A new blank disk, created when the VM starts and removed when it stops.")),
   cloudInitNoCloud: v.optional(doc(cloudInitNoCloud, "A small disk labelled cidata in cloud-init's NoCloud format, carrying the user data and network configuration.")),
   dataVolume: v.optional(doc(dataVolume, "The claim of a DataVolume, once its import has finished: a VM's dataVolumeTemplate, or a DataVolume already in the namespace.")),
+  hostDisk: v.optional(doc(hostDisk, "A raw disk image file on the node (KubeVirt's HostDisk, feature-gated there): refused unless the operator allows its directory. The file outlives the VM: bunvirt never removes it.")),
 };
 
 export const volumeSourceNames = Object.keys(volumeSources) as (keyof typeof volumeSources)[];

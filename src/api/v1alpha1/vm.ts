@@ -39,6 +39,8 @@ export const alphaVolumeSources = {
   ephemeral: volumeSources.ephemeral,
   emptyDisk: volumeSources.emptyDisk,
   cloudInitNoCloud: volumeSources.cloudInitNoCloud,
+  // Not in KubeVirt's v1alpha1 (v1alpha2 added it): accepted so a v1 VM with one converts both ways.
+  hostDisk: volumeSources.hostDisk,
 };
 
 export const alphaVolume = v.strictObject({

@@ -39,7 +39,9 @@ export const disks: Configurator = ({ spec, facts }) => {
     out.push(
       el("disk", { type: vol.kind, device },
         el("driver", { name: "qemu", type: format, cache: d.cache, error_policy: device === "cdrom" ? undefined : "stop", discard: device === "disk" ? "unmap" : undefined }),
-        el("source", vol.kind === "file" ? { file: vol.path } : { dev: vol.path }),
+        el("source", vol.kind === "file" ? { file: vol.path } : { dev: vol.path },
+          // A host disk is the user's file: libvirt must not chown it to QEMU's user.
+          vol.kind === "file" && vol.keepOwner === true && el("seclabel", { model: "dac", relabel: "no" })),
         // The shared read-only image under an overlay: libvirt must not take it over
         // for this VM's QEMU user (it would chown it and never give it back).
         vol.kind === "file" && vol.backing !== undefined &&

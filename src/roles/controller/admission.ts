@@ -16,6 +16,7 @@
  *   Equivalent and the API server converts them first.
  */
 import * as v from "valibot";
+import { checkHostDisksAllowed } from "../../api/admission/host-disk.ts";
 import { applyVmiDefaults, defaultMachineType } from "../../api/defaults.ts";
 import { kindKey } from "../../api/kinds.ts";
 import { virtualMachine } from "../../api/v1/vm.ts";
@@ -62,17 +63,34 @@ export function namesInstancetypes(obj: unknown): obj is VmNames {
   return spec?.instancetype !== undefined || spec?.preference !== undefined;
 }
 
-/** `fetched`: what the cluster has of the instancetype and preference the VM names (namesInstancetypes). */
-export function validateRequest(req: AdmissionRequest, fetched: Fetched = nothingFetched): AdmissionResponse {
+/** The cluster's settings admission applies beyond the manifest's own rules. */
+export interface AdmissionPolicy {
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none: every hostDisk is refused. */
+  hostDiskDirs?: readonly string[];
+}
+
+/**
+ * `fetched`: what the cluster has of the instancetype and preference the VM
+ * names (namesInstancetypes); `policy`: the cluster's settings (hostDisk).
+ */
+export function validateRequest(req: AdmissionRequest, fetched: Fetched = nothingFetched, policy: AdmissionPolicy = {}): AdmissionResponse {
   if (passesUnchecked(req)) return allow(req.uid);
   if (req.object === undefined || req.object === null) return deny(req.uid, [{ path: "request.object", rule: "is required for a CREATE or UPDATE" }]);
+  const dirs = policy.hostDiskDirs ?? [];
   if (namesInstancetypes(req.object)) {
     const admitted = admitVmWithInstancetypes(req.object, fetched);
     if (!admitted.ok) return deny(req.uid, admitted.problems);
+    const template = (req.object as unknown as { spec: { template: { spec: Parameters<typeof checkHostDisksAllowed>[0] } } }).spec.template.spec;
+    const refusedDisks = checkHostDisksAllowed(template, "spec.template.spec", dirs);
+    if (refusedDisks.length > 0) return deny(req.uid, refusedDisks);
     return admitted.warnings.length > 0 ? { ...allow(req.uid), warnings: admitted.warnings } : allow(req.uid);
   }
   const result = validate(req.object);
   if (!result.ok) return deny(req.uid, result.problems);
+  const refused = result.valid.key === "v1/VirtualMachine"
+    ? checkHostDisksAllowed(result.valid.object.spec.template.spec, "spec.template.spec", dirs)
+    : result.valid.key === "v1/VirtualMachineInstance" ? checkHostDisksAllowed(result.valid.object.spec, "spec", dirs) : [];
+  if (refused.length > 0) return deny(req.uid, refused);
   if (req.operation === "UPDATE" && result.valid.key === "v1/VirtualMachineInstance") {
     const old = req.oldObject as { spec?: unknown } | null | undefined;
     if (old?.spec !== undefined && !Bun.deepEquals(old.spec, result.valid.object.spec)) {

@@ -9,6 +9,7 @@
  */
 import { hostname } from "node:os";
 import { secondsFlag } from "../../cli/seconds-flag.ts";
+import { hostDiskDirsFlag } from "../../cli/host-disk-dir-flag.ts";
 import { UsageError } from "../../cli/usage.ts";
 import { type Election, runLeaderElection } from "../../kube/leader-election.ts";
 import { heartbeatSeconds } from "../handler/node-heartbeat.ts";
@@ -56,6 +57,7 @@ export const controllerMain: RoleMain = async (ctx) => {
     image: String(ctx.flags.launcherImage ?? defaultLauncherImage),
     emulation: ctx.flags.emulation === true,
     ipForwardSysctl: ctx.flags.ipForwardSysctl === true,
+    hostDiskDirs: hostDiskDirsFlag(ctx.flags.hostDiskDirs),
   };
   // In a pod without --launcher-image: launchers run this pod's own image (own-image.ts), known before the loop starts.
   const ownPod = ctx.flags.launcherImage === undefined ? process.env.POD_NAME : undefined;
@@ -70,6 +72,7 @@ export const controllerMain: RoleMain = async (ctx) => {
     ...(webhookTarget !== undefined ? { target: webhookTarget } : {}),
     hosts: [...new Set([...(webhookTarget !== undefined ? targetHosts(webhookTarget) : ["localhost"]), "127.0.0.1"])],
     namespace,
+    hostDiskDirs: podOptions.hostDiskDirs ?? [],
   });
 
   const subresources = subresourceAddr === undefined ? undefined : new SubresourceReplica(ctx, {

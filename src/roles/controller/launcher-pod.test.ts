@@ -192,3 +192,14 @@ test("launcherSocketOnNode: the socket emptyDir in the kubelet's pod directory; 
   );
   expect(() => launcherSocketOnNode("../../etc")).toThrow('pod uid "../../etc" is not a UID');
 });
+
+test("a hostDisk's allowed directory is a hostPath volume of the pod, mounted where the launcher looks; none unless allowed", () => {
+  const v = vmi();
+  v.spec.domain.devices.disks!.push({ name: "hd" });
+  v.spec.volumes!.push({ name: "hd", hostDisk: { path: "/srv/vms/vm1.img", type: "DiskOrCreate", capacity: "1Gi" } });
+  const allowed = launcherPod(v, { ...opts, hostDiskDirs: ["/srv/vms"] });
+  const vol = allowed.spec?.volumes?.find((x) => x.hostPath !== undefined);
+  expect(vol?.hostPath).toEqual({ path: "/srv/vms", type: "DirectoryOrCreate" });
+  expect(allowed.spec?.containers[0]!.volumeMounts).toContainEqual({ name: vol!.name, mountPath: "/run/bunvirt/host-disks/%2Fsrv%2Fvms" });
+  expect(launcherPod(v, opts).spec?.volumes?.some((x) => x.hostPath !== undefined)).toBe(false);
+});

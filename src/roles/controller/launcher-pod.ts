@@ -17,6 +17,7 @@ import { launcherDirs } from "../../launcher/launcher-dirs.ts";
 import { launcherRuntimeEnv } from "../../launcher/runtime-env.ts";
 import { parseQuantity, quantityBytes } from "../../api/quantity.ts";
 import type { Vmi } from "./model.ts";
+import { hostDiskMounts } from "./host-disk-mounts.ts";
 import { controllerRef } from "./vmi-from-vm.ts";
 
 const MiB = 1024 * 1024;
@@ -155,6 +156,8 @@ export interface LauncherPodOptions {
   command?: string;
   /** Require nodes labelled kubevirt.io/schedulable=true, as KubeVirt does. Default true. */
   requireSchedulableNode?: boolean;
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none by default: no hostDisk is mounted. */
+  hostDiskDirs?: readonly string[];
 }
 
 /** `<prefix>-<name>` when it is a valid volume name (at most 63 characters), else a hash of it. */
@@ -242,6 +245,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
   }
   const grace = vmi.spec.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
   const { volumes, mounts } = volumesOf(vmi);
+  const hostDisks = hostDiskMounts(vmi.spec, opts.hostDiskDirs ?? []);
   const command = [
     opts.command ?? "bunvirt", "--role", "launcher",
     "--libvirt-layout", "pod",
@@ -268,6 +272,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
       ...libvirtMounts(),
       { name: tmpVolumeName, mountPath: "/tmp" },
       ...mounts,
+      ...hostDisks.mounts,
     ],
   };
   const masquerade = (vmi.spec.domain.devices?.interfaces ?? []).some((i) => i.masquerade !== undefined);
@@ -311,6 +316,7 @@ export function launcherPod(vmi: Vmi, opts: LauncherPodOptions): V1Pod {
         { name: stateVolumeName, emptyDir: {} },
         { name: tmpVolumeName, emptyDir: {} },
         ...volumes,
+        ...hostDisks.volumes,
       ],
     },
   };

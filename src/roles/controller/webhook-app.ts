@@ -26,6 +26,8 @@ export interface WebhookOptions {
   newUuid?: () => string;
   /** Reads what the cluster has of the instancetype and preference a VM names (fetch-found.ts). Default: nothing found. */
   fetchFound?: (vm: VmNames) => Promise<Fetched>;
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none by default. */
+  hostDiskDirs?: readonly string[];
 }
 
 const tooLarge = (what: string, max: number) => (c: Context) =>
@@ -58,7 +60,8 @@ export function webhookApp(opts: WebhookOptions = {}): Hono {
     const fetched = namesInstancetypes(req.object) ? await fetchFound(req.object) : nothingFetched;
     return c.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: decide(req, fetched) });
   };
-  app.post("/admission/validate", admissionLimit, admit(validateRequest));
+  const policy = { hostDiskDirs: opts.hostDiskDirs ?? [] };
+  app.post("/admission/validate", admissionLimit, admit((req, fetched) => validateRequest(req, fetched, policy)));
   app.post("/admission/mutate", admissionLimit, admit((req, fetched) => mutateRequest(req, mutate, fetched)));
   app.post("/conversion", bodyLimit({ maxSize: conversionMaxBytes, onError: tooLarge("ConversionReview", conversionMaxBytes) }), async (c) => {
     const r = await readReview(c, conversionReview, "ConversionReview");

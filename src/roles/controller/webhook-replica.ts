@@ -28,6 +28,8 @@ export interface WebhookReplicaOptions {
   hosts: string[];
   /** The controller's namespace (the CA's Secret lives there). */
   namespace: string;
+  /** Node directories hostDisk volumes may use (`--host-disk-dirs`); none by default. */
+  hostDiskDirs?: readonly string[];
 }
 
 export class WebhookReplica {
@@ -57,7 +59,7 @@ export class WebhookReplica {
       if (retrying.stopped || this.#stopped) return;
       let server: WebhookServer;
       try {
-        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca, kc);
+        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca, kc, { hostDiskDirs: this.#opts.hostDiskDirs ?? [] });
       } catch (e) {
         // A port that cannot be bound will not free itself: end the role.
         this.#ctx.log.error(`Cannot serve the webhooks on "${this.#opts.addr}": ${(e as Error).message}`);

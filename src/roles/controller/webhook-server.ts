@@ -17,7 +17,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../kube/rest.ts";
 import { parseHostPort } from "../../health/listen.ts";
-import { webhookApp } from "./webhook-app.ts";
+import { webhookApp, type WebhookOptions } from "./webhook-app.ts";
 import { fetchFound } from "./instancetype/fetch-found.ts";
 import { instancetypeResources } from "./instancetype/resources.ts";
 import { instancetypeGroup, instancetypeVersion } from "../../api/instancetype/instancetype.ts";
@@ -37,15 +37,16 @@ export interface WebhookServer {
 
 /**
  * Serves the webhook routes over TLS on `addr`; the certificate, signed by `ca`, covers `hosts` (IPv4 addresses or DNS names).
- * `kc`: the cluster the instancetypes and preferences a VM names are read from.
+ * `kc`: the cluster the instancetypes and preferences a VM names are read from;
+ * `appOptions`: the cluster's admission settings (hostDisk directories).
  */
-export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, kc?: KubeConfig): Promise<WebhookServer> {
+export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, kc?: KubeConfig, appOptions: Omit<WebhookOptions, "fetchFound"> = {}): Promise<WebhookServer> {
   const { hostname, port } = parseHostPort(addr);
   const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
   const dnsNames = hosts.filter((h) => !ips.includes(h));
   const certs = await makeServingCert(ca, { dnsNames, ips });
   const rest = kc === undefined ? undefined : new KubeRest(kc);
-  const app = webhookApp(rest === undefined ? {} : { fetchFound: (vm) => fetchFound(rest, vm) });
+  const app = webhookApp(rest === undefined ? appOptions : { ...appOptions, fetchFound: (vm) => fetchFound(rest, vm) });
   const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
   return {
     address: `${hostname}:${server.port}`,

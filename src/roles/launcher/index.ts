@@ -8,7 +8,8 @@ import type { LauncherLife } from "../../launcher/launcher-life.ts";
 import { retryUntil } from "../../retry/retry-until.ts";
 import type { RoleMain } from "../role.ts";
 import { launcherPaths } from "../controller/launcher-pod.ts";
-import { podMounts } from "./pod-mounts.ts";
+import { hostDisksMountRoot } from "../controller/host-disk-mounts.ts";
+import { podHostDiskRoots, podMounts } from "./pod-mounts.ts";
 
 export const launcherMain: RoleMain = async (ctx) => {
   const stateDir = typeof ctx.flags.stateDir === "string" ? ctx.flags.stateDir : "/var/run/bunvirt/launcher";
@@ -28,7 +29,7 @@ export const launcherMain: RoleMain = async (ctx) => {
         libvirtLayout: layout,
         network: "pod",
         // The claims and Secrets the controller mounted into this pod.
-        storage: { ...podMounts(launcherPaths), registry: { cacheDir: join(stateDir, "container-disks") } },
+        storage: { ...podMounts(launcherPaths), hostDiskRoots: podHostDiskRoots(hostDisksMountRoot), registry: { cacheDir: join(stateDir, "container-disks") } },
         log: ctx.log,
       });
       life = l;
