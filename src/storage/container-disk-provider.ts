@@ -29,6 +29,7 @@ import {
   type PullResult,
 } from "./registry/index.ts";
 import { readSecretKey } from "./secrets.ts";
+import { pullOptionsOf } from "./registry-pull-options.ts";
 
 export interface ContainerDiskOptions {
   readonly qemuImg?: string;
@@ -130,14 +131,8 @@ async function planOf(volume: Volume, ctx: VolumeContext): Promise<Plan> {
   const pullSecret = await pullSecretOf(volume, ctx);
   await requireStateDir(volume.name, ctx.stateDir);
   const options: PullOptions = {
-    cacheDir: settings.cacheDir,
-    ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
-    ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
-    ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
-    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
-    ...(settings.maxDiskBytes !== undefined ? { maxDiskBytes: settings.maxDiskBytes } : {}),
+    ...pullOptionsOf(settings),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
-    ...(settings.signal !== undefined ? { signal: settings.signal } : {}),
     ...(cd.path !== undefined && cd.path !== "" ? { path: cd.path } : {}),
     onProgress: progressLog(volume.name, cd.image, ctx),
   };

@@ -21,6 +21,7 @@ import { abortReason, importHttp } from "./http-import.ts";
 import { DEFAULT_DEADLINE_MS, type ImportContext, type ImportJob, type ImportProgress } from "./import-job.ts";
 import { importRegistry } from "./registry-import.ts";
 import { defaultQemuImg } from "../qemu-img.ts";
+import { pidAlive } from "../../process/pid-alive.ts";
 
 export interface ImportTarget {
   /** The DataVolume's name. */
@@ -59,15 +60,6 @@ async function claimRoot(target: ImportTarget): Promise<string> {
   const root = await realpathOrNull(target.claim.path);
   if (root === null) throw new StorageError(target.name, "missing", `the claim's mount "${target.claim.path}" is not there`);
   return root;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Removes temporary files of imports whose process is gone (a live one's are left alone). */

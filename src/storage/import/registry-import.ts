@@ -12,6 +12,7 @@ import { readSecretKey } from "../secrets.ts";
 import { httpSecretKeys } from "./http-import.ts";
 import type { ImportJob } from "./import-job.ts";
 import { rawFrom } from "./raw-from.ts";
+import { pullOptionsOf } from "../registry-pull-options.ts";
 
 type Registry = NonNullable<DataVolumeSource["registry"]>;
 
@@ -33,11 +34,7 @@ export async function importRegistry(job: ImportJob, source: Registry): Promise<
   const image = formatReference(parsed.reference);
   const pullSecret = await credentials(job, source.secretRef, parsed.reference.registry);
   const options: PullOptions = {
-    cacheDir: settings.cacheDir,
-    ...(settings.defaultRegistry !== undefined ? { defaultRegistry: settings.defaultRegistry } : {}),
-    ...(settings.insecureRegistries !== undefined ? { insecureRegistries: settings.insecureRegistries } : {}),
-    ...(settings.caCertificates !== undefined ? { caCertificates: settings.caCertificates } : {}),
-    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...pullOptionsOf(settings),
     maxDiskBytes: Math.min(settings.maxDiskBytes ?? Number.MAX_SAFE_INTEGER, job.sizeBytes + 64 * 2 ** 20),
     ...(pullSecret !== undefined ? { pullSecret } : {}),
     signal: job.signal,

@@ -6,6 +6,7 @@
  */
 import { hostname } from "node:os";
 import { open, readFile, stat, unlink, utimes } from "node:fs/promises";
+import { pidAlive } from "../../process/pid-alive.ts";
 
 export interface LockOptions {
   readonly signal?: AbortSignal;
@@ -22,15 +23,6 @@ export interface HeldLock {
 
 const DEFAULT_STALE_MS = 30_000;
 const DEFAULT_POLL_MS = 100;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function isStale(path: string, staleAfterMs: number): Promise<{ stale: boolean; ino: number; owner: string } | null> {
   let info;
