@@ -97,10 +97,13 @@ describe.skipIf(skip !== null)("cluster end to end", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
-  test("a handler marks its node schedulable with a heartbeat", async () => {
-    const nodes = JSON.parse(await kubectl(["get", "nodes", "-l", "kubevirt.io/schedulable=true", "-o", "json"])) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] };
+  test("a handler marks its node schedulable with a heartbeat, and whether the kubelet's CPU manager is static (label cpumanager)", async () => {
+    const nodes = JSON.parse(await kubectl(["get", "nodes", "-l", "kubevirt.io/schedulable=true", "-o", "json"])) as { items: { metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> } }[] };
     expect(nodes.items.length).toBeGreaterThan(0);
-    for (const n of nodes.items) expect(n.metadata.annotations?.["kubevirt.io/heartbeat"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    for (const n of nodes.items) {
+      expect(n.metadata.annotations?.["kubevirt.io/heartbeat"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(["true", "false"]).toContain(n.metadata.labels?.cpumanager ?? "missing");
+    }
   });
 
   describe("the seed VM (v1alpha1)", () => {
