@@ -42,7 +42,7 @@ const linux = (memory: string): PreferenceSpec => ({
  */
 const windows: PreferenceSpec = {
   cpu: { preferredCPUTopology: "sockets" },
-  devices: { preferredDiskBus: "sata", preferredCdromBus: "sata", preferredInterfaceModel: "e1000e", preferredInputBus: "usb", preferredInputType: "tablet" },
+  devices: { preferredDiskBus: "sata", preferredCdromBus: "sata", preferredInterfaceModel: "e1000e", preferredInputBus: "usb", preferredInputType: "tablet", preferredTPM: {} },
   features: {
     preferredAcpi: {},
     preferredApic: {},
