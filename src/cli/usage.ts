@@ -28,6 +28,7 @@ Usage:
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE... [--emulation] [...]  boot a VM locally, console on the terminal (see: bunvirt run --help)
   bunvirt volumes prepare|cleanup FILE --state-dir DIR [...]  prepare a manifest's volumes as the launcher will (see: bunvirt volumes --help)
+  bunvirt import --data-volume-json FILE|- --claim NAME=DIR [...]  import one DataVolume into its claim, as the importer pod does (see: bunvirt import --help)
   bunvirt domain-xml FILE... [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
   bunvirt console|start|stop|restart NAME [-n NS] [--kubeconfig FILE]  a VM's serial console and power, as virtctl (see: bunvirt stop --help);
                                          the executable named kubectl-virt is the kubectl plugin: kubectl virt console NAME
