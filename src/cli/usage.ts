@@ -13,6 +13,7 @@ Usage:
                   [--launcher-image IMAGE (in a pod: its own container's image; else bunvirt:dev)] [--emulation (launchers use QEMU TCG)]
                   [--ip-forward-sysctl (masquerade launcher pods set net.ipv4.ip_forward=1: for nodes whose forwarding is off; the kubelet must allow it)]
                   [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]
+                  [--registry HOST[:PORT]] [--insecure-registry HOST[:PORT],...] (given to DataVolume importer pods)
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]

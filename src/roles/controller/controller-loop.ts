@@ -27,6 +27,7 @@ import type { SyncError } from "./vm-status.ts";
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { runWorkers, WorkQueue, type HandlerResult } from "./work-queue.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { DataVolumeSync } from "./data-volumes/data-volume-sync.ts";
 
 export interface ControllerLoopOptions {
   podOptions: LauncherPodOptions;
@@ -35,6 +36,8 @@ export interface ControllerLoopOptions {
   log: Logger;
   /** Counts a metric (name, help). */
   count?: (name: string, help: string) => void;
+  /** The registry settings importer pods get (--registry, --insecure-registry): DataVolumes' registry sources. */
+  importRegistry?: { registry?: string; insecureRegistries?: readonly string[] };
 }
 
 type VmObj = Vm & KubeObject;
@@ -64,6 +67,8 @@ export class ControllerLoop {
   /** When a change of the VM's status began to wait for its VMI to settle (reconcile-vm.ts). */
   readonly #statusHeldSince = new Map<string, number>();
   readonly #writes: ControllerWrites;
+  /** VMs' dataVolumeTemplates: claims and importer pods, or CDI's DataVolumes (data-volumes/). */
+  readonly dataVolumes: DataVolumeSync;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
   #stopped = false;
@@ -75,6 +80,11 @@ export class ControllerLoop {
     this.#writes = new ControllerWrites(new KubeRest(kc), opts.log);
     const send = (path: string, init: RequestInit): Promise<Response> => kubeFetch(kc, path, init);
     const log = opts.log;
+    const { image, imagePullPolicy, command } = opts.podOptions;
+    this.dataVolumes = new DataVolumeSync(kc, {
+      log, writes: this.#writes, enqueueVm: (key) => this.#vmQueue.add(key),
+      importer: { image, ...(imagePullPolicy !== undefined ? { imagePullPolicy } : {}), ...(command !== undefined ? { command } : {}), ...(opts.importRegistry ?? {}) },
+    });
     this.vms = new Informer<VmObj>({
       path: resourcePath(vmResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", log,
       onAdd: (vm) => this.#vmQueue.add(keyOf(vm)),
@@ -140,7 +150,7 @@ export class ControllerLoop {
   /** Starts the informers, waits for their first lists, then the workers. */
   async start(): Promise<void> {
     for (const i of [this.vms, this.vmis, this.pods]) i.start();
-    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced]), this.#stop]);
+    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced, this.dataVolumes.start()]), this.#stop]);
     if (this.#stopped) return;
     this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods`);
     const n = this.#opts.workers ?? 8;
@@ -159,7 +169,7 @@ export class ControllerLoop {
     this.#onStop();
     this.#vmQueue.shutDown();
     this.#vmiQueue.shutDown();
-    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), ...this.#workers]);
+    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), this.dataVolumes.stop(), ...this.#workers]);
   }
 
   async syncVm(key: string): Promise<HandlerResult | void> {
@@ -177,12 +187,18 @@ export class ControllerLoop {
     const syncError = this.#syncErrors.get(key);
     const heldSince = this.#statusHeldSince.get(key);
     const now = new Date();
-    const result = reconcileVm({
+    const input = {
       vm, vmi, now, random: Math.random, pending: this.#vmExpect.pending(key),
       ...(syncError !== undefined ? { syncError } : {}),
       vmiUpdateDue: vmi !== null && this.#vmiUpdateDue(vmi, now),
       statusHeldMs: heldSince === undefined ? 0 : now.getTime() - heldSince,
-    });
+    };
+    let result = reconcileVm(input);
+    // A VMI to create waits for the VM's DataVolumes: their claims and imports are made now (data-volumes/).
+    if (result.action.kind === "create" && (vm.spec.dataVolumeTemplates ?? []).length > 0) {
+      const dataVolumes = await this.dataVolumes.sync(vm);
+      if (dataVolumes.state !== "ready") result = reconcileVm({ ...input, dataVolumes });
+    }
     if (result.statusHeld !== true) this.#statusHeldSince.delete(key);
     else if (heldSince === undefined) this.#statusHeldSince.set(key, now.getTime());
     const w = this.#writes;
