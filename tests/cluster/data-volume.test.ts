@@ -8,7 +8,7 @@
  * Succeeded, the pod deleted, and the VM boots from the imported disk.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../lib/bunvirt.ts";
@@ -79,6 +79,8 @@ spec:
       return (pvc?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.["cdi.kubevirt.io/storage.pod.phase"] === "Succeeded" ? true : null;
     }, why);
     expect(gets).toBe(1);
+    // The qcow2 converted to raw and grown to the requested size, on the PV's directory.
+    expect(statSync(join(pvDir, "disk.img")).size).toBe(128 * 2 ** 20);
     await until("the importer pod deleted", 120, async () => ((await c.get("pod", "importer-root-dv")) === null ? true : null), why);
     await until(`the VMI ${name} Running`, 300, async () => ((await c.get("vmi", name))?.status?.phase === "Running" ? true : null), why);
     const pod = JSON.parse(await c.kubectlOk(["get", "pods", "-n", "default", "-l", `kubevirt.io=virt-launcher,vm.kubevirt.io/name=${name}`, "-o", "json"])) as { items: { metadata: { name: string } }[] };
