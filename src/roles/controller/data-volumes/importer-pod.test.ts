@@ -19,6 +19,7 @@ test("bunvirt import in the controller's image, owned by the claim, restartPolic
     "--cache-dir", "/run/bunvirt/import-cache", "--insecure-registry", "r:5000",
   ]);
   expect(p.spec?.restartPolicy).toBe("OnFailure");
+  expect(c.terminationMessagePolicy).toBe("FallbackToLogsOnError");
   expect(p.spec?.automountServiceAccountToken).toBe(false);
   expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
   expect(c.securityContext?.capabilities?.add).toBeUndefined();

@@ -105,7 +105,8 @@ export function importerPod(vm: Vm, t: DataVolumeTemplate, pvc: V1PersistentVolu
           ...(opts.registry !== undefined ? ["--registry", opts.registry] : []),
           ...(opts.insecureRegistries ?? []).flatMap((r) => ["--insecure-registry", r]),
         ],
-        terminationMessagePolicy: "File",
+        // The importer writes its outcome there; a usage error it does not: then the log's tail.
+        terminationMessagePolicy: "FallbackToLogsOnError",
         resources: { requests: { cpu: "100m", memory: "256Mi" } },
         securityContext: {
           privileged: false,
