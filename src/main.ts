@@ -33,6 +33,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kubectl virt — bunvirt's client as a kubectl plugin\n\n${virt.virtUsage("kubectl virt")}`);
     return 0;
   }
+  if (argv[0] === "import") {
+    // SIGTERM (the pod deleted) stops the import; it leaves nothing in the claim.
+    const stop = new AbortController();
+    process.once("SIGTERM", () => stop.abort(new Error("the importer was asked to stop (SIGTERM)")));
+    return (await import("./cli/import.ts")).importCommand(argv.slice(1), { out: (l) => console.log(l), err: (l) => console.error(l), signal: stop.signal });
+  }
   if (argv[0] === "volumes") {
     return (await import("./cli/volumes.ts")).volumesCommand(argv.slice(1), (l) => console.log(l), (l) => console.error(l));
   }

@@ -14,6 +14,7 @@ Usage:
                   [--ip-forward-sysctl (masquerade launcher pods set net.ipv4.ip_forward=1: for nodes whose forwarding is off; the kubelet must allow it)]
                   [--host-disk-dirs DIR,DIR (node directories hostDisk volumes may use; none by default: hostDisk refused)]
                   [--node-heartbeat-timeout SECONDS (300; then a node's VMIs without a live pod fail)]
+                  [--registry HOST[:PORT]] [--insecure-registry HOST[:PORT],...] (given to DataVolume importer pods)
       handler:    [--node-name NODE ($NODE_NAME, else the host name)] [--kubelet-root DIR (/var/lib/kubelet)]
                   [--registry HOST[:PORT] (for container disks named without a host)] [--insecure-registry HOST[:PORT],...]
                   [--disk-cache DIR (/var/lib/bunvirt/container-disks: container disks pulled once per node)]
@@ -29,6 +30,7 @@ Usage:
   bunvirt convert --to v1|v1alpha1 FILE  print a manifest converted between API versions [-o yaml|json]
   bunvirt run FILE... [--emulation] [...]  boot a VM locally, console on the terminal (see: bunvirt run --help)
   bunvirt volumes prepare|cleanup FILE --state-dir DIR [...]  prepare a manifest's volumes as the launcher will (see: bunvirt volumes --help)
+  bunvirt import --data-volume-json FILE|- --claim NAME=DIR [...]  import one DataVolume into its claim, as the importer pod does (see: bunvirt import --help)
   bunvirt domain-xml FILE... [--emulation]  print the libvirt domain the launcher would define (placeholder paths)
   bunvirt console|start|stop|restart NAME [-n NS] [--kubeconfig FILE]  a VM's serial console and power, as virtctl (see: bunvirt stop --help);
                                          the executable named kubectl-virt is the kubectl plugin: kubectl virt console NAME

@@ -193,7 +193,7 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
   });
 
   test("the controller may do what its loops do", async () => {
-    for (const path of ["/apis/kubevirt.io/v1/virtualmachines", "/apis/kubevirt.io/v1/virtualmachineinstances", "/api/v1/pods", "/api/v1/nodes"]) {
+    for (const path of ["/apis/kubevirt.io/v1/virtualmachines", "/apis/kubevirt.io/v1/virtualmachineinstances", "/api/v1/pods", "/api/v1/nodes", "/api/v1/persistentvolumeclaims"]) {
       expect((await call(controllerToken, "GET", path)).status).toBe(200);
     }
     const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "bunvirt-controller" }, spec: { holderIdentity: "test" } };

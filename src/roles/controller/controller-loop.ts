@@ -37,6 +37,7 @@ import { planInstancetypes } from "./instancetype/plan.ts";
 import { RevisionStore } from "./instancetype/revision-store.ts";
 import { keepCommonInstancetypes } from "./instancetype/common-apply.ts";
 import type { Retrying } from "../../retry/retry-until.ts";
+import { DataVolumeSync } from "./data-volumes/data-volume-sync.ts";
 
 export interface ControllerLoopOptions {
   podOptions: LauncherPodOptions;
@@ -47,6 +48,8 @@ export interface ControllerLoopOptions {
   count?: (name: string, help: string) => void;
   /** Server-side apply the shipped cluster instancetypes and preferences (instancetype/common.ts) while leading. Default: true. */
   applyCommonInstancetypes?: boolean;
+  /** The registry settings importer pods get (--registry, --insecure-registry): DataVolumes' registry sources. */
+  importRegistry?: { registry?: string; insecureRegistries?: readonly string[] };
 }
 
 type VmObj = Vm & KubeObject;
@@ -78,6 +81,8 @@ export class ControllerLoop {
   /** When a change of the VM's status began to wait for its VMI to settle (reconcile-vm.ts). */
   readonly #statusHeldSince = new Map<string, number>();
   readonly #writes: ControllerWrites;
+  /** VMs' dataVolumeTemplates: claims and importer pods, or CDI's DataVolumes (data-volumes/). */
+  readonly dataVolumes: DataVolumeSync;
   readonly #opts: ControllerLoopOptions;
   #workers: Promise<void>[] = [];
   #common: Retrying | undefined;
@@ -96,6 +101,11 @@ export class ControllerLoop {
       for (const vm of this.vms.list()) {
         if (vm.spec.instancetype?.name === obj.metadata.name || vm.spec.preference?.name === obj.metadata.name) this.#vmQueue.add(keyOf(vm));
       }
+    });
+    const { image, imagePullPolicy, command } = opts.podOptions;
+    this.dataVolumes = new DataVolumeSync(kc, {
+      log, writes: this.#writes, enqueueVm: (key) => this.#vmQueue.add(key),
+      importer: { image, ...(imagePullPolicy !== undefined ? { imagePullPolicy } : {}), ...(command !== undefined ? { command } : {}), ...(opts.importRegistry ?? {}) },
     });
     this.vms = new Informer<VmObj>({
       path: resourcePath(vmResource), fetch: send, apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", log,
@@ -163,7 +173,7 @@ export class ControllerLoop {
   async start(): Promise<void> {
     for (const i of [this.vms, this.vmis, this.pods, this.instancetypes]) i.start();
     if (this.#opts.applyCommonInstancetypes !== false) this.#common = keepCommonInstancetypes(this.#writes.rest, this.#opts.log);
-    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced, this.instancetypes.synced]), this.#stop]);
+    await Promise.race([Promise.all([this.vms.synced, this.vmis.synced, this.pods.synced, this.instancetypes.synced, this.dataVolumes.start()]), this.#stop]);
     if (this.#stopped) return;
     this.#opts.log(`caches synced: ${this.vms.size} VMs, ${this.vmis.size} VMIs, ${this.pods.size} launcher pods, instancetypes and preferences`);
     const n = this.#opts.workers ?? 8;
@@ -183,7 +193,7 @@ export class ControllerLoop {
     this.#onStop();
     this.#vmQueue.shutDown();
     this.#vmiQueue.shutDown();
-    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), this.instancetypes.stop(), ...this.#workers]);
+    await Promise.all([this.vms.stop(), this.vmis.stop(), this.pods.stop(), this.instancetypes.stop(), this.dataVolumes.stop(), ...this.#workers]);
   }
 
   /**
@@ -232,13 +242,19 @@ export class ControllerLoop {
     const syncError = expanded.syncError ?? this.#syncErrors.get(key);
     const heldSince = this.#statusHeldSince.get(key);
     const now = new Date();
-    const result = reconcileVm({
+    const input = {
       vm, vmi, now, random: Math.random, pending: this.#vmExpect.pending(key),
       ...(syncError !== undefined ? { syncError } : {}),
       ...(expanded.template !== undefined ? { template: expanded.template } : {}),
       vmiUpdateDue: vmi !== null && this.#vmiUpdateDue(vmi, now),
       statusHeldMs: heldSince === undefined ? 0 : now.getTime() - heldSince,
-    });
+    };
+    let result = reconcileVm(input);
+    // A VMI to create waits for the VM's DataVolumes: their claims and imports are made now (data-volumes/).
+    if (result.action.kind === "create" && (vm.spec.dataVolumeTemplates ?? []).length > 0) {
+      const dataVolumes = await this.dataVolumes.sync(vm);
+      if (dataVolumes.state !== "ready") result = reconcileVm({ ...input, dataVolumes });
+    }
     if (result.statusHeld !== true) this.#statusHeldSince.delete(key);
     else if (heldSince === undefined) this.#statusHeldSince.set(key, now.getTime());
     const w = this.#writes;

@@ -59,6 +59,11 @@ export const controllerMain: RoleMain = async (ctx) => {
     ipForwardSysctl: ctx.flags.ipForwardSysctl === true,
     hostDiskDirs: hostDiskDirsFlag(ctx.flags.hostDiskDirs),
   };
+  // Importer pods (DataVolumes' registry sources) get the controller's --registry and --insecure-registry, as the handler has them.
+  const importRegistry = {
+    ...(typeof ctx.flags.registry === "string" && ctx.flags.registry !== "" ? { registry: ctx.flags.registry } : {}),
+    ...(typeof ctx.flags.insecureRegistry === "string" && ctx.flags.insecureRegistry !== "" ? { insecureRegistries: ctx.flags.insecureRegistry.split(",") } : {}),
+  };
   // In a pod without --launcher-image: launchers run this pod's own image (own-image.ts), known before the loop starts.
   const ownPod = ctx.flags.launcherImage === undefined ? process.env.POD_NAME : undefined;
   let imageKnown: Promise<void> = Promise.resolve();
@@ -139,7 +144,7 @@ export const controllerMain: RoleMain = async (ctx) => {
           // It starts once the previous loop has stopped, unless the Lease was lost meanwhile.
           void Promise.all([loopModule, nodeWatchModule, loopStopped, imageKnown]).then(([m, n]) => {
             if (term !== mine || stopping) return;
-            loop = new m.ControllerLoop(kc, { podOptions, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
+            loop = new m.ControllerLoop(kc, { podOptions, importRegistry, log: ctx.log, count: (name, help) => ctx.metrics.inc(name, help) });
             nodeWatch = new n.NodeWatch(kc, { timeoutSeconds: heartbeatTimeout, vmis: loop.vmis, pods: loop.pods, log: ctx.log });
             nodeWatch.start();
             return loop.start();

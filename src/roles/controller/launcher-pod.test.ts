@@ -72,6 +72,17 @@ describe("launcherPod", () => {
     ]);
   });
 
+  test("a dataVolume volume mounts the claim named after the DataVolume, writable, like a persistentVolumeClaim", () => {
+    const v = vmi();
+    v.spec.domain.devices!.disks!.push({ name: "dv" }, { name: "dv-again" });
+    v.spec.volumes!.push({ name: "dv", dataVolume: { name: "fedora-dv" } }, { name: "dv-again", dataVolume: { name: "golden" } });
+    const p = launcherPod(v, opts);
+    expect(p.spec?.volumes).toContainEqual({ name: "pvc-fedora-dv", persistentVolumeClaim: { claimName: "fedora-dv" } });
+    expect(p.spec?.containers[0]!.volumeMounts).toContainEqual({ name: "pvc-fedora-dv", mountPath: "/run/bunvirt/claims/fedora-dv" });
+    // The same claim through an ephemeral volume and a DataVolume: mounted once, writable.
+    expect(p.spec?.volumes?.filter((x) => x.persistentVolumeClaim?.claimName === "golden")).toEqual([{ name: "pvc-golden", persistentVolumeClaim: { claimName: "golden" } }]);
+  });
+
   test("not privileged: every capability dropped but the launcher's short list (never SYS_ADMIN), no escalation, read-only root, seccomp RuntimeDefault", () => {
     const sc = pod.spec?.containers[0]!.securityContext!;
     expect(sc.privileged).toBe(false);

@@ -207,7 +207,7 @@ function withDevices(r: ReturnType<typeof launcherResources>, devices: Record<st
   return { requests: { ...r.requests, ...devices }, limits: { ...(r.limits ?? {}), ...devices } };
 }
 
-/** The claims and Secrets the VMI's volumes use, each mounted once. */
+/** The claims (persistentVolumeClaim, ephemeral, dataVolume) and Secrets the VMI's volumes use, each mounted once. */
 function volumesOf(vmi: Vmi): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
@@ -220,6 +220,8 @@ function volumesOf(vmi: Vmi): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
       const readOnly = vol.ephemeral !== undefined || claim.readOnly === true;
       claims.set(claim.claimName, (claims.get(claim.claimName) ?? true) && readOnly);
     }
+    // A DataVolume's claim has the DataVolume's name (KubeVirt, CDI); the VM writes to it.
+    if (vol.dataVolume !== undefined) claims.set(vol.dataVolume.name, false);
     const ci = vol.cloudInitNoCloud;
     if (ci?.secretRef !== undefined) secrets.add(ci.secretRef.name);
     if (ci?.networkDataSecretRef !== undefined) secrets.add(ci.networkDataSecretRef.name);

@@ -111,3 +111,29 @@ test("running and runStrategy both set: no action, a Failure condition naming bo
   expect(r.action.kind).toBe("none");
   expect(r.status.conditions?.find((c) => c.type === "Failure")?.message).toContain("mutually exclusive");
 });
+
+test("DataVolumes not ready: no VMI; Provisioning, DataVolumeError or WaitingForVolumeBinding with the DataVolumesReady condition saying why", () => {
+  const cases = [
+    [{ state: "provisioning", reason: "ImportInProgress", message: "DataVolume d: import in progress" }, "Provisioning"],
+    [{ state: "error", reason: "ImportFailed", message: "DataVolume d: import failed: 404" }, "DataVolumeError"],
+    [{ state: "binding", reason: "ClaimPending", message: "DataVolume d: PersistentVolumeClaim d is not bound yet" }, "WaitingForVolumeBinding"],
+  ] as const;
+  for (const [dataVolumes, printable] of cases) {
+    const r = run({ dataVolumes });
+    expect(r.action.kind).toBe("none");
+    expect(r.event).toBeUndefined();
+    expect(r.status.printableStatus).toBe(printable);
+    expect(r.status.created).toBe(false);
+    expect(r.statusChanged).toBe(true);
+    expect(r.status.conditions?.find((c) => c.type === "DataVolumesReady")).toMatchObject({ status: "False", reason: dataVolumes.reason, message: dataVolumes.message });
+  }
+  // Ready: the VMI is created and the condition goes.
+  const waited = run({ dataVolumes: cases[0][0] }).status;
+  const r = run({ vm: vm(waited), dataVolumes: { state: "ready" } });
+  expect(r.action.kind).toBe("create");
+  expect(r.status.printableStatus).toBe("Starting");
+  expect(r.status.conditions?.some((c) => c.type === "DataVolumesReady")).toBe(false);
+  // A VM that is not to run does not wait for them.
+  const halted = { ...vm(), spec: { ...vm().spec, runStrategy: "Halted" as const } };
+  expect(run({ vm: halted, dataVolumes: cases[1][0] }).status.printableStatus).toBe("Stopped");
+});

@@ -17,6 +17,7 @@ import { isDeleting, isFinal, type Vm, type Vmi, type VmStatus } from "./model.t
 import { vmControllerFinalizer } from "./vmi-from-vm.ts";
 import { decideVmi, effectiveRunStrategy, type VmiAction } from "./run-strategy.ts";
 import { vmStatus, type SyncError } from "./vm-status.ts";
+import type { DataVolumesState } from "./data-volumes/decide-data-volumes.ts";
 
 export interface ReconcileVmInput {
   vm: Vm;
@@ -34,6 +35,8 @@ export interface ReconcileVmInput {
   statusHeldMs?: number;
   /** The template a new VMI is made from; null: none can be made now (DecideInput.template). Default: the VM's. */
   template?: Template | null;
+  /** The VM's dataVolumeTemplates (data-volumes/): until they are ready, no VMI is created and the status says why. */
+  dataVolumes?: DataVolumesState;
 }
 
 export interface KubeEvent {
@@ -87,7 +90,10 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
   }
   const startFailure = nextStartFailure(vm.status?.startFailure, strategy, vmi, now, input.random);
   const waiting = input.pending.creates || input.pending.deletes;
-  const decision = waiting ? { action: { kind: "none" } as VmiAction } : decideVmi({ vm, vmi, startFailure, now, ...(input.template !== undefined ? { template: input.template } : {}) });
+  const decided = waiting ? { action: { kind: "none" } as VmiAction } : decideVmi({ vm, vmi, startFailure, now, ...(input.template !== undefined ? { template: input.template } : {}) });
+  // The VMI waits for the VM's DataVolumes (KubeVirt: handleDataVolumes before the VMI is created).
+  const dataVolumesWait = decided.action.kind === "create" && input.dataVolumes !== undefined && input.dataVolumes.state !== "ready";
+  const decision = dataVolumesWait ? { ...decided, action: { kind: "none" } as VmiAction } : decided;
   const { action } = decision;
   const seen: Vm = decision.addStartRequest
     ? { ...vm, status: { ...vm.status, stateChangeRequests: [...(vm.status?.stateChangeRequests ?? []), { action: "Start" }] } }
@@ -101,6 +107,7 @@ export function reconcileVm(input: ReconcileVmInput): ReconcileVmResult {
     stopExpected: input.pending.deletes || action.kind === "delete",
     now,
     ...(input.syncError !== undefined ? { syncError: input.syncError } : {}),
+    ...(dataVolumesWait ? { dataVolumes: input.dataVolumes! } : {}),
   });
   const differs = !Bun.deepEquals(status, vm.status ?? {});
   const wait = differs ? statusWaitMs(input, action, status) : 0;

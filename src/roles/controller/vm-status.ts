@@ -13,6 +13,7 @@ import {
   findCondition, hasCondition, isDeleting, isFinal, isUnprocessed, updateCondition,
   type Condition, type PrintableStatus, type StartFailure, type Vm, type Vmi, type VmStatus,
 } from "./model.ts";
+import type { DataVolumesState } from "./data-volumes/decide-data-volumes.ts";
 
 export interface SyncError {
   reason: string;
@@ -30,6 +31,8 @@ export interface StatusInput {
   stopExpected: boolean;
   now: Date;
   syncError?: SyncError;
+  /** The VM's dataVolumeTemplates while they keep its VMI from being created (data-volumes/). */
+  dataVolumes?: DataVolumesState;
 }
 
 /** Kubernetes' timestamp form: seconds, UTC, "Z". */
@@ -75,6 +78,11 @@ function conditions(current: Condition[], input: StatusInput): Condition[] {
   out = input.syncError === undefined
     ? out.filter((c) => c.type !== "Failure")
     : updateCondition(out, { type: "Failure", status: "True", reason: input.syncError.reason, message: input.syncError.message, lastTransitionTime: t });
+  // KubeVirt's DataVolumesReady (a VMI condition there): shown on the VM while its DataVolumes keep the VMI away.
+  const dv = input.dataVolumes;
+  out = vmi === null && dv !== undefined && dv.state !== "ready"
+    ? updateCondition(out, { type: "DataVolumesReady", status: "False", reason: dv.reason, message: dv.message, lastProbeTime: null, lastTransitionTime: t })
+    : out.filter((c) => c.type !== "DataVolumesReady" || vmi !== null);
   if (vmi === null) return out;
   const mirrored = (vmi.status?.conditions ?? []).filter((c) => !notMirrored.has(c.type));
   for (const c of mirrored) out = updateCondition(out, { ...c });
@@ -92,7 +100,10 @@ const order: [PrintableStatus, (i: StatusInput) => boolean][] = [
   ["Paused", ({ vmi }) => vmi?.status?.phase === "Running" && hasCondition(vmi.status.conditions, "Paused", "True")],
   ["Running", ({ vmi }) => vmi?.status?.phase === "Running" && !hasCondition(vmi.status.conditions, "Paused", "True")],
   ["ErrorPvcNotFound", ({ vmi }) => synchronizedFalse(vmi, "FailedPvcNotFound")],
+  ["DataVolumeError", ({ dataVolumes }) => dataVolumes?.state === "error"],
   ["ErrorUnschedulable", ({ vmi }) => vmi !== null && hasCondition(vmi.status?.conditions, "PodScheduled", "False", "Unschedulable")],
+  ["Provisioning", ({ dataVolumes }) => dataVolumes?.state === "provisioning"],
+  ["WaitingForVolumeBinding", ({ dataVolumes }) => dataVolumes?.state === "binding"],
   ["ErrImagePull", ({ vmi }) => synchronizedFalse(vmi, "ErrImagePull")],
   ["ImagePullBackOff", ({ vmi }) => synchronizedFalse(vmi, "ImagePullBackOff")],
   ["Starting", ({ vmi, startExpected }) => vmi === null ? startExpected : isUnprocessed(vmi) || vmi.status?.phase === "Scheduling" || vmi.status?.phase === "Scheduled"],
