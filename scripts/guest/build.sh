@@ -20,7 +20,7 @@ set -euo pipefail
 # (this script, scripts/guest/rootfs/*): the cache is keyed by VERSION only.
 # The kernel's part of VERSION (<linux-source version>-<config hash>) follows
 # build-kernel.sh and its kernel.config-fragment by itself.
-GUEST_REV=7
+GUEST_REV=8
 
 CACHE_ROOT=${BUNVIRT_CACHE:-/var/cache/bunvirt}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -177,7 +177,7 @@ qemu-img convert -f raw -O qcow2 "$img" "$OUT/disk.qcow2"
 cat >"$OUT/guest.env" <<EOF
 # bunvirt test guest, built by scripts/guest/build.sh
 GUEST_VERSION=$VERSION
-GUEST_REV=6
+GUEST_REV=$GUEST_REV
 KERNEL_PACKAGE=$KPKG
 KERNEL_PACKAGE_VERSION=$KVERSION
 KERNEL_RELEASE=$KREL
