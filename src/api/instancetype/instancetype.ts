@@ -34,13 +34,17 @@ export const instancetypeSpec = v.strictObject({
   annotations: v.optional(doc(stringMap, "Annotations put on each VirtualMachineInstance of this type; a VM may not set one of them to another value.")),
 });
 
-const instancetypeObject = <K extends string>(kind: K, scope: string) =>
+/** An object of the instancetype.kubevirt.io group: its kind, metadata and `spec`. */
+export const instancetypeGroupObject = <K extends string, S extends v.GenericSchema>(kind: K, spec: S, specText: string) =>
   v.strictObject({
     apiVersion: v.literal(instancetypeApiVersion),
     kind: v.literal(kind),
     metadata: objectMeta,
-    spec: doc(instancetypeSpec, `The size of the VMs that name this ${scope} instancetype: vCPUs, memory, node selector and annotations.`),
+    spec: doc(spec, specText),
   });
+
+const instancetypeObject = <K extends string>(kind: K, scope: string) =>
+  instancetypeGroupObject(kind, instancetypeSpec, `The size of the VMs that name this ${scope} instancetype: vCPUs, memory, node selector and annotations.`);
 
 export const virtualMachineInstancetype = instancetypeObject("VirtualMachineInstancetype", "namespaced");
 export const virtualMachineClusterInstancetype = instancetypeObject("VirtualMachineClusterInstancetype", "cluster-wide");

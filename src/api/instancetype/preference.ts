@@ -15,8 +15,8 @@ import { efi, features } from "../v1/domain.ts";
 import { hyperv } from "../v1/hyperv.ts";
 import { inputBuses } from "../v1/input.ts";
 import { interfaceModels } from "../v1/interface.ts";
-import { doc, int, marker, objectMeta, patterned, quantity, stringMap } from "../v1/primitives.ts";
-import { instancetypeApiVersion } from "./instancetype.ts";
+import { doc, int, marker, patterned, quantity, stringMap } from "../v1/primitives.ts";
+import { instancetypeGroupObject } from "./instancetype.ts";
 
 /** KubeVirt's topologies; the prefer* spellings are its deprecated ones. */
 export const cpuTopologies = ["sockets", "cores", "threads", "spread", "any", "preferSockets", "preferCores", "preferThreads", "preferSpread", "preferAny"] as const;
@@ -104,12 +104,7 @@ export const preferenceSpec = v.strictObject({
 });
 
 const preferenceObject = <K extends string>(kind: K, scope: string) =>
-  v.strictObject({
-    apiVersion: v.literal(instancetypeApiVersion),
-    kind: v.literal(kind),
-    metadata: objectMeta,
-    spec: doc(preferenceSpec, `Defaults for the VMs that name this ${scope} preference.`),
-  });
+  instancetypeGroupObject(kind, preferenceSpec, `Defaults for the VMs that name this ${scope} preference.`);
 
 export const virtualMachinePreference = preferenceObject("VirtualMachinePreference", "namespaced");
 export const virtualMachineClusterPreference = preferenceObject("VirtualMachineClusterPreference", "cluster-wide");
