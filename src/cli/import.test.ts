@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { importCommand, parseDataVolume, progressLine, terminationMessage } from "./import.ts";
+import { importCommand, parseDataVolume, terminationMessage } from "./import.ts";
 import { UsageError } from "./usage.ts";
 
 const MiB = 2 ** 20;
@@ -88,14 +88,7 @@ describe("bunvirt import", () => {
   });
 });
 
-describe("progress and termination messages", () => {
-  test("CDI's percent with two decimals, at most once a second, the end always", () => {
-    expect(progressLine({ dataVolume: "d", percent: 45.2123, bytes: 1, phase: "transfer" }, 5000)).toBe("progress: 45.21% (transfer)");
-    expect(progressLine({ dataVolume: "d", percent: 46, bytes: 1, phase: "transfer" }, 10)).toBeNull();
-    expect(progressLine({ dataVolume: "d", percent: 100, bytes: 0, phase: "done" }, 0)).toBe("progress: 100.00%");
-    expect(progressLine({ dataVolume: "d", percent: null, bytes: 3 * MiB, phase: "transfer" }, 5000)).toBe("progress: N/A (3.0 MiB, transfer)");
-  });
-
+describe("termination messages", () => {
   test("a termination message is one line of at most 1024 bytes", () => {
     expect(terminationMessage("a\n  b")).toBe("a b");
     const long = terminationMessage("é".repeat(2000));

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { dataVolumeTemplate, type DataVolumeTemplate } from "../api/v1/data-volume.ts";
 import { importDataVolume, templateSize, type ImportProgress } from "../storage/import/index.ts";
+import { progressLine } from "../storage/import/progress-line.ts";
 import type { StorageLog } from "../storage/provider.ts";
 import { defaultCacheDir, parseClaimFlag, parseRegistryLimits, parseSecretFlag } from "./volumes.ts";
 import { UsageError } from "./usage.ts";
@@ -39,19 +40,6 @@ Exit codes: 0 imported (or imported before), 1 the import failed, 2 usage error.
 /** The kubelet keeps at most 4096 bytes of a termination message; ours stay well under. */
 export const maxTerminationMessage = 1024;
 export const defaultTerminationLog = "/dev/termination-log";
-
-/** CDI's progress form: two decimals and a percent sign. */
-export function percentText(percent: number): string {
-  return `${Math.min(100, Math.max(0, percent)).toFixed(2)}%`;
-}
-
-/** One line for stdout, or null when it comes too soon after the last one (at most one a second, the last always). */
-export function progressLine(p: ImportProgress, sinceLastMs: number): string | null {
-  if (p.phase !== "done" && sinceLastMs < 1000) return null;
-  if (p.phase === "done") return `progress: ${percentText(100)}`;
-  if (p.percent === null) return `progress: N/A (${(p.bytes / 2 ** 20).toFixed(1)} MiB, ${p.phase})`;
-  return `progress: ${percentText(p.percent)} (${p.phase})`;
-}
 
 /** A termination message: one line, at most maxTerminationMessage bytes. */
 export function terminationMessage(text: string): string {

@@ -196,6 +196,9 @@ describe.skipIf(skip !== null)("deployment RBAC and the handler's own-node polic
     for (const path of ["/apis/kubevirt.io/v1/virtualmachines", "/apis/kubevirt.io/v1/virtualmachineinstances", "/api/v1/pods", "/api/v1/nodes", "/api/v1/persistentvolumeclaims"]) {
       expect((await call(controllerToken, "GET", path)).status).toBe(200);
     }
+    // pods/log (an importer's progress): allowed, so the API server gets as far as finding no such pod.
+    expect((await call(controllerToken, "GET", `/api/v1/namespaces/${ns}/pods/importer-none/log`)).status).toBe(404);
+    expectRbacDenied(await call(handlerToken, "GET", `/api/v1/namespaces/${ns}/pods/importer-none/log`));
     const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "bunvirt-controller" }, spec: { holderIdentity: "test" } };
     expect((await call(controllerToken, "POST", "/apis/coordination.k8s.io/v1/namespaces/bunvirt/leases", lease)).status).toBe(201);
     expect((await call(controllerToken, "GET", "/apis/coordination.k8s.io/v1/namespaces/bunvirt/leases/bunvirt-controller")).status).toBe(200);

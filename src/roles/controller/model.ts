@@ -107,11 +107,15 @@ export function hasCondition(conditions: readonly Condition[] | undefined, type:
  * KubeVirt's UpdateCondition: a condition of that type is replaced only when
  * its status or reason changed (so its transition time stays); else added.
  */
-export function updateCondition(conditions: readonly Condition[], next: Condition): Condition[] {
+export function updateCondition(conditions: readonly Condition[], next: Condition, opts: { followMessage?: boolean } = {}): Condition[] {
   const i = conditions.findIndex((c) => c.type === next.type);
   if (i < 0) return [...conditions, next];
   const cur = conditions[i]!;
-  if (cur.status === next.status && cur.reason === next.reason) return [...conditions];
+  if (cur.status === next.status && cur.reason === next.reason) {
+    // A message that moves on (an import's percent) replaces the old one; the transition time stays.
+    if (opts.followMessage !== true || cur.message === next.message) return [...conditions];
+    return conditions.map((c, j) => (j === i ? { ...cur, message: next.message } : c));
+  }
   return conditions.map((c, j) => (j === i ? next : c));
 }
 

@@ -127,8 +127,13 @@ test("DataVolumes not ready: no VMI; Provisioning, DataVolumeError or WaitingFor
     expect(r.statusChanged).toBe(true);
     expect(r.status.conditions?.find((c) => c.type === "DataVolumesReady")).toMatchObject({ status: "False", reason: dataVolumes.reason, message: dataVolumes.message });
   }
-  // Ready: the VMI is created and the condition goes.
+  // The import's percent moves on: the message follows, the transition time stays.
   const waited = run({ dataVolumes: cases[0][0] }).status;
+  const later = run({ vm: vm(waited), dataVolumes: { ...cases[0][0], message: "DataVolume d: import in progress, 45.00%" } });
+  expect(later.statusChanged).toBe(true);
+  const before = waited.conditions?.find((c) => c.type === "DataVolumesReady");
+  expect(later.status.conditions?.find((c) => c.type === "DataVolumesReady")).toEqual({ ...before!, message: "DataVolume d: import in progress, 45.00%" });
+  // Ready: the VMI is created and the condition goes.
   const r = run({ vm: vm(waited), dataVolumes: { state: "ready" } });
   expect(r.action.kind).toBe("create");
   expect(r.status.printableStatus).toBe("Starting");

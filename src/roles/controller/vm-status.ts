@@ -81,7 +81,7 @@ function conditions(current: Condition[], input: StatusInput): Condition[] {
   // KubeVirt's DataVolumesReady (a VMI condition there): shown on the VM while its DataVolumes keep the VMI away.
   const dv = input.dataVolumes;
   out = vmi === null && dv !== undefined && dv.state !== "ready"
-    ? updateCondition(out, { type: "DataVolumesReady", status: "False", reason: dv.reason, message: dv.message, lastProbeTime: null, lastTransitionTime: t })
+    ? updateCondition(out, { type: "DataVolumesReady", status: "False", reason: dv.reason, message: dv.message, lastProbeTime: null, lastTransitionTime: t }, { followMessage: true })
     : out.filter((c) => c.type !== "DataVolumesReady" || vmi !== null);
   if (vmi === null) return out;
   const mirrored = (vmi.status?.conditions ?? []).filter((c) => !notMirrored.has(c.type));

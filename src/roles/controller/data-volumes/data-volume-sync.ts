@@ -15,7 +15,8 @@ import { podResource } from "../kube-writes.ts";
 import type { Vm } from "../model.ts";
 import { dataVolumeResource } from "./cdi-data-volume.ts";
 import { decideDataVolumes, type ClaimView, type DataVolumeAction, type DataVolumesState, type DataVolumeView, type ImporterView } from "./decide-data-volumes.ts";
-import { importerLabel, type ImporterOptions } from "./importer-pod.ts";
+import { ImportProgress } from "./import-progress.ts";
+import { importerContainerName, importerLabel, type ImporterOptions } from "./importer-pod.ts";
 
 export const claimResource = { group: "", version: "v1", plural: "persistentvolumeclaims", statusSubresource: true } as const;
 
@@ -54,12 +55,24 @@ export interface DataVolumeSyncOptions {
   /** Queues a VM (namespace/name) again. */
   enqueueVm(key: string): void;
   importer: ImporterOptions;
+  /** How often the running importers' logs are read for their percent. Default 3000 ms. */
+  progressIntervalMs?: number;
+}
+
+/** Whether an importer pod's container runs now (its log has progress to read). */
+function importing(p: ImporterObj): boolean {
+  if (p.metadata.deletionTimestamp !== undefined && p.metadata.deletionTimestamp !== null) return false;
+  const c = p.status?.containerStatuses?.find((s) => s.name === importerContainerName);
+  return p.status?.phase === "Running" && c?.state?.terminated === undefined && c?.state?.waiting === undefined;
 }
 
 export class DataVolumeSync {
   readonly claims: Informer<ClaimObj>;
   readonly importers: Informer<ImporterObj>;
   #dataVolumes: Informer<DataVolumeObj> | undefined;
+  readonly #progress: ImportProgress;
+  /** namespace/claim → the last quarter of its import recorded as an event. */
+  readonly #quarters = new Map<string, number>();
   #cdi = false;
   readonly #kc: KubeConfig;
   readonly #opts: DataVolumeSyncOptions;
@@ -87,6 +100,15 @@ export class DataVolumeSync {
       path: resourcePath(podResource), fetch: send, apiVersion: "v1", kind: "Pod", log,
       labelSelector: `${importerLabel.key}=${importerLabel.value}`,
       onAdd: viaClaim, onUpdate: (_, p) => viaClaim(p), onDelete: viaClaim,
+    });
+    this.#progress = new ImportProgress({
+      send, log,
+      running: () => this.importers.list().filter(importing).map((p) => ({ namespace: p.metadata.namespace ?? "", name: p.metadata.name ?? "" })),
+      onChange: (ref) => {
+        const pod = this.importers.get(`${ref.namespace}/${ref.name}`);
+        if (pod !== undefined) viaClaim(pod);
+      },
+      ...(opts.progressIntervalMs !== undefined ? { intervalMs: opts.progressIntervalMs } : {}),
     });
   }
 
@@ -117,10 +139,11 @@ export class DataVolumeSync {
     const informers = [this.claims, this.importers, ...(this.#dataVolumes !== undefined ? [this.#dataVolumes] : [])];
     for (const i of informers) i.start();
     await Promise.all(informers.map((i) => i.synced));
+    if (!this.#cdi) this.#progress.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.claims.stop(), this.importers.stop(), this.#dataVolumes?.stop()]);
+    await Promise.all([this.#progress.stop(), this.claims.stop(), this.importers.stop(), this.#dataVolumes?.stop()]);
   }
 
   /** Decides from the caches, makes the writes, and returns the state the VM waits in. */
@@ -131,6 +154,8 @@ export class DataVolumeSync {
       cdi: this.#cdi,
       claim: (name) => this.claims.get(`${ns}/${name}`),
       importer: (name) => this.importers.get(`${ns}/${name}`),
+      importPercent: (pod) => this.#progress.percent(ns, pod),
+      quarterRecorded: (claim) => this.#quarters.get(`${ns}/${claim}`) ?? 0,
       dataVolume: (name) => this.#dataVolumes?.get(`${ns}/${name}`),
       importerOptions: this.#opts.importer,
     });
@@ -164,7 +189,12 @@ export class DataVolumeSync {
         if (action.event !== undefined) w.event(vm, action.event);
         return;
       case "deleteImporter":
+        this.#quarters.delete(`${ns}/${action.claim}`);
         await w.delete(podResource, ns, action.name);
+        return;
+      case "progressEvent":
+        this.#quarters.set(`${ns}/${action.name}`, action.quarter);
+        w.event(vm, action.event);
         return;
     }
   }

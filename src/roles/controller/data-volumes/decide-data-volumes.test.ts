@@ -18,7 +18,7 @@ const owned = { ownerReferences: [{ apiVersion: "kubevirt.io/v1", kind: "Virtual
 const claim = (annotations: Record<string, string> = {}, phase = "Bound"): ClaimView => ({ metadata: { name: "root", uid: "pvc-uid", annotations, ...owned }, status: { phase } });
 const pod = (phase: string, container: NonNullable<ImporterView["status"]>["containerStatuses"] = []): ImporterView => ({ metadata: { name: "importer-root" }, status: { phase, containerStatuses: container } });
 
-function decide(over: { claim?: ClaimView; pod?: ImporterView; cdi?: boolean; dv?: DataVolumeView }) {
+function decide(over: { claim?: ClaimView; pod?: ImporterView; cdi?: boolean; dv?: DataVolumeView; percent?: number; quarter?: number }) {
   const input: DataVolumesInput = {
     vm,
     cdi: over.cdi ?? false,
@@ -26,6 +26,8 @@ function decide(over: { claim?: ClaimView; pod?: ImporterView; cdi?: boolean; dv
     importer: (n) => (n === "importer-root" ? over.pod : undefined),
     dataVolume: (n) => (n === "root" ? over.dv : undefined),
     importerOptions: { image: "bunvirt:test" },
+    importPercent: (n) => (n === "importer-root" ? over.percent : undefined),
+    quarterRecorded: (n) => (n === "root" ? (over.quarter ?? 0) : 0),
   };
   return decideDataVolumes(input);
 }
@@ -61,6 +63,20 @@ describe("without CDI: bunvirt imports", () => {
     expect(again.actions).toEqual([]);
   });
 
+  test("the percent from the importer's log: in the message, and an ImportInProgress event per quarter passed, once each", () => {
+    const running = pod("Running", [{ name: "importer", restartCount: 0, state: {} }]);
+    const seen = claim({ [claimAnnotations.podPhase]: "Running", [claimAnnotations.podRestarts]: "0" });
+    const early = decide({ claim: seen, pod: running, percent: 12.5 });
+    expect(early.state).toMatchObject({ state: "provisioning", reason: "ImportInProgress", message: "DataVolume root: import in progress, 12.50%" });
+    expect(early.actions).toEqual([]);
+    const half = decide({ claim: seen, pod: running, percent: 57.125 });
+    expect(half.actions).toEqual([{ kind: "progressEvent", name: "root", quarter: 50, event: { type: "Normal", reason: "ImportInProgress", message: "Import into root in progress: 57.13%" } }]);
+    expect(decide({ claim: seen, pod: running, percent: 60, quarter: 50 }).actions).toEqual([]);
+    // 100% while the pod still runs (converting): the last event is for 75.
+    expect(decide({ claim: seen, pod: running, percent: 100, quarter: 50 }).actions).toMatchObject([{ kind: "progressEvent", quarter: 75 }]);
+    expect(decide({ claim: seen, pod: running, percent: 100, quarter: 75 }).actions).toEqual([]);
+  });
+
   test("the importer succeeded: the claim marked Succeeded (ImportSucceeded), the pod deleted, ready", () => {
     const r = decide({ claim: claim({ [claimAnnotations.podPhase]: "Running" }), pod: pod("Succeeded") });
     expect(r.state).toEqual({ state: "ready" });
@@ -72,7 +88,7 @@ describe("without CDI: bunvirt imports", () => {
 
   test("a claim marked Succeeded is ready and never imported again: no pod is made; a leftover pod is deleted", () => {
     expect(decide({ claim: claim({ [claimAnnotations.podPhase]: "Succeeded" }) })).toEqual({ state: { state: "ready" }, actions: [] });
-    expect(decide({ claim: claim({ [claimAnnotations.podPhase]: "Succeeded" }), pod: pod("Succeeded") }).actions).toEqual([{ kind: "deleteImporter", name: "importer-root" }]);
+    expect(decide({ claim: claim({ [claimAnnotations.podPhase]: "Succeeded" }), pod: pod("Succeeded") }).actions).toEqual([{ kind: "deleteImporter", name: "importer-root", claim: "root" }]);
   });
 
   test("a failed import (the kubelet restarting it): DataVolumeError with the termination message, ImportFailed when the message is new", () => {

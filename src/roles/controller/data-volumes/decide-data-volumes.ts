@@ -12,7 +12,10 @@
  * the kubelet restarts it, restartPolicy OnFailure) shows as
  * DataVolumeError with the importer's termination message. CDI's event
  * reasons are recorded on the VM when the claim's annotations change:
- * ImportScheduled, ImportInProgress, ImportSucceeded, ImportFailed.
+ * ImportScheduled, ImportInProgress, ImportSucceeded, ImportFailed. The
+ * percent of an import under way (read from the importer's log) is in the
+ * VM's DataVolumesReady message, and each quarter passed is an
+ * ImportInProgress event with the percent.
  *
  * With CDI, a `cdi.kubevirt.io/v1beta1` DataVolume per template (owned by
  * the VM) and its `status.phase` decides, as KubeVirt's VM controller:
@@ -25,6 +28,7 @@ import type { Meta, Vm } from "../model.ts";
 import type { KubeEvent } from "../reconcile-vm.ts";
 import { cdiDataVolume, type CdiDataVolume } from "./cdi-data-volume.ts";
 import { claimFromTemplate } from "./claim-from-template.ts";
+import { percentText } from "../../../storage/import/progress-line.ts";
 import { importerContainerName, importerPod, importerPodName, type ImporterOptions } from "./importer-pod.ts";
 
 /** CDI's claim annotations, kept by the controller from the importer pod it watches. */
@@ -67,7 +71,9 @@ export type DataVolumeAction =
   | { kind: "createClaim"; claim: V1PersistentVolumeClaim; event: KubeEvent }
   | { kind: "annotateClaim"; name: string; annotations: Record<string, string | null>; event?: KubeEvent }
   | { kind: "createImporter"; pod: V1Pod; event: KubeEvent }
-  | { kind: "deleteImporter"; name: string }
+  | { kind: "deleteImporter"; name: string; claim: string }
+  /** An event for a quarter of the import passed; `quarter` is remembered so it is recorded once. */
+  | { kind: "progressEvent"; name: string; quarter: number; event: KubeEvent }
   | { kind: "createDataVolume"; dataVolume: CdiDataVolume; event: KubeEvent };
 
 export interface DataVolumesInput {
@@ -76,6 +82,10 @@ export interface DataVolumesInput {
   cdi: boolean;
   claim(name: string): ClaimView | undefined;
   importer(podName: string): ImporterView | undefined;
+  /** The percent the importer pod's log shows (undefined: not known). */
+  importPercent?(podName: string): number | undefined;
+  /** The last quarter (25, 50, 75) recorded as an event for this claim's import; 0 for none. */
+  quarterRecorded?(claim: string): number;
   dataVolume(name: string): DataVolumeView | undefined;
   importerOptions: ImporterOptions;
 }
@@ -138,7 +148,7 @@ function ownImport(input: DataVolumesInput, t: DataVolumeTemplate): One {
   const podName = importerPodName(name);
   const pod = input.importer(podName);
   if (ann[claimAnnotations.podPhase] === "Succeeded") {
-    return { state: ready, actions: pod !== undefined && !deleting(pod.metadata) ? [{ kind: "deleteImporter", name: podName }] : [] };
+    return { state: ready, actions: pod !== undefined && !deleting(pod.metadata) ? [{ kind: "deleteImporter", name: podName, claim: name }] : [] };
   }
   if (pod === undefined) {
     return {
@@ -158,7 +168,7 @@ function ownImport(input: DataVolumesInput, t: DataVolumeTemplate): One {
       actions: [
         ...annotate(name, ann, { [claimAnnotations.podPhase]: "Succeeded", [claimAnnotations.podRestarts]: restarts, [claimAnnotations.runningMessage]: null },
           { type: "Normal", reason: "ImportSucceeded", message: `Successfully imported into PVC ${name}` }),
-        { kind: "deleteImporter", name: podName },
+        { kind: "deleteImporter", name: podName, claim: name },
       ],
     };
   }
@@ -174,9 +184,14 @@ function ownImport(input: DataVolumesInput, t: DataVolumeTemplate): One {
   }
   if (phase === "Running") {
     const event: KubeEvent | undefined = ann[claimAnnotations.podPhase] !== "Running" ? { type: "Normal", reason: "ImportInProgress", message: `Import into ${name} in progress` } : undefined;
+    const percent = input.importPercent?.(podName);
+    const quarter = percent === undefined ? 0 : Math.min(75, Math.floor(percent / 25) * 25);
+    const progressEvent: DataVolumeAction[] = percent !== undefined && quarter > (input.quarterRecorded?.(name) ?? 0)
+      ? [{ kind: "progressEvent", name, quarter, event: { type: "Normal", reason: "ImportInProgress", message: `Import into ${name} in progress: ${percentText(percent)}` } }]
+      : [];
     return {
-      state: provisioning("ImportInProgress", `DataVolume ${name}: import in progress`),
-      actions: annotate(name, ann, { [claimAnnotations.podPhase]: "Running", [claimAnnotations.podRestarts]: restarts, [claimAnnotations.runningMessage]: null }, event),
+      state: provisioning("ImportInProgress", `DataVolume ${name}: import in progress${percent !== undefined ? `, ${percentText(percent)}` : ""}`),
+      actions: [...annotate(name, ann, { [claimAnnotations.podPhase]: "Running", [claimAnnotations.podRestarts]: restarts, [claimAnnotations.runningMessage]: null }, event), ...progressEvent],
     };
   }
   if (pvc.status?.phase === "Pending") {
