@@ -2,7 +2,11 @@
  * The local run against its peers, on the same guest and disks:
  *   1. `bunvirt run` from process start to the guest's first own serial line,
  *   2. qemu-system-x86_64 started directly (goal: bunvirt <= 1.15x of this),
- *   3. `virsh create` of the same domain XML into an already running libvirtd.
+ *   3. QEMU with the command line libvirt makes for the same domain, started
+ *      directly (`virsh domxml-to-native`; the NIC on QEMU's user network),
+ *   4. `virsh create` of the same domain XML into an already running libvirtd.
+ * The gap to bare QEMU is split: the domain's devices and libvirt's machine
+ * options (3 - 2), libvirt's start (4 - 3), bunvirt's own (1 - 4).
  * And the launcher side's memory with the VM running (bunvirt + libvirtd +
  * dbus-daemon + libvirt-dbus, and virtlogd where one runs; QEMU excluded; goal <= 100 MiB,
  * KubeVirt budgets 190 Mi for the same processes).
@@ -18,7 +22,7 @@
  * line, when the start's garbage has had its chance to go; --rss-only skips
  * the timing peers (one quick memory reading).
  *
- *   bun bench/local-run.ts [MANIFEST] [--runs N] [--settle S] [--rss-only]   (root; registry and guest built by scripts/guest)
+ *   bun bench/local-run.ts [MANIFEST] [--runs N] [--settle S] [--rss-only] [--argv]   (root; registry and guest built by scripts/guest)
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,6 +88,8 @@ const qemuTimes: number[] = [];
 const stops: string[] = [];
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const virshTimes: number[] = [];
+const argvTimes: number[] = [];
+let libvirtArgv = "";
 let rss: { name: string; kib: number; anon: number; file: number; pss: number }[] = [];
 // The local run's outer process only waits for the launcher inside the namespace; a pod has no such process.
 let outerKiB = 0;
@@ -167,15 +173,40 @@ if (disks !== null && !rssOnly) {
   }
   const stack = await startLibvirtStack({ stateDir: join(dir, "virsh-stack"), emulation: true });
   try {
+    // The run's own domain, but for what only a launcher can provide: its NIC on QEMU's user network instead of
+    // the tap the launcher makes (the same virtio-net device, no option ROM), its serial console a file.
+    const peerXml = (out: string, i: number): string => readFileSync(disks!.xml, "utf8")
+      .replace(/<interface type='ethernet'>([\s\S]*?)<\/interface>/g, (_m, body: string) =>
+        `<interface type='user'>${body.replace(/<target dev='[^']*' managed='no'\/>/, "").replace(/<mtu size='\d+'\/>/, "")}</interface>`)
+      .replace(/<serial type='unix'>[\s\S]*?<\/serial>/, `<serial type='file'><source path='${out}'/><target port='0'/></serial>`)
+      .replace(/<console type='unix'>[\s\S]*?<\/console>/, "")
+      .replace(/<source file='[^']*\.qcow2'\/>/, `<source file='${disks!.disk}'/>`)
+      .replace(/<source file='[^']*\.iso'\/>/, `<source file='${disks!.iso}'/>`)
+      .replace(/<name>[^<]*<\/name>/, `<name>bench${i}</name>`).replace(/<uuid>[^<]*<\/uuid>/, "");
+    // The QEMU command line libvirt makes for that domain, started directly: what the domain's devices and
+    // libvirt's machine options cost the guest, without libvirt's own start (QMP, cgroups, labels).
+    const argvFile = join(dir, "argv.xml");
+    writeFileSync(argvFile, peerXml("@SERIAL@", 99));
+    const native = Bun.spawnSync(stack.inNamespace(["virsh", "-c", "qemu:///system", "domxml-to-native", "qemu-argv", argvFile]), { stdout: "pipe", stderr: "pipe" });
+    if (native.exitCode !== 0) throw new Error(`virsh domxml-to-native: ${native.stderr.toString()}`);
+    const argv = native.stdout.toString().trim()
+      .replace(/ -chardev socket,id=charmonitor,\S+ -mon \S+/, "")
+      .replace(/ -object '?\{"qom-type":"secret"[^ ]*|-object secret,id=masterKey0\S*/, "");
+    libvirtArgv = argv;
+    for (let i = 0; i < runs; i++) {
+      const out = join(dir, `argv${i}.log`);
+      const t0 = performance.now();
+      const q = Bun.spawn(["sh", "-c", `exec ${argv.replaceAll("@SERIAL@", out)}`], { stdout: "ignore", stderr: "pipe" });
+      await Promise.race([waitFile(out, firstLine), q.exited.then(async () => {
+        throw new Error(`QEMU with libvirt's command line exited: ${await new Response(q.stderr).text()}\n${argv}`);
+      })]);
+      argvTimes.push(performance.now() - t0);
+      q.kill("SIGKILL");
+      await q.exited;
+    }
     for (let i = 0; i < runs; i++) {
       const out = join(dir, `virsh${i}.log`);
-      const xml = readFileSync(disks.xml, "utf8")
-        .replace(/<interface[\s\S]*?<\/interface>/g, "")
-        .replace(/<serial type='unix'>[\s\S]*?<\/serial>/, `<serial type='file'><source path='${out}'/><target port='0'/></serial>`)
-        .replace(/<console type='unix'>[\s\S]*?<\/console>/, "")
-        .replace(/<source file='[^']*\.qcow2'\/>/, `<source file='${disks.disk}'/>`)
-        .replace(/<source file='[^']*\.iso'\/>/, `<source file='${disks.iso}'/>`)
-        .replace(/<name>[^<]*<\/name>/, `<name>bench${i}</name>`).replace(/<uuid>[^<]*<\/uuid>/, "");
+      const xml = peerXml(out, i);
       const file = join(dir, `virsh${i}.xml`);
       writeFileSync(file, xml);
       const t0 = performance.now();
@@ -194,7 +225,11 @@ console.log(`time to the guest's first serial line (${firstLine.source}), median
 console.log(`  bunvirt run (process start -> line)      ${s(median(bunvirtTimes))}   runs: ${bunvirtTimes.map(s).join(", ")}`);
 if (qemuTimes.length > 0) {
   console.log(`  qemu-system-x86_64 directly              ${s(median(qemuTimes))}   ratio bunvirt/qemu: ${(median(bunvirtTimes) / median(qemuTimes)).toFixed(2)}x (goal <= 1.15x)`);
-  console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}`);
+  console.log(`  QEMU with libvirt's command line, direct  ${s(median(argvTimes))}   (the same domain: its devices and libvirt's machine options, no libvirt)`);
+  console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}   (the same domain; libvirtd already started)`);
+  const q = median(qemuTimes);
+  console.log(`  the gap to bare QEMU, ${s(median(bunvirtTimes) - q)}: the domain's devices and options ${s(median(argvTimes) - q)}, libvirt's start ${s(median(virshTimes) - median(argvTimes))}, bunvirt's own (its private stack's start, storage, network) ${s(median(bunvirtTimes) - median(virshTimes))}`);
+  if (args.includes("--argv")) console.log(`  libvirt's command line: ${libvirtArgv}`);
 }
 // Where bunvirt's time goes, for the run with the median time: when each step's line reached the
 // bench (after the spawn), in the order they came; the stack starts beside storage and network.

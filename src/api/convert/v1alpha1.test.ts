@@ -47,6 +47,26 @@ describe("v1alpha1 <-> v1", () => {
     );
   });
 
+  test("a v1 volume without a disk gets KubeVirt's default disk in v1alpha1 (which needs one per volume), and comes back diskless", () => {
+    const vm = {
+      apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", metadata: { name: "d" },
+      spec: { runStrategy: "Always", template: { spec: { domain: { devices: { disks: [{ name: "root", disk: { bus: "sata" } }] }, resources: { requests: { memory: "64Mi" } } },
+        volumes: [{ name: "root", containerDisk: { image: "r/x" } }, { name: "ci", cloudInitNoCloud: { userData: "#cloud-config" } }] } } },
+    };
+    mustValidate(vm);
+    const alpha = v1ToAlpha(vm) as any;
+    mustValidate(alpha);
+    expect(alpha.spec.domain.devices.disks).toEqual([{ name: "root", disk: { bus: "sata" }, volumeName: "root" }, { name: "ci", volumeName: "ci", disk: { bus: "virtio" } }]);
+    expect(alphaToV1(alpha)).toEqual(vm);
+    // No disks at all.
+    const bare = structuredClone(vm);
+    bare.spec.template.spec.domain.devices = {} as typeof vm.spec.template.spec.domain.devices;
+    const alpha2 = v1ToAlpha(bare) as any;
+    mustValidate(alpha2);
+    expect(alpha2.spec.domain.devices.disks.map((d: any) => d.name)).toEqual(["root", "ci"]);
+    expect(alphaToV1(alpha2)).toEqual(bare);
+  });
+
   test("a v1 edit after conversion is not undone by the kept annotation", async () => {
     const [seed] = parseManifests(await Bun.file(seedPath).text());
     const v1 = alphaToV1(seed!.value as object) as any;

@@ -95,6 +95,13 @@ function downCore(v1: Obj, volumeNames: Record<string, string> = {}): Obj {
   const devices: Obj = {};
   for (const k of alphaDeviceKeys) if (domain.devices?.[k] !== undefined) devices[k] = domain.devices[k];
   if (devices.disks !== undefined) devices.disks = (devices.disks as Obj[]).map((d) => ({ ...d, volumeName: volumeNames[d.name] ?? d.name }));
+  // v1alpha1 has no disk defaulting (each volume needs its disk): a v1 volume without one gets the disk KubeVirt's
+  // defaulting would give it (the residue takes it away again on the way back).
+  const withDisk = new Set(((domain.devices?.disks ?? []) as Obj[]).map((d) => d.name));
+  const diskless = ((tspec.volumes ?? []) as Obj[]).filter((v) => !withDisk.has(v.name));
+  if (diskless.length > 0) {
+    devices.disks = [...((devices.disks ?? []) as Obj[]), ...diskless.map((v) => ({ name: v.name, volumeName: volumeNames[v.name] ?? v.name, disk: { bus: "virtio" } }))];
+  }
   const spec: Obj = { domain: { ...domain, devices } };
   if (tspec.volumes !== undefined) {
     spec.volumes = (tspec.volumes as Obj[]).map(({ containerDisk, ...v1vol }) => {
