@@ -6,7 +6,8 @@
  */
 import type { BindingContext, BindingKind } from "./binding.ts";
 import type { Interface, Network } from "./spec.ts";
-import { canonicalJson, readState, statePath } from "./state.ts";
+import { canonicalJson } from "../api/canonical-json.ts";
+import { readState, statePath } from "./state.ts";
 import { bridgeName, contextProblems } from "./validate.ts";
 
 /** What a setup was asked for; a later setup must ask for the same. */

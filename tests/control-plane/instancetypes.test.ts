@@ -145,14 +145,24 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
     expect(await get("controllerrevision", preferenceRef.controllerRevisionRef.name)).not.toBeNull();
   }, 60_000);
 
-  test("editing the instancetype leaves the running VMI unchanged, and a restart still uses the stored revision", async () => {
+  test("editing the instancetype leaves the running VMI unchanged (no RestartRequired); editing the VM asks for a restart, which uses the stored revision", async () => {
     await cp.kubectlOk(["patch", "vminstancetype", "two", "-n", ns, "--type", "merge", "-p", '{"spec":{"memory":{"guest":"4Gi"}}}']);
     // The controller is told of the change (it retries VMs that wait for an instancetype): give it time to act wrongly.
     await Bun.sleep(3000);
     const vmi = (await get("vmi", "sized"))!;
     expect(vmi.metadata.uid).toBe(firstVmi.metadata.uid);
     expect(vmi.spec.domain.memory).toEqual({ guest: "2Gi" });
-    expect((await get("vm", "sized"))!.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
+    const vmNow = (await get("vm", "sized"))!;
+    expect(vmNow.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
+    // The VM's own expansion did not change (its revision is kept): no restart is asked for.
+    expect((vmNow.status.conditions ?? []).some((c: { type: string }) => c.type === "RestartRequired")).toBe(false);
+
+    // An edit of the VM's template is another matter: KubeVirt's RestartRequired until the restart below.
+    await cp.kubectlOk(["patch", "vm", "sized", "-n", ns, "--type", "merge", "-p", '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":7}}}}']);
+    const restart = await until("sized's RestartRequired condition", async () =>
+      ((await get("vm", "sized"))!.status.conditions ?? []).find((c: { type: string }) => c.type === "RestartRequired"));
+    expect(restart).toMatchObject({ status: "True", message: "a non-live-updatable field was changed in the template spec" });
+    expect((await get("vmi", "sized"))!.spec.terminationGracePeriodSeconds).toBeUndefined();
 
     await cp.kubectlOk(["patch", "vm", "sized", "-n", ns, "--type", "merge", "-p", '{"spec":{"runStrategy":"Halted"}}']);
     await until("sized's VMI gone", async () => ((await get("vmi", "sized")) === null ? true : undefined));
@@ -160,7 +170,12 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
     const again = await scheduling("sized");
     expect(again.metadata.uid).not.toBe(firstVmi.metadata.uid);
     expect(again.spec.domain.memory).toEqual({ guest: "2Gi" });
-    expect((await get("vm", "sized"))!.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
+    expect(again.spec.terminationGracePeriodSeconds).toBe(7);
+    const restarted = await until("sized's RestartRequired condition gone", async () => {
+      const got = (await get("vm", "sized"))!;
+      return (got.status.conditions ?? []).some((c: { type: string }) => c.type === "RestartRequired") ? undefined : got;
+    });
+    expect(restarted.status.instancetypeRef.controllerRevisionRef.name).toBe(revisionName);
   }, 90_000);
 
   test("a VM that sets what its instancetype sets is refused by the webhook, naming the field", async () => {

@@ -14,6 +14,7 @@ import {
   type Condition, type PrintableStatus, type StartFailure, type Vm, type Vmi, type VmStatus,
 } from "./model.ts";
 import type { DataVolumesState } from "./data-volumes/decide-data-volumes.ts";
+import { restartRequired, restartRequiredMessage } from "./restart-required.ts";
 
 export interface SyncError {
   reason: string;
@@ -83,6 +84,10 @@ function conditions(current: Condition[], input: StatusInput): Condition[] {
   out = vmi === null && dv !== undefined && dv.state !== "ready"
     ? updateCondition(out, { type: "DataVolumesReady", status: "False", reason: dv.reason, message: dv.message, lastProbeTime: null, lastTransitionTime: t }, { followMessage: true })
     : out.filter((c) => c.type !== "DataVolumesReady" || vmi !== null);
+  // KubeVirt's RestartRequired: the running VMI was made from another template (restart-required.ts).
+  out = vmi !== null && !isDeleting(vmi) && restartRequired(input.vm, vmi)
+    ? updateCondition(out, { type: "RestartRequired", status: "True", message: restartRequiredMessage, lastProbeTime: null, lastTransitionTime: t })
+    : out.filter((c) => c.type !== "RestartRequired");
   if (vmi === null) return out;
   const mirrored = (vmi.status?.conditions ?? []).filter((c) => !notMirrored.has(c.type));
   for (const c of mirrored) out = updateCondition(out, { ...c });

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { Vm } from "./model.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
+import { templateHash, templateHashAnnotation } from "./restart-required.ts";
 import { legacyFirmwareUuid, uuidV5, vmControllerFinalizer, vmiFromVm } from "./vmi-from-vm.ts";
 
 const vm = (): Vm => ({
@@ -22,11 +23,12 @@ test("uuidV5 matches RFC 4122's example (DNS namespace, python.org)", () => {
 
 test("the VMI is named after the VM, owned by it, with the template's metadata and spec", () => {
   const vmi = vmiFromVm(vm());
+  expect(vmi.metadata.annotations?.[templateHashAnnotation]).toBe(templateHash(vm()));
   expect(vmi.metadata).toEqual({
     name: "testvm",
     namespace: "ns1",
     labels: { "kubevirt.io/size": "small" },
-    annotations: { note: "x" },
+    annotations: { note: "x", [templateHashAnnotation]: templateHash(vm()) },
     ownerReferences: [{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", name: "testvm", uid: "vm-uid", controller: true, blockOwnerDeletion: true }],
     finalizers: [vmControllerFinalizer, vmiFinalizer],
   });
@@ -62,8 +64,8 @@ test("a VM naming an instancetype and a preference: the VMI is made from the exp
   expanded.spec.domain.memory = { guest: "2Gi" };
   const vmi = vmiFromVm(v, expanded);
   expect(vmi.spec.domain.memory).toEqual({ guest: "2Gi" });
-  expect(vmi.metadata.annotations).toEqual({ note: "x", "kubevirt.io/cluster-instancetype-name": "u1.small", "kubevirt.io/preference-name": "mine" });
+  expect(vmi.metadata.annotations).toEqual({ note: "x", "kubevirt.io/cluster-instancetype-name": "u1.small", "kubevirt.io/preference-name": "mine", [templateHashAnnotation]: templateHash(v) });
   v.spec.instancetype = { name: "ns-size", kind: "virtualmachineinstancetype" };
   v.spec.preference = { name: "fedora" };
-  expect(vmiFromVm(v).metadata.annotations).toEqual({ note: "x", "kubevirt.io/instancetype-name": "ns-size", "kubevirt.io/cluster-preference-name": "fedora" });
+  expect(vmiFromVm(v).metadata.annotations).toEqual({ note: "x", "kubevirt.io/instancetype-name": "ns-size", "kubevirt.io/cluster-preference-name": "fedora", [templateHashAnnotation]: templateHash(v) });
 });

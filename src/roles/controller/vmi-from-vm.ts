@@ -15,6 +15,7 @@ import type { Template } from "../../api/instancetype/expand.ts";
 import { instancetypeKindOf, isNamespacedKind, preferenceKindOf } from "../../api/instancetype/matcher.ts";
 import type { OwnerReference, Vm, Vmi } from "./model.ts";
 import { vmiFinalizer } from "./reconcile-vmi.ts";
+import { templateHash, templateHashAnnotation } from "./restart-required.ts";
 
 export const vmControllerFinalizer = "kubevirt.io/virtualMachineControllerFinalizer";
 
@@ -62,8 +63,7 @@ export function vmiFromVm(vm: Vm, expanded: Template = vm.spec.template): Vmi {
   const name = vm.metadata.name;
   if (name === undefined) throw new Error("Cannot build the VMI: the VM has no metadata.name");
   const template = structuredClone(expanded);
-  const named = instancetypeAnnotations(vm);
-  const annotations = Object.keys(named).length > 0 ? { ...template.metadata?.annotations, ...named } : template.metadata?.annotations;
+  const annotations = { ...template.metadata?.annotations, ...instancetypeAnnotations(vm), [templateHashAnnotation]: templateHash(vm) };
   const spec = template.spec;
   const firmware = spec.domain.firmware ?? {};
   if (firmware.uuid === undefined) spec.domain.firmware = { ...firmware, uuid: legacyFirmwareUuid(name) };
@@ -74,7 +74,7 @@ export function vmiFromVm(vm: Vm, expanded: Template = vm.spec.template): Vmi {
       name,
       ...(vm.metadata.namespace !== undefined ? { namespace: vm.metadata.namespace } : {}),
       ...(template.metadata?.labels !== undefined ? { labels: template.metadata.labels } : {}),
-      ...(annotations !== undefined ? { annotations } : {}),
+      annotations,
       ownerReferences: [controllerRef(vm)],
       finalizers: [vmControllerFinalizer, vmiFinalizer],
     },
