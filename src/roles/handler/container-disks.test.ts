@@ -1,8 +1,9 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTar, fakeRegistry, memoryImage } from "../../../tests/lib/registry-bytes.ts";
+import { DiskCache } from "../../storage/registry/index.ts";
 import type { Vmi } from "../controller/model.ts";
 import { pinImages, pullContainerDisks, unpinnedImages } from "./container-disks.ts";
 
@@ -95,4 +96,15 @@ test("with a node cache: a burst of VMIs on one image fetches it once, each pod 
     inodes.add((await stat(join(dir, "sha256", key, "disk.qcow2"))).ino);
   }
   expect(inodes.size).toBe(4); // copies, not links
+
+  // Each pull marks the node's entry used; pruning the node cache leaves the pods' copies, and the next VMI pulls again.
+  const used = join(root, "node", "sha256", key, "metadata.json");
+  const long = new Date(Date.now() - 30 * 24 * 3600_000);
+  await utimes(used, long, long);
+  await pullContainerDisks(one(3), join(root, "pod3", "container-disks"), settings, () => undefined);
+  expect(Date.now() - (await stat(used)).mtimeMs).toBeLessThan(60_000);
+  expect(await new DiskCache(join(root, "node")).prune(0)).toEqual([key]);
+  for (const dir of pods) expect(await readdir(join(dir, "sha256"))).toEqual([key]);
+  await pullContainerDisks(one(4), join(root, "pod4", "container-disks"), settings, () => undefined);
+  for (const digest of image.layerDigests) expect(reg.blobGets.get(digest)).toBe(2);
 });

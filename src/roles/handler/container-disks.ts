@@ -76,6 +76,8 @@ export async function pullContainerDisks(vmi: Vmi, cacheDir: string, registry: R
       const entry = await node.lookup(basename(dirname(r.path)));
       if (entry === null) throw new Error(`Cannot copy "${image}" into the pod's cache: the node cache has no entry at "${r.path}"`);
       await new DiskCache(cacheDir).copyFrom(entry);
+      // Used now: the node cache's prune keeps it (node-cache-prune.ts).
+      await node.markUsed(basename(entry.dir));
       copied = ", copied from the node cache";
     }
     log(`pulled "${image}" (${r.digest}, ${r.bytesFetched} bytes fetched${copied}) for VMI "${vmi.metadata.namespace ?? ""}/${vmi.metadata.name ?? ""}"`, objectOf("VirtualMachineInstance", vmi.metadata));

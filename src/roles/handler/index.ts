@@ -5,7 +5,9 @@
  * this process sees it (default /var/lib/kubelet); `--registry` and
  * `--insecure-registry` are the registry settings for the container disks it
  * pulls for its launchers, `--disk-cache` its node cache of them (default
- * /var/lib/bunvirt/container-disks; container-disks.ts). Its /metrics adds
+ * /var/lib/bunvirt/container-disks; container-disks.ts), pruned of disks no
+ * pull used for `--disk-cache-keep` seconds (default a week;
+ * node-cache-prune.ts). Its /metrics adds
  * each running VMI's figures in KubeVirt's names, read from the launchers on
  * every scrape (vmi-stats-collector.ts). With
  * `--device-plugins` (true unless "false") it serves /dev/kvm, /dev/net/tun
@@ -28,6 +30,8 @@ import type { HandlerLoop } from "./handler-loop.ts";
 import { realKubeletRoot } from "./launcher-socket.ts";
 import { startDevicePlugins, type DevicePlugins } from "./device-plugin/index.ts";
 import type { ConsoleSetup } from "./console-setup.ts";
+import { defaultKeepSeconds, startNodeCachePrune } from "./node-cache-prune.ts";
+import { secondsFlag } from "../../cli/seconds-flag.ts";
 
 /** Where the handler keeps the container disks it pulled (KubeVirt keeps its node state under /var/lib/kubevirt). */
 export const defaultNodeCacheDir = "/var/lib/bunvirt/container-disks";
@@ -42,6 +46,7 @@ export const handlerMain: RoleMain = async (ctx) => {
     insecureRegistries: insecure,
     nodeCacheDir: String(ctx.flags.diskCache ?? defaultNodeCacheDir),
   };
+  const keepSeconds = secondsFlag("disk-cache-keep", ctx.flags.diskCacheKeep) ?? defaultKeepSeconds;
   const devicePluginsFlag = String(ctx.flags.devicePlugins ?? "true");
   if (!["true", "false", "only"].includes(devicePluginsFlag)) throw new UsageError(`--device-plugins must be "true", "false" or "only", not "${devicePluginsFlag}"`);
   const pluginDirOf = (kubeletRoot: string): string => (typeof ctx.flags.devicePluginDir === "string" ? ctx.flags.devicePluginDir : join(kubeletRoot, "device-plugins"));
@@ -98,10 +103,12 @@ export const handlerMain: RoleMain = async (ctx) => {
     });
   });
   const connection = connectRole(ctx, startLoop);
+  const prune = startNodeCachePrune({ dir: registry.nodeCacheDir, keepSeconds, log: ctx.log });
   return async () => {
     stopped = true;
     waiting?.stop();
     connection.stop();
+    await prune.stop();
     await consoleSetup?.stop();
     await loop?.stop();
     await devicePlugins?.stop();

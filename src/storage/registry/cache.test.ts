@@ -96,6 +96,49 @@ describe("DiskCache.copyFrom", () => {
   });
 });
 
+describe("DiskCache.prune", () => {
+  const hour = 3600_000;
+  async function entry(cache: DiskCache, digest: string): Promise<string> {
+    const key = cacheKey(digest);
+    const work = await cache.createWorkDir(key);
+    await writeFile(join(work, "disk.raw"), "12345");
+    await cache.commit(key, work, {
+      version: 1, reference: "r/x:y", registry: "r", repository: "x", digest, format: "raw",
+      virtualSize: 5, bytes: 5, pathInImage: "/disk/a", layers: [], pulledAt: new Date().toISOString(),
+    });
+    return key;
+  }
+  const age = async (cache: DiskCache, key: string, ms: number): Promise<void> => {
+    const then = new Date(Date.now() - ms);
+    await utimes(join(cache.entryDir(key), "metadata.json"), then, then);
+  };
+
+  test("entries unused for longer than asked go; used, recent and locked ones stay; incomplete ones go", async () => {
+    const cache = new DiskCache(await temp());
+    const [old, used, fresh, locked, broken] = await Promise.all(["a1", "b2", "c3", "d4", "e5"].map((h) => entry(cache, `sha256:${h.repeat(32)}`)));
+    for (const k of [old!, used!, locked!]) await age(cache, k, 48 * hour);
+    await cache.markUsed(used!);
+    await rm(join(cache.entryDir(broken!), "metadata.json"));
+    const held = await cache.lock(locked!);
+    try {
+      expect((await cache.prune(24 * hour)).sort()).toEqual([old!, broken!].sort());
+    } finally {
+      await held.release();
+    }
+    expect(await cache.lookup(old!)).toBeNull();
+    for (const k of [used!, fresh!, locked!]) expect(await cache.lookup(k)).not.toBeNull();
+    expect((await readdir(join(cache.root, "sha256"))).sort()).toEqual([used!, fresh!, locked!].sort());
+    // The lock files of what was pruned are gone with their locks.
+    expect(await readdir(join(cache.root, "locks"))).toEqual([]);
+    expect(await cache.prune(24 * hour, { now: Date.now() + 72 * hour })).toHaveLength(3);
+    expect(await readdir(join(cache.root, "sha256"))).toEqual([]);
+  });
+
+  test("an empty or missing cache prunes nothing", async () => {
+    expect(await new DiskCache(join(await temp(), "none")).prune(0)).toEqual([]);
+  });
+});
+
 describe("acquireLock", () => {
   test("a second taker waits for the release", async () => {
     const path = join(await temp(), "x.lock");

@@ -15,7 +15,7 @@
  * owner died, or that was not refreshed for a while, is broken).
  */
 import { constants } from "node:fs";
-import { copyFile, mkdir, open, readFile, readdir, rename, stat } from "node:fs/promises";
+import { copyFile, mkdir, open, readFile, readdir, rename, stat, utimes } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { acquireLock, tryAcquireLock, type HeldLock, type LockOptions } from "./cache-lock.ts";
 import type { DiskFormat } from "./disk-format.ts";
@@ -246,5 +246,41 @@ export class DiskCache {
 
   async discard(workDir: string): Promise<void> {
     await removeUnder(this.root, workDir);
+  }
+
+  /** Marks an entry used now (its metadata file's mtime, which its commit set): prune() keeps what was used lately. */
+  async markUsed(key: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.#checked(join(this.entryDir(key), METADATA_FILE)), now, now);
+  }
+
+  /**
+   * Removes the entries neither pulled nor marked used for `maxUnusedMs`,
+   * and incomplete ones, each under its key's lock (an entry being fetched
+   * or copied now is left alone). Only for a cache whose entries no running
+   * VM reads: the handler's node cache, whose disks each launcher pod gets
+   * its own copy of. Returns the keys removed.
+   */
+  async prune(maxUnusedMs: number, options: LockOptions & { now?: number } = {}): Promise<string[]> {
+    const now = options.now ?? Date.now();
+    const names = await readdir(join(this.root, "sha256")).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const key of names.filter((n) => /^[a-f0-9]{64}(?:-p[a-f0-9]{16})?$/.test(n))) {
+      const used = await stat(join(this.entryDir(key), METADATA_FILE)).then((i) => i.mtimeMs, () => null);
+      if (used !== null && now - used < maxUnusedMs) continue;
+      await this.#mkdirChecked(join(this.root, "locks"));
+      const lock = await tryAcquireLock(this.#checked(join(this.root, "locks", `${key}.lock`)), options);
+      if (lock === null) continue; // being fetched: in use
+      try {
+        // Looked at again under the lock: a pull may have marked it since.
+        const again = await stat(join(this.entryDir(key), METADATA_FILE)).then((i) => i.mtimeMs, () => null);
+        if (again !== null && now - again < maxUnusedMs && (await this.lookup(key)) !== null) continue;
+        await removeUnder(this.root, this.entryDir(key));
+        removed.push(key);
+      } finally {
+        await lock.release();
+      }
+    }
+    return removed;
   }
 }
