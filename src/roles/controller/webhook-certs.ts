@@ -115,6 +115,9 @@ async function keyId(key: CryptoKey): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-1", spki)).subarray(0, 20);
 }
 
+/** How often the replicas renew their serving and client certificates (each is valid for 365 days; the CA for 3650). */
+export const servingRenewMs = 7 * 86_400_000;
+
 export interface WebhookCa {
   /** PEM of the CA certificate: the caBundle. */
   certPem: string;

@@ -59,7 +59,11 @@ export class WebhookReplica {
       if (retrying.stopped || this.#stopped) return;
       let server: WebhookServer;
       try {
-        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca, kc, { hostDiskDirs: this.#opts.hostDiskDirs ?? [] });
+        server = await (await m).serveWebhooks(this.#opts.addr, this.#opts.hosts, ca, kc, { hostDiskDirs: this.#opts.hostDiskDirs ?? [] }, {
+          onRenew: (r) => (r instanceof Error
+            ? this.#ctx.log.warn(`Cannot renew the webhooks' serving certificate (the one in use stays): ${r.message}`)
+            : this.#ctx.log("webhooks' serving certificate renewed")),
+        });
       } catch (e) {
         // A port that cannot be bound will not free itself: end the role.
         this.#ctx.log.error(`Cannot serve the webhooks on "${this.#opts.addr}": ${(e as Error).message}`);

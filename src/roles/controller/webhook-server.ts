@@ -1,8 +1,9 @@
 /**
  * The controller's webhooks over TLS and their registration with the API
  * server: the routes of webhook-app.ts served on --webhook-addr with a
- * certificate made at start, signed by the replicas' CA (webhook-certs.ts,
- * webhook-ca.ts), and, written by the leader (webhook-replica.ts), the
+ * certificate made at start and renewed every week (it is valid for a
+ * year), signed by the replicas' CA (webhook-certs.ts, webhook-ca.ts), and,
+ * written by the leader (webhook-replica.ts), the
  * ValidatingWebhookConfiguration (VMs, VMIs, instancetypes and preferences), the
  * MutatingWebhookConfiguration (KubeVirt's defaults) — both failurePolicy
  * Fail, matchPolicy Equivalent so v1alpha1 objects reach them converted to
@@ -21,7 +22,7 @@ import { webhookApp, type WebhookOptions } from "./webhook-app.ts";
 import { fetchFound } from "./instancetype/fetch-found.ts";
 import { instancetypeResources } from "./instancetype/resources.ts";
 import { instancetypeGroup, instancetypeVersion } from "../../api/instancetype/instancetype.ts";
-import { makeServingCert, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
+import { makeServingCert, servingRenewMs, type WebhookCa, type WebhookCerts } from "./webhook-certs.ts";
 import { clientConfig, type WebhookTarget } from "./webhook-target.ts";
 
 export const webhookNames = { validating: "bunvirt-validator", mutating: "bunvirt-mutator" } as const;
@@ -31,8 +32,18 @@ const vmCrd = "virtualmachines.kubevirt.io";
 export interface WebhookServer {
   /** The address bound (port 0 resolved). */
   address: string;
-  certs: WebhookCerts;
+  /** The serving certificate in use (the latest renewal). */
+  readonly certs: WebhookCerts;
+  /** A new serving certificate now: a listener with it takes the port beside the old one (SO_REUSEPORT), then the old one ends after its requests. */
+  renew(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RenewOptions {
+  /** Default servingRenewMs. */
+  everyMs?: number;
+  /** Told of each renewal (an Error when it failed: the certificate in use stays). */
+  onRenew?: (result: Error | WebhookCerts) => void;
 }
 
 /**
@@ -40,18 +51,42 @@ export interface WebhookServer {
  * `kc`: the cluster the instancetypes and preferences a VM names are read from;
  * `appOptions`: the cluster's admission settings (hostDisk directories).
  */
-export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, kc?: KubeConfig, appOptions: Omit<WebhookOptions, "fetchFound"> = {}): Promise<WebhookServer> {
+export async function serveWebhooks(addr: string, hosts: string[], ca: WebhookCa, kc?: KubeConfig, appOptions: Omit<WebhookOptions, "fetchFound"> = {}, renewal: RenewOptions = {}): Promise<WebhookServer> {
   const { hostname, port } = parseHostPort(addr);
   const ips = hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
   const dnsNames = hosts.filter((h) => !ips.includes(h));
-  const certs = await makeServingCert(ca, { dnsNames, ips });
+  let certs = await makeServingCert(ca, { dnsNames, ips });
   const rest = kc === undefined ? undefined : new KubeRest(kc);
   const app = webhookApp(rest === undefined ? appOptions : { ...appOptions, fetchFound: (vm) => fetchFound(rest, vm) });
-  const server = Bun.serve({ hostname, port, tls: { cert: certs.certPem, key: certs.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
+  const listen = (c: WebhookCerts, on: number): ReturnType<typeof Bun.serve> =>
+    Bun.serve({ hostname, port: on, reusePort: true, tls: { cert: c.certPem, key: c.keyPem }, fetch: app.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
+  let server = listen(certs, port);
+  const bound = server.port ?? port;
+  let renewing: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const renew = (): Promise<void> => (renewing = renewing.then(async () => {
+    if (stopped) return;
+    const next = await makeServingCert(ca, { dnsNames, ips });
+    const fresh = listen(next, bound);
+    const old = server;
+    server = fresh;
+    certs = next;
+    await old.stop();
+  }));
+  const timer = setInterval(() => {
+    renew().then(() => renewal.onRenew?.(certs), (e: unknown) => renewal.onRenew?.(e as Error));
+  }, renewal.everyMs ?? servingRenewMs);
+  timer.unref();
   return {
-    address: `${hostname}:${server.port}`,
-    certs,
+    address: `${hostname}:${bound}`,
+    get certs() {
+      return certs;
+    },
+    renew,
     stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await renewing.catch(() => undefined);
       await server.stop(true);
     },
   };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { X509Certificate } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import { makeClientCert, makeServingCert, makeWebhookCa, type WebhookCerts } from "../webhook-certs.ts";
@@ -12,12 +13,14 @@ let proxy: WebhookCerts;
 let wrongName: WebhookCerts;
 let otherCa: WebhookCerts;
 let config: RequestHeaderConfig;
+let servingCaKey: string;
 /** Stands in for the handler's console: echoes what it gets, upper-cased. */
 const echo = net.createServer((s) => s.on("data", (d) => s.write(d.toString().toUpperCase())));
 
 beforeAll(async () => {
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
   const ca = await makeWebhookCa();
+  servingCaKey = ca.keyPem;
   const clientCa = await makeWebhookCa();
   serving = await makeServingCert(ca, { dnsNames: ["bunvirt-controller.bunvirt.svc"], ips: ["127.0.0.1"] });
   proxy = await makeClientCert(clientCa, { commonName: "front-proxy-client" });
@@ -69,6 +72,26 @@ test("the API server's front-proxy certificate is served; no certificate, anothe
   expect(await rawRequest(wrongName)).toContain("user=alice");
   expect(await rawRequest(otherCa)).toBe("");
   door.setConfig(config);
+});
+
+test("a renewed serving certificate: new handshakes get it, and the front-proxy check still holds", async () => {
+  door.setConfig(config);
+  const port = Number(door.address.split(":")[1]);
+  const serial = (): Promise<string> => new Promise((resolve, reject) => {
+    const c = tls.connect({ host: "127.0.0.1", port, ca: serving.caPem, servername: "bunvirt-controller.bunvirt.svc", cert: proxy.certPem, key: proxy.keyPem }, () => {
+      resolve(c.getPeerCertificate().serialNumber);
+      c.end();
+    });
+    c.on("error", reject);
+  });
+  const before = await serial();
+  const renewed = await makeServingCert({ certPem: serving.caPem, keyPem: servingCaKey }, { dnsNames: ["bunvirt-controller.bunvirt.svc"], ips: ["127.0.0.1"] });
+  door.setCertificate(renewed.certPem, renewed.keyPem);
+  const after = await serial();
+  expect(after).not.toBe(before);
+  expect(after.toUpperCase()).toBe(new X509Certificate(renewed.certPem).serialNumber.toUpperCase());
+  expect(await rawRequest(proxy)).toContain("user=alice");
+  expect(await rawRequest(wrongName)).toBe("");
 });
 
 test("a WebSocket passes through the front door (Bun's client with the front-proxy certificate): bytes both ways", async () => {

@@ -32,6 +32,8 @@ export interface FrontDoor {
   address: string;
   /** The front-proxy settings changed (or arrived): new connections are checked against them. */
   setConfig(config: RequestHeaderConfig): void;
+  /** A renewed serving certificate: new handshakes get it. */
+  setCertificate(certPem: string, keyPem: string): void;
   config(): RequestHeaderConfig | undefined;
   stop(): Promise<void>;
 }
@@ -41,6 +43,8 @@ const maxRequestBodySize = 1024 * 1024;
 const maxConnections = 512;
 
 export async function openFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
+  let certPem = opts.certPem;
+  let keyPem = opts.keyPem;
   const dir = mkdtempSync(join(tmpdir(), "bunvirt-subresources-"));
   const path = join(dir, "subresources.sock");
   const inner = Bun.serve<ConsoleSession>({
@@ -89,7 +93,12 @@ export async function openFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> 
     address: `${hostname.includes(":") ? `[${hostname}]` : hostname}:${bound}`,
     setConfig(next) {
       config = next;
-      server.setSecureContext({ cert: opts.certPem, key: opts.keyPem, ca: next.caPem });
+      server.setSecureContext({ cert: certPem, key: keyPem, ca: next.caPem });
+    },
+    setCertificate(cert, key) {
+      certPem = cert;
+      keyPem = key;
+      server.setSecureContext({ cert, key, ...(config !== undefined ? { ca: config.caPem } : {}) });
     },
     config: () => config,
     async stop() {

@@ -16,7 +16,7 @@ import { KubeRest } from "../../../kube/rest.ts";
 import { retryUntil, type Retrying } from "../../../retry/retry-until.ts";
 import type { RoleContext } from "../../role.ts";
 import { sharedWebhookCa } from "../webhook-ca.ts";
-import { makeClientCert, makeServingCert } from "../webhook-certs.ts";
+import { makeClientCert, makeServingCert, servingRenewMs } from "../webhook-certs.ts";
 import { consoleClientCommonName } from "../../handler/console-protocol.ts";
 import type { FrontDoor } from "./front-door.ts";
 import { dialHandlerOnceMore, handlerEndpoint } from "./handler-dial.ts";
@@ -35,6 +35,8 @@ export interface SubresourceReplicaOptions {
   namespace: string;
   /** How often the front-proxy settings are read again. */
   configPollMs?: number;
+  /** How often the serving and console client certificates are renewed. Default servingRenewMs (a week). */
+  renewMs?: number;
 }
 
 export class SubresourceReplica {
@@ -45,6 +47,7 @@ export class SubresourceReplica {
   #serving: Retrying | undefined;
   #registering: Retrying | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
+  #renew: ReturnType<typeof setInterval> | undefined;
   #configText = "";
   #leading = false;
   #registered = false;
@@ -71,7 +74,7 @@ export class SubresourceReplica {
       if (retrying.stopped || this.#stopped) return;
       const ips = this.#opts.hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
       const serving = await makeServingCert(ca, { dnsNames: this.#opts.hosts.filter((h) => !ips.includes(h)), ips });
-      const client = await makeClientCert(ca, { commonName: consoleClientCommonName });
+      let client = await makeClientCert(ca, { commonName: consoleClientCommonName });
       const fetch = innerApp({
         rest,
         config: () => this.#door?.config(),
@@ -94,6 +97,16 @@ export class SubresourceReplica {
       this.#served();
       await this.#readConfig(rest);
       this.#poll = setInterval(() => void this.#readConfig(rest), this.#opts.configPollMs ?? 30_000);
+      // Both certificates are valid for a year: renewed every week, from the same CA.
+      this.#renew = setInterval(() => {
+        void (async () => {
+          const next = await makeServingCert(ca, { dnsNames: this.#opts.hosts.filter((h) => !ips.includes(h)), ips });
+          client = await makeClientCert(ca, { commonName: consoleClientCommonName });
+          this.#door?.setCertificate(next.certPem, next.keyPem);
+          this.#ctx.log("subresource API: serving and console client certificates renewed");
+        })().catch((e: unknown) => this.#ctx.log.warn(`Cannot renew the subresource API's certificates (those in use stay): ${(e as Error).message}`));
+      }, this.#opts.renewMs ?? servingRenewMs);
+      this.#renew.unref();
     }, (e, n) => {
       this.#ctx.readiness.fail("subresources", e.message);
       this.#ctx.log.warn(`${e.message}; retrying (attempt ${n + 1})`);
@@ -152,6 +165,7 @@ export class SubresourceReplica {
     this.#serving?.stop();
     this.#registering?.stop();
     clearInterval(this.#poll);
+    clearInterval(this.#renew);
     await this.#door?.stop();
   }
 
