@@ -50,7 +50,8 @@ export interface Election {
   /**
    * Hands the Lease back when this replica holds it (holder "", 1 s), so a
    * standby takes over at its next retry instead of waiting out the lease.
-   * Call only after stop() and after the work the Lease guards has stopped.
+   * Call only after stop() and after the work the Lease guards has stopped;
+   * it waits for an attempt still under way (after stop() none reports).
    */
   release(): Promise<void>;
 }
@@ -62,8 +63,13 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): Electi
   // The holder last reported; null before the first report, so a standby says whom it follows.
   let reported: string | undefined | null = null;
   let stopped = false;
+  // Whether our last write holds the Lease (also after stop(), when nothing is reported any more).
+  let holding = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // The attempt under way: release() waits for it, so a renewal that lands after stop() is handed back too.
+  let inflight: Promise<void> = Promise.resolve();
   const report = (now: boolean, holder: string | undefined): void => {
+    if (stopped) return;
     if (now !== leading || holder !== reported) {
       leading = now;
       reported = holder;
@@ -82,6 +88,7 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): Electi
       }
       const d = decide(lease === null ? null : view(lease), now, opts.identity);
       if (d === "follow") {
+        holding = false;
         report(false, lease?.spec?.holderIdentity);
       } else {
         // Lease times are MicroTime: six fractional digits, which a plain Date
@@ -103,22 +110,25 @@ export function runLeaderElection(kc: KubeConfig, opts: ElectionOptions): Electi
             body: { metadata: lease.metadata ?? { name: opts.name }, spec: { ...lease.spec, ...spec } },
           });
         }
+        holding = true;
         report(true, opts.identity);
       }
     } catch {
       // Lost the race or the API server: not leading until the next successful renewal.
       report(false, undefined);
     }
-    if (!stopped) timer = setTimeout(() => void tick(), (opts.retrySeconds ?? 2) * 1000);
+    if (!stopped) timer = setTimeout(() => (inflight = tick()), (opts.retrySeconds ?? 2) * 1000);
   };
-  void tick();
+  inflight = tick();
   return {
     stop: () => {
       stopped = true;
       clearTimeout(timer);
     },
     release: async () => {
-      if (!leading) return;
+      await inflight;
+      if (!holding && !leading) return;
+      holding = false;
       leading = false;
       const lease = await api.readNamespacedLease({ name: opts.name, namespace: opts.namespace });
       if (lease.spec?.holderIdentity !== opts.identity) return;
