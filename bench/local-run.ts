@@ -2,8 +2,9 @@
  * The local run against its peers, on the same guest and disks:
  *   1. `bunvirt run` from process start to the guest's first own serial line,
  *   2. qemu-system-x86_64 started directly (goal: bunvirt <= 1.15x of this),
- *   3. QEMU with the command line libvirt makes for the same domain, started
- *      directly (`virsh domxml-to-native`; the NIC on QEMU's user network),
+ *   3. QEMU with the command line libvirt ran for the same domain (read from
+ *      /proc), started directly: no -S, no monitor, the NIC on QEMU's user
+ *      network instead of the launcher's tap, the serial console a file,
  *   4. `virsh create` of the same domain XML into an already running libvirtd.
  * The gap to bare QEMU is split: the domain's devices and libvirt's machine
  * options (3 - 2), libvirt's start (4 - 3), bunvirt's own (1 - 4).
@@ -59,6 +60,71 @@ function rssSplitKiB(pid: number): { anon: number; file: number } {
   return { anon: field("RssAnon"), file: field("RssFile") + field("RssShmem") };
 }
 
+/**
+ * libvirt's QEMU arguments made runnable on their own: without -S (libvirt starts it paused) and the QMP monitor,
+ * without libvirt's secret object, the tap fd it passed becomes QEMU's user network, the serial console a file, and
+ * the disks the bench's copies.
+ */
+function replayArgs(argv: readonly string[], to: { disk: string; iso: string; backing: string; serial: string }): string[] {
+  // The file nodes under a format node that another one names as its backing: the backing file's.
+  const nodes = argv.flatMap((a, i) => (a === "-blockdev" ? [JSON.parse(argv[i + 1]!) as { "node-name": string; file?: string; backing?: string | null }] : []));
+  const backingFormats = new Set(nodes.flatMap((n) => (typeof n.backing === "string" ? [n.backing] : [])));
+  const backingFiles = new Set(nodes.flatMap((n) => (backingFormats.has(n["node-name"]) && typeof n.file === "string" ? [n.file] : [])));
+  const out: string[] = [argv[0]!];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[i + 1] ?? "";
+    if (a === "-S" || a === "-daemonize") continue;
+    if ((a === "-object" && v.includes('"qom-type":"secret"')) || (a === "-chardev" && v.includes("id=charmonitor")) || a === "-mon" || a === "-pidfile" || a === "-add-fd") {
+      i++;
+      continue;
+    }
+    if (a === "-chardev" && /id=charserial0/.test(v)) {
+      out.push(a, `file,id=charserial0,path=${to.serial}`);
+      i++;
+      continue;
+    }
+    if (a === "-netdev" && v.includes('"type":"tap"')) {
+      out.push(a, `user,id=${(JSON.parse(v) as { id: string }).id}`);
+      i++;
+      continue;
+    }
+    if (a === "-blockdev" && v.includes('"filename"')) {
+      const b = JSON.parse(v) as { filename: string; "node-name": string };
+      b.filename = b.filename.endsWith(".iso") ? to.iso : backingFiles.has(b["node-name"]) ? to.backing : to.disk;
+      out.push(a, JSON.stringify(b));
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * From libvirtd's debug log, each domain start: from qemuProcessStart to the `cont` that lets the guest run, and
+ * within it "Verifying and updating provided guest CPU" (on x86 libvirt reads every CPU feature with one qom-get each).
+ */
+function libvirtStartSteps(log: string): { start: number; cpu: number; qomGets: number }[] {
+  const at = (line: string): number => Date.parse(`${line.slice(0, 23).replace(" ", "T")}Z`);
+  const out: { start: number; cpu: number; qomGets: number }[] = [];
+  let began = 0;
+  let cpuFrom = 0;
+  let cpu = 0;
+  let gets = 0;
+  for (const line of log.split("\n")) {
+    if (line.includes("qemuProcessStart:") && line.includes("asyncJob=start")) [began, cpu, gets] = [at(line), 0, 0];
+    else if (line.includes("Verifying and updating provided guest CPU")) cpuFrom = at(line);
+    else if (cpuFrom > 0 && line.includes("qemuProcessLaunch:") && !line.includes("Verifying")) [cpu, cpuFrom] = [at(line) - cpuFrom, 0];
+    else if (cpuFrom > 0 && line.includes("QEMU_MONITOR_SEND_MSG") && line.includes('"execute":"qom-get"')) gets++;
+    else if (began > 0 && line.includes('"execute":"cont"') && line.includes("QEMU_MONITOR_SEND_MSG")) {
+      out.push({ start: at(line) - began, cpu, qomGets: gets });
+      began = 0;
+    }
+  }
+  return out;
+}
+
 const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
 const rssOnly = args.includes("--rss-only");
@@ -89,7 +155,12 @@ const stops: string[] = [];
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const virshTimes: number[] = [];
 const argvTimes: number[] = [];
-let libvirtArgv = "";
+/** The QEMU command line libvirt ran for run 1 (from /proc), and the overlay's backing file. */
+let qemuArgs: string[] = [];
+/** Per virsh create: libvirt's domain start, and its guest CPU check, from libvirtd's debug log. */
+let libvirtSteps: { start: number; cpu: number; qomGets: number }[] = [];
+let backingFile = "";
+let replayed: string[] = [];
 let rss: { name: string; kib: number; anon: number; file: number; pss: number }[] = [];
 // The local run's outer process only waits for the launcher inside the namespace; a pod has no such process.
 let outerKiB = 0;
@@ -133,6 +204,8 @@ for (let i = 0; i < runs; i++) {
       if (backing === undefined) throw new Error(`${disk} has no backing file`);
       Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, join(dir, "disk.qcow2")]);
       Bun.spawnSync(["cp", iso, join(dir, "cidata.iso")]);
+      qemuArgs = readFileSync(`/proc/${qemuPid(stateDir)}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+      backingFile = backing;
       disks = { xml: join(dir, "domain.xml"), disk: join(dir, "disk.qcow2"), iso: join(dir, "cidata.iso") };
     }
   }
@@ -183,27 +256,24 @@ if (disks !== null && !rssOnly) {
       .replace(/<source file='[^']*\.qcow2'\/>/, `<source file='${disks!.disk}'/>`)
       .replace(/<source file='[^']*\.iso'\/>/, `<source file='${disks!.iso}'/>`)
       .replace(/<name>[^<]*<\/name>/, `<name>bench${i}</name>`).replace(/<uuid>[^<]*<\/uuid>/, "");
-    // The QEMU command line libvirt makes for that domain, started directly: what the domain's devices and
-    // libvirt's machine options cost the guest, without libvirt's own start (QMP, cgroups, labels).
-    const argvFile = join(dir, "argv.xml");
-    writeFileSync(argvFile, peerXml("@SERIAL@", 99));
-    const native = Bun.spawnSync(stack.inNamespace(["virsh", "-c", "qemu:///system", "domxml-to-native", "qemu-argv", argvFile]), { stdout: "pipe", stderr: "pipe" });
-    if (native.exitCode !== 0) throw new Error(`virsh domxml-to-native: ${native.stderr.toString()}`);
-    const argv = native.stdout.toString().trim()
-      .replace(/ -chardev socket,id=charmonitor,\S+ -mon \S+/, "")
-      .replace(/ -object '?\{"qom-type":"secret"[^ ]*|-object secret,id=masterKey0\S*/, "");
-    libvirtArgv = argv;
-    for (let i = 0; i < runs; i++) {
+    // The QEMU command line libvirt ran for this domain (run 1's, from /proc), started directly: what the domain's
+    // devices and libvirt's machine options cost the guest, without libvirt's own start (QMP, cgroups, labels).
+    for (let i = 0; i < runs && qemuArgs.length > 0; i++) {
       const out = join(dir, `argv${i}.log`);
+      replayed = replayArgs(qemuArgs, { disk: disks.disk, iso: disks.iso, backing: backingFile, serial: out });
       const t0 = performance.now();
-      const q = Bun.spawn(["sh", "-c", `exec ${argv.replaceAll("@SERIAL@", out)}`], { stdout: "ignore", stderr: "pipe" });
+      const q = Bun.spawn(replayed, { stdout: "ignore", stderr: "pipe" });
       await Promise.race([waitFile(out, firstLine), q.exited.then(async () => {
-        throw new Error(`QEMU with libvirt's command line exited: ${await new Response(q.stderr).text()}\n${argv}`);
+        throw new Error(`QEMU with libvirt's command line exited: ${await new Response(q.stderr).text()}\n${replayed.join(" ")}`);
       })]);
       argvTimes.push(performance.now() - t0);
       q.kill("SIGKILL");
       await q.exited;
     }
+    // libvirtd's own account of its start (its debug log, QEMU's part only): where libvirt's time goes.
+    const debugLog = join(dir, "libvirtd-debug.log");
+    Bun.spawnSync(stack.inNamespace(["virt-admin", "-c", "libvirtd:///system", "daemon-log-outputs", `1:file:${debugLog}`]), { stdout: "ignore", stderr: "ignore" });
+    Bun.spawnSync(stack.inNamespace(["virt-admin", "-c", "libvirtd:///system", "daemon-log-filters", "1:qemu.qemu_process 1:qemu.qemu_monitor 3:util 3:rpc 3:conf 3:object 3:event 3:security"]), { stdout: "ignore", stderr: "ignore" });
     for (let i = 0; i < runs; i++) {
       const out = join(dir, `virsh${i}.log`);
       const xml = peerXml(out, i);
@@ -216,6 +286,7 @@ if (disks !== null && !rssOnly) {
       virshTimes.push(performance.now() - t0);
       Bun.spawnSync(stack.inNamespace(["virsh", "-c", "qemu:///system", "destroy", `bench${i}`]), { stdout: "ignore", stderr: "ignore" });
     }
+    libvirtSteps = existsSync(debugLog) ? libvirtStartSteps(readFileSync(debugLog, "utf8")) : [];
   } finally {
     await stack.stop();
   }
@@ -227,9 +298,14 @@ if (qemuTimes.length > 0) {
   console.log(`  qemu-system-x86_64 directly              ${s(median(qemuTimes))}   ratio bunvirt/qemu: ${(median(bunvirtTimes) / median(qemuTimes)).toFixed(2)}x (goal <= 1.15x)`);
   console.log(`  QEMU with libvirt's command line, direct  ${s(median(argvTimes))}   (the same domain: its devices and libvirt's machine options, no libvirt)`);
   console.log(`  virsh create into a running libvirtd     ${s(median(virshTimes))}   (the same domain; libvirtd already started)`);
+  if (libvirtSteps.length > 0) {
+    const starts = libvirtSteps.map((x) => x.start);
+    const cpus = libvirtSteps.map((x) => x.cpu);
+    console.log(`  libvirt's domain start in its debug log, qemuProcessStart -> cont: ${s(median(starts))}, of which checking the guest CPU ${s(median(cpus))} (${libvirtSteps[0]!.qomGets} qom-get calls, one per CPU feature); QEMU's own start is in both peers`);
+  }
   const q = median(qemuTimes);
   console.log(`  the gap to bare QEMU, ${s(median(bunvirtTimes) - q)}: the domain's devices and options ${s(median(argvTimes) - q)}, libvirt's start ${s(median(virshTimes) - median(argvTimes))}, bunvirt's own (its private stack's start, storage, network) ${s(median(bunvirtTimes) - median(virshTimes))}`);
-  if (args.includes("--argv")) console.log(`  libvirt's command line: ${libvirtArgv}`);
+  if (args.includes("--argv")) console.log(`  libvirt's command line, as replayed: ${replayed.join(" ")}`);
 }
 // Where bunvirt's time goes, for the run with the median time: when each step's line reached the
 // bench (after the spawn), in the order they came; the stack starts beside storage and network.
