@@ -90,14 +90,7 @@ describe.skipIf(skip !== null)("DataVolumes on kube-apiserver", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const get = async (kind: string, name: string): Promise<Obj | null> => {
-    const r = await cp.kubectl(["get", kind, name, "-n", ns, "-o", "json"]);
-    if (r.code !== 0) {
-      if (r.stderr.includes("NotFound")) return null;
-      throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
-    }
-    return JSON.parse(r.stdout) as Obj;
-  };
+  const get = (kind: string, name: string): Promise<Obj | null> => cp.getJson<Obj>(kind, name, ns);
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 30): Promise<T> {
     const deadline = Date.now() + seconds * 1000;

@@ -74,14 +74,7 @@ describe.skipIf(skip !== null)("instancetypes and preferences on kube-apiserver"
     await cp?.stop();
   });
 
-  const get = async (kind: string, name: string, namespace: string | null = ns): Promise<Obj | null> => {
-    const r = await cp.kubectl(["get", kind, name, ...(namespace === null ? [] : ["-n", namespace]), "-o", "json"]);
-    if (r.code !== 0) {
-      if (r.stderr.includes("NotFound")) return null;
-      throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
-    }
-    return JSON.parse(r.stdout) as Obj;
-  };
+  const get = (kind: string, name: string, namespace: string | null = ns): Promise<Obj | null> => cp.getJson<Obj>(kind, name, namespace);
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, seconds = 30): Promise<T> {
     const deadline = Date.now() + seconds * 1000;

@@ -97,14 +97,7 @@ describe.skipIf(skip !== null)("controller reconciles on kube-apiserver", () => 
     await cp?.stop();
   });
 
-  const get = async (kind: string, name: string): Promise<Obj | null> => {
-    const r = await cp.kubectl(["get", kind, name, "-n", ns, "-o", "json"]);
-    if (r.code !== 0) {
-      if (r.stderr.includes("NotFound")) return null;
-      throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
-    }
-    return JSON.parse(r.stdout) as Obj;
-  };
+  const get = (kind: string, name: string): Promise<Obj | null> => cp.getJson<Obj>(kind, name, ns);
   const launcherPods = async (vmName: string): Promise<Obj[]> =>
     (JSON.parse(await cp.kubectlOk(["get", "pods", "-n", ns, "-l", `kubevirt.io=virt-launcher,vm.kubevirt.io/name=${vmName}`, "-o", "json"])) as { items: Obj[] }).items;
 

@@ -128,14 +128,7 @@ describe.skipIf(skip !== null)("the aggregated API subresources.kubevirt.io on k
     }
   }
 
-  const get = async (kind: string, name: string): Promise<Obj | null> => {
-    const r = await cp.kubectl(["get", kind, name, "-n", ns, "-o", "json"]);
-    if (r.code !== 0) {
-      if (r.stderr.includes("NotFound")) return null;
-      throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
-    }
-    return JSON.parse(r.stdout) as Obj;
-  };
+  const get = (kind: string, name: string): Promise<Obj | null> => cp.getJson<Obj>(kind, name, ns);
   /** PUT through the API server (kubectl replace --raw); exit code and stderr. */
   const put = (name: string, action: string, body: object = {}, as?: string) =>
     cp.kubectl([...(as !== undefined ? ["--as", as] : []), "replace", "--raw", `${group}/namespaces/${ns}/virtualmachines/${name}/${action}`, "-f", "-"], { stdin: JSON.stringify(body) });

@@ -51,6 +51,8 @@ export interface ControlPlane {
   kubectl(args: string[], opts?: { stdin?: string }): Promise<RunResult>;
   /** Like kubectl, but throws with its stderr unless it exits 0; returns stdout. */
   kubectlOk(args: string[], opts?: { stdin?: string }): Promise<string>;
+  /** `kubectl get KIND NAME -o json` in `namespace` (null: cluster-scoped), parsed; null when NotFound. */
+  getJson<T>(kind: string, name: string, namespace: string | null): Promise<T | null>;
   /** Kills the processes and removes the dir. */
   stop(): Promise<void>;
 }
@@ -249,6 +251,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (r.code !== 0) throw new Error(`Cannot run "kubectl ${args.join(" ")}": exit ${r.code}: ${r.stderr.trim()}`);
       return r.stdout;
     };
+    const getJson = async <T>(kind: string, name: string, namespace: string | null): Promise<T | null> => {
+      const r = await kubectl(["get", kind, name, ...(namespace === null ? [] : ["-n", namespace]), "-o", "json"]);
+      if (r.code !== 0) {
+        if (r.stderr.includes("NotFound")) return null;
+        throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
+      }
+      return JSON.parse(r.stdout) as T;
+    };
     await kubectlOk(["apply", "-k", join(repoRoot, "deploy/kustomize/base/crds")]);
 
     // The scheduler and kube-controller-manager: their own kubeconfig, a secure port on 127.0.0.1, no
@@ -288,7 +298,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ]);
     }
     return {
-      dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, stop,
+      dir, server, pki, adminKubeconfig, pids: procs.map((p) => p.pid), apiserverReadySeconds, kubectl, kubectlOk, getJson, stop,
       ...(opts.audit === true ? { auditLog } : {}),
     };
   } catch (e) {
